@@ -1,0 +1,68 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "supervise",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "supervise", targets: ["supervise"]),
+        .executable(name: "agent-sim", targets: ["agent-sim"]),
+        .executable(name: "supervise-bench", targets: ["supervise-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries. Typed shims for the variadic calls live in the module headers.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // fork/exec with process groups, credentials and a clean signal state; peer credentials.
+        .target(name: "CSuperviseSys"),
+
+        // Functional core: no I/O, injected clock and randomness.
+        .target(name: "SuperviseCore", swiftSettings: strict),
+        // YAML -> core model, with file:line:column errors.
+        .target(name: "SuperviseConfig", dependencies: ["SuperviseCore", "Yams"], swiftSettings: strict),
+
+        // Imperative shell: adapters.
+        .target(name: "SuperviseProcess", dependencies: ["SuperviseCore", "CSuperviseSys"], swiftSettings: strict),
+        .target(name: "SuperviseSystemd", dependencies: ["CSystemd"], swiftSettings: strict),
+        .target(name: "SuperviseControl", dependencies: [
+            "SuperviseCore", "CSuperviseSys",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .target(name: "SuperviseDaemon", dependencies: [
+            "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        .executableTarget(name: "supervise", dependencies: [
+            "SuperviseDaemon", "SuperviseControl", "SuperviseConfig", "SuperviseCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "agent-sim", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "supervise-bench", dependencies: [
+            "SuperviseControl", "SuperviseCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: strict),
+
+        .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
+        .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl",
+        ], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,39 @@
+#ifndef CSUPERVISE_SYS_H
+#define CSUPERVISE_SYS_H
+#include <sys/types.h>
+#include <stdint.h>
+
+/** What a child should become before exec. Every pointer is owned by the caller. */
+typedef struct csupervise_spawn_request {
+    const char *path;            /* absolute path of the executable */
+    char *const *argv;           /* NULL-terminated */
+    char *const *envp;           /* NULL-terminated; the complete environment */
+    const char *working_dir;     /* NULL: inherit */
+    int set_user;                /* nonzero: setgroups/setgid/setuid to the ids below */
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;         /* supplementary groups, used when set_user */
+    int group_count;
+    int stdin_fd;                /* dup2'd onto 0, 1, 2; -1 opens /dev/null */
+    int stdout_fd;
+    int stderr_fd;
+} csupervise_spawn_request;
+
+/**
+ Forks and execs `req` in a new process group (pgid = pid), with every signal
+ set to its default disposition and an empty signal mask. Returns the child's
+ pid, or -1 with *child_errno set to the errno of the step that failed
+ (in the child or the parent) and *failed_step to a static string naming it.
+ */
+pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, const char **failed_step);
+
+/** Makes this process a child subreaper so orphaned grandchildren are reparented to it (and reaped). */
+int csupervise_set_child_subreaper(void);
+
+/** SO_PEERCRED of a connected unix socket. Returns 0 on success. */
+int csupervise_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or 0. */
+unsigned long long csupervise_process_start_ticks(pid_t pid);
+
+#endif

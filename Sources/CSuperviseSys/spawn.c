@@ -1,0 +1,133 @@
+#define _GNU_SOURCE
+#include "csupervise_sys.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Report from the child to the parent through a close-on-exec pipe: if exec
+   succeeds the pipe closes with nothing written. */
+struct failure { int err; int step; };
+
+static const char *step_names[] = {
+    "setpgid", "reset signals", "open /dev/null", "dup2", "chdir", "setgroups", "setgid", "setuid", "execve",
+};
+
+static void child_fail(int fd, int step) {
+    struct failure f = { errno, step };
+    ssize_t n;
+    do { n = write(fd, &f, sizeof f); } while (n < 0 && errno == EINTR);
+    _exit(127);
+}
+
+static int move_above(int fd, int floor) {
+    /* Keep descriptors we are about to dup2 from being overwritten by an earlier dup2. */
+    if (fd < 0 || fd >= floor) return fd;
+    return fcntl(fd, F_DUPFD_CLOEXEC, floor);
+}
+
+pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, const char **failed_step) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) {
+        *child_errno = errno; *failed_step = "pipe";
+        return -1;
+    }
+    /* All signals blocked across fork so no handler of the parent's runtime runs in the child. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Child: async-signal-safe calls only. */
+        if (setpgid(0, 0) != 0) child_fail(report[1], 0);
+        for (int s = 1; s < NSIG; s++) {
+            if (s == SIGKILL || s == SIGSTOP) continue;
+            signal(s, SIG_DFL); /* ignored dispositions survive exec; reset them */
+        }
+        sigset_t none; sigemptyset(&none);
+        int in = move_above(req->stdin_fd, 3), out = move_above(req->stdout_fd, 3), err = move_above(req->stderr_fd, 3);
+        int null_fd = -1;
+        if (in < 0 || out < 0 || err < 0) {
+            null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+            if (null_fd < 0) child_fail(report[1], 2);
+            null_fd = move_above(null_fd, 3);
+        }
+        if (dup2(in >= 0 ? in : null_fd, 0) < 0) child_fail(report[1], 3);
+        if (dup2(out >= 0 ? out : null_fd, 1) < 0) child_fail(report[1], 3);
+        if (dup2(err >= 0 ? err : null_fd, 2) < 0) child_fail(report[1], 3);
+        if (req->working_dir && chdir(req->working_dir) != 0) child_fail(report[1], 4);
+        if (req->set_user) {
+            if (setgroups((size_t)req->group_count, req->groups) != 0) child_fail(report[1], 5);
+            if (setgid(req->gid) != 0) child_fail(report[1], 6);
+            if (setuid(req->uid) != 0) child_fail(report[1], 7);
+        }
+        if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(report[1], 1);
+        execve(req->path, req->argv, req->envp);
+        child_fail(report[1], 8);
+    }
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(report[1]);
+    if (pid < 0) {
+        close(report[0]);
+        *child_errno = fork_errno; *failed_step = "fork";
+        return -1;
+    }
+    /* Also set the group from the parent, so a signal sent right after we return reaches it. */
+    setpgid(pid, pid);
+    struct failure f;
+    ssize_t n;
+    do { n = read(report[0], &f, sizeof f); } while (n < 0 && errno == EINTR);
+    close(report[0]);
+    if (n == (ssize_t)sizeof f) {
+        /* The child failed before exec and exits with 127. Collect it here; if a
+           reaper thread's waitpid(-1) got it first this fails with ECHILD, which is fine. */
+        *child_errno = f.err;
+        *failed_step = (f.step >= 0 && f.step < (int)(sizeof step_names / sizeof *step_names)) ? step_names[f.step] : "exec";
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+        return -1;
+    }
+    return pid;
+}
+
+int csupervise_set_child_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int csupervise_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *pid = cred.pid; *uid = cred.uid; *gid = cred.gid;
+    return 0;
+}
+
+unsigned long long csupervise_process_start_ticks(pid_t pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
+    if (!p) return 0;
+    p++;
+    /* After ") " come fields 3..; start time is field 22. */
+    int field = 2;
+    unsigned long long value = 0;
+    for (char *tok = strtok(p, " "); tok; tok = strtok(NULL, " ")) {
+        field++;
+        if (field == 22) { sscanf(tok, "%llu", &value); break; }
+    }
+    return value;
+}

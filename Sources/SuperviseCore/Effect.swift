@@ -1,0 +1,40 @@
+/// How loud a log record is; maps onto syslog priorities in the shell.
+public enum LogLevel: String, Sendable, Codable, Comparable {
+    case debug, info, notice, warning, error
+
+    private var rank: Int { [.debug: 0, .info: 1, .notice: 2, .warning: 3, .error: 4][self]! }
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rank < b.rank }
+}
+
+/// A structured record of something the core decided or saw.
+public struct LogRecord: Sendable, Equatable {
+    public var level: LogLevel
+    public var unit: String?
+    /// Machine-readable event name: `start`, `exit`, `restart`, `backoff`, `gave-up`, `stop`, `kill`, `reload`, ...
+    public var event: String
+    public var message: String
+    public var reason: String?
+    public var exit: ExitStatus?
+
+    public init(level: LogLevel, unit: String?, event: String, message: String, reason: String? = nil, exit: ExitStatus? = nil) {
+        self.level = level
+        self.unit = unit
+        self.event = event
+        self.message = message
+        self.reason = reason
+        self.exit = exit
+    }
+}
+
+/// What the core asks the shell to do.
+public enum Effect: Sendable, Equatable {
+    /// Start a process for the unit; the shell answers with `.spawned` or `.spawnFailed`.
+    case spawn(UnitSpec)
+    /// Send `signal` to the unit's whole process group.
+    case signal(unit: String, pid: Int32, signal: Int32)
+    case log(LogRecord)
+    /// State worth keeping across a daemon restart changed; the shell writes ``Supervisor/persistedState``.
+    case persist
+    /// Every unit has stopped after `.shutdown`; the shell may exit.
+    case shutdownComplete
+}

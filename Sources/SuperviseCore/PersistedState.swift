@@ -1,0 +1,57 @@
+/// What must survive a restart of the daemon, per unit.
+public struct PersistedUnit: Sendable, Codable, Equatable {
+    public var restarts: Int
+    public var streak: Int
+    /// Monotonic start times; only meaningful within the same boot (the shell drops them otherwise).
+    public var startHistory: [Instant]?
+    public var lastExit: ExitStatus?
+    /// Set when the unit gave up; it stays failed after a daemon restart.
+    public var failedReason: String?
+    /// An operator's stop; honoured after a restart for `unless-stopped` units.
+    public var operatorStopped: Bool
+
+    public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
+                failedReason: String? = nil, operatorStopped: Bool = false) {
+        self.restarts = restarts
+        self.streak = streak
+        self.startHistory = startHistory
+        self.lastExit = lastExit
+        self.failedReason = failedReason
+        self.operatorStopped = operatorStopped
+    }
+}
+
+/// The daemon's durable state, written atomically by the shell on every `.persist` effect.
+public struct PersistedState: Sendable, Codable, Equatable {
+    public static let currentVersion = 1
+    public var version: Int
+    /// Kernel boot id when written; monotonic instants are only valid within one boot.
+    public var bootID: String
+    public var units: [String: PersistedUnit]
+
+    public init(version: Int = PersistedState.currentVersion, bootID: String, units: [String: PersistedUnit]) {
+        self.version = version
+        self.bootID = bootID
+        self.units = units
+    }
+
+    /// The same state with time-based fields dropped, for use after a reboot.
+    public func forgettingTimes() -> PersistedState {
+        var copy = self
+        for key in copy.units.keys { copy.units[key]?.startHistory = nil }
+        return copy
+    }
+}
+
+extension Supervisor {
+    /// The state to write for the current moment.
+    public func persistedState(bootID: String) -> PersistedState {
+        var result: [String: PersistedUnit] = [:]
+        for u in units {
+            result[u.name] = PersistedUnit(
+                restarts: u.restarts, streak: u.streak, startHistory: u.startHistory, lastExit: u.lastExit,
+                failedReason: u.phase == .failed ? u.reason : nil, operatorStopped: u.operatorStopped)
+        }
+        return PersistedState(bootID: bootID, units: result)
+    }
+}

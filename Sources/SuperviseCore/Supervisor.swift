@@ -1,0 +1,308 @@
+/// The supervision logic: a deterministic state machine.
+///
+/// The shell feeds it ``Event``s and operator commands with the current time
+/// and carries out the ``Effect``s it returns. It never reads a clock, sleeps,
+/// or touches the system, so tests drive it in virtual time.
+public struct Supervisor: Sendable {
+    /// Units in configuration order.
+    public private(set) var units: [UnitRuntime] = []
+    public private(set) var config: SupervisorConfig
+    public private(set) var shuttingDown = false
+    private var shutdownReported = false
+    private var random: SplitMix64
+    /// Effects produced by the current step, returned and cleared at its end.
+    private var pending: [Effect] = []
+
+    /// Creates the core for `config`. Call ``boot(now:persisted:)`` to start the units.
+    public init(config: SupervisorConfig, seed: UInt64) {
+        self.config = config
+        self.random = SplitMix64(seed: seed)
+        self.units = config.units.map { UnitRuntime(spec: $0) }
+    }
+
+    // MARK: - Lookup
+
+    public func unit(_ name: String) -> UnitRuntime? { units.first { $0.name == name } }
+
+    func index(_ name: String) -> Int? { units.firstIndex { $0.name == name } }
+
+    /// Unit names, for error messages.
+    public var unitNames: [String] { units.map(\.name) }
+
+    // MARK: - Stepping
+
+    /// Starts every unit that should run, honouring persisted give-ups and operator stops.
+    public mutating func boot(now: Instant, persisted: PersistedState?) -> [Effect] {
+        for i in units.indices {
+            let saved = persisted?.units[units[i].name]
+            if let saved {
+                units[i].restarts = saved.restarts
+                units[i].streak = saved.streak
+                units[i].startHistory = saved.startHistory ?? []
+                units[i].lastExit = saved.lastExit
+            }
+            if let failure = saved?.failedReason {
+                units[i].phase = .failed
+                units[i].reason = failure
+                log(.warning, units[i].name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(units[i].name)` to retry", reason: failure)
+            } else if saved?.operatorStopped == true && units[i].spec.restart.policy == .unlessStopped {
+                units[i].phase = .inactive
+                units[i].operatorStopped = true
+                units[i].reason = "stopped by operator (remembered: restart policy unless-stopped)"
+            } else {
+                units[i].phase = .waiting
+            }
+        }
+        reconcile(now: now)
+        return drain()
+    }
+
+    /// Applies one event.
+    public mutating func handle(_ event: Event, now: Instant) -> [Effect] {
+        switch event {
+        case .spawned(let name, let pid): onSpawned(name, pid: pid, now: now)
+        case .spawnFailed(let name, let reason): onSpawnFailed(name, reason: reason, now: now)
+        case .exited(let name, let pid, let status): onExited(name, pid: pid, status: status, now: now)
+        case .tick: onTick(now: now)
+        case .reload(let newConfig): onReload(newConfig, now: now)
+        case .shutdown: onShutdown(now: now)
+        }
+        reconcile(now: now)
+        return drain()
+    }
+
+    /// The earliest time at which a timer is due, if any; the shell sends `.tick` then.
+    public var nextDeadline: Instant? {
+        units.compactMap { u -> Instant? in
+            switch u.phase {
+            case .backoff: u.restartAt
+            case .stopping: u.killSent ? nil : u.stopDeadline
+            default: nil
+            }
+        }.min()
+    }
+
+    mutating func drain() -> [Effect] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
+    }
+
+    mutating func emit(_ effect: Effect) { pending.append(effect) }
+
+    mutating func log(_ level: LogLevel, _ unit: String?, _ event: String, _ message: String,
+                      reason: String? = nil, exit: ExitStatus? = nil) {
+        pending.append(.log(LogRecord(level: level, unit: unit, event: event, message: message, reason: reason, exit: exit)))
+    }
+
+    // MARK: - Process events
+
+    private mutating func onSpawned(_ name: String, pid: Int32, now: Instant) {
+        guard let i = index(name), units[i].phase == .starting else { return }
+        units[i].phase = .running
+        units[i].pid = pid
+        units[i].startedAt = now
+        units[i].reason = nil
+        log(.info, name, "start", "started, pid \(pid)")
+        // An operator or the shutdown asked for a stop while the spawn was in flight.
+        if shuttingDown || units[i].operatorStopped || units[i].afterStop != .stay {
+            let why = shuttingDown ? "shutdown" : units[i].afterStop == .stay ? "operator stop" : "configuration changed"
+            beginStop(i, now: now, why: why)
+        }
+    }
+
+    private mutating func onSpawnFailed(_ name: String, reason: String, now: Instant) {
+        guard let i = index(name), units[i].phase == .starting else { return }
+        units[i].pid = nil
+        units[i].startedAt = nil
+        let why = "spawn failed: \(reason)"
+        switch units[i].afterStop {
+        case .remove:
+            log(.info, name, "removed", "removed from the configuration")
+            units.remove(at: i)
+            return
+        case .replace(let spec):
+            units[i].spec = spec
+            units[i].afterStop = .stay
+        case .stay, .start:
+            units[i].afterStop = .stay
+        }
+        log(.error, name, "spawn-failed", "could not start: \(reason)", reason: why)
+        afterProcessEnded(i, clean: false, why: why, uptime: .zero, now: now)
+    }
+
+    private mutating func onExited(_ name: String, pid: Int32, status: ExitStatus, now: Instant) {
+        guard let i = index(name), units[i].pid == pid, units[i].phase == .running || units[i].phase == .stopping else { return }
+        let uptime = units[i].startedAt.map { now - $0 } ?? .zero
+        units[i].lastExit = status
+        units[i].lastExitAt = now
+        units[i].pid = nil
+        units[i].startedAt = nil
+        let spec = units[i].spec
+
+        if units[i].phase == .stopping {
+            units[i].stopDeadline = nil
+            units[i].killSent = false
+            log(.info, name, "exit", "stopped (\(status)) after \(DurationText.format(uptime)) up", exit: status)
+            let after = units[i].afterStop
+            units[i].afterStop = .stay
+            switch after {
+            case .stay:
+                units[i].phase = .inactive
+                units[i].reason = shuttingDown ? "stopped for shutdown" : (units[i].operatorStopped ? "stopped by operator" : units[i].reason)
+            case .start:
+                units[i].phase = .waiting
+                units[i].reason = "restarting on operator request"
+            case .replace(let newSpec):
+                units[i].spec = newSpec
+                units[i].phase = .waiting
+                units[i].reason = "restarting with changed configuration"
+            case .remove:
+                log(.info, name, "removed", "removed from the configuration")
+                units.remove(at: i)
+            }
+            emit(.persist)
+            return
+        }
+
+        let clean = status.isClean(successCodes: spec.restart.successExitCodes,
+                                   successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
+        log(clean ? .info : .warning, name, "exit", "exited: \(status) after \(DurationText.format(uptime)) up", exit: status)
+        afterProcessEnded(i, clean: clean, why: "\(status)", uptime: uptime, now: now)
+    }
+
+    /// A process ended on its own (or never started): restart by policy, with backoff.
+    private mutating func afterProcessEnded(_ i: Int, clean: Bool, why: String, uptime: Duration, now: Instant) {
+        let spec = units[i].spec
+        let name = spec.name
+        if uptime >= spec.restart.backoff.resetAfter { units[i].streak = 0 }
+        guard !shuttingDown, !units[i].operatorStopped else {
+            units[i].phase = .inactive
+            return
+        }
+        guard spec.restart.policy.restarts(afterCleanExit: clean) else {
+            units[i].phase = .exited
+            units[i].reason = "\(why); not restarted (restart policy \(spec.restart.policy.rawValue))"
+            log(.notice, name, "exited", units[i].reason!)
+            emit(.persist)
+            return
+        }
+        units[i].streak += 1
+        let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: random.unit())
+        units[i].reason = why
+        if delay <= .zero {
+            units[i].phase = .waiting
+            units[i].restarts += 1
+            log(.notice, name, "restart", "restarting now (\(why))", reason: why)
+        } else {
+            units[i].phase = .backoff
+            units[i].restartAt = now + delay
+            log(.notice, name, "backoff", "restarting in \(DurationText.format(delay)) (attempt \(units[i].streak), \(why))", reason: why)
+        }
+        emit(.persist)
+    }
+
+    private mutating func onTick(now: Instant) {
+        for i in units.indices {
+            switch units[i].phase {
+            case .backoff:
+                if let at = units[i].restartAt, at <= now {
+                    units[i].restartAt = nil
+                    units[i].phase = .waiting
+                    units[i].restarts += 1
+                    log(.notice, units[i].name, "restart", "restarting after backoff (attempt \(units[i].streak))", reason: units[i].reason)
+                }
+            case .stopping:
+                if !units[i].killSent, let deadline = units[i].stopDeadline, deadline <= now, let pid = units[i].pid {
+                    units[i].killSent = true
+                    log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(units[i].spec.stopTimeout)); sending SIGKILL to its process group")
+                    emit(.signal(unit: units[i].name, pid: pid, signal: Signals.kill))
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: - Starting and stopping
+
+    /// Sends the stop signal to a running unit's process group and arms the SIGKILL deadline.
+    mutating func beginStop(_ i: Int, now: Instant, why: String) {
+        guard units[i].phase == .running, let pid = units[i].pid else { return }
+        let spec = units[i].spec
+        units[i].phase = .stopping
+        units[i].stopDeadline = now + spec.stopTimeout
+        units[i].killSent = false
+        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to process group \(pid), SIGKILL after \(DurationText.format(spec.stopTimeout))")
+        emit(.signal(unit: spec.name, pid: pid, signal: spec.stopSignal))
+    }
+
+    /// Issues a spawn for a waiting unit whose dependencies run, enforcing the start limit.
+    private mutating func beginStart(_ i: Int, now: Instant) {
+        let spec = units[i].spec
+        let limit = spec.restart.startLimit
+        units[i].startHistory.removeAll { now - $0 >= limit.interval }
+        if units[i].startHistory.count >= limit.burst && units[i].streak > 0 {
+            let why = "start limit hit: \(units[i].startHistory.count) starts within \(DurationText.format(limit.interval)) (burst \(limit.burst)); last: \(units[i].reason ?? "unknown")"
+            units[i].phase = .failed
+            units[i].reason = why
+            log(.error, spec.name, "gave-up", "gave up: \(why); run `supervise restart \(spec.name)` to retry", reason: why)
+            emit(.persist)
+            return
+        }
+        units[i].startHistory.append(now)
+        units[i].phase = .starting
+        emit(.spawn(spec))
+    }
+
+    /// Moves units forward: starts waiting units whose dependencies run, and during
+    /// shutdown stops units in reverse dependency order.
+    mutating func reconcile(now: Instant) {
+        if shuttingDown {
+            for i in units.indices where units[i].phase == .running {
+                let name = units[i].name
+                let dependentsActive = units.contains { $0.spec.dependsOn.contains(name) && $0.hasProcess }
+                if !dependentsActive { beginStop(i, now: now, why: "shutdown") }
+            }
+            if !shutdownReported && !units.contains(where: { $0.hasProcess }) {
+                shutdownReported = true
+                log(.info, nil, "shutdown", "all units stopped")
+                emit(.shutdownComplete)
+            }
+            return
+        }
+        // Repeat so a chain of waiting units is examined in one step; each pass only
+        // starts units whose dependencies are already running, so it terminates.
+        for i in units.indices where units[i].phase == .waiting {
+            let missing = units[i].spec.dependsOn.filter { dep in unit(dep)?.phase != .running }
+            if missing.isEmpty {
+                beginStart(i, now: now)
+            } else {
+                let detail = missing.map { "\($0) (\(unit($0)?.phase.rawValue ?? "unknown"))" }.joined(separator: ", ")
+                units[i].reason = "waiting for \(detail)"
+            }
+        }
+    }
+
+    private mutating func onShutdown(now: Instant) {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        log(.info, nil, "shutdown", "stopping all units in reverse dependency order")
+        for i in units.indices {
+            switch units[i].phase {
+            case .waiting, .backoff:
+                units[i].phase = .inactive
+                units[i].restartAt = nil
+                units[i].reason = "stopped for shutdown"
+            case .stopping:
+                units[i].afterStop = .stay
+            default:
+                break
+            }
+        }
+    }
+
+    /// Replaces the runtime list (used by reload).
+    mutating func setConfig(_ newConfig: SupervisorConfig) { config = newConfig }
+
+    mutating func mutateUnits(_ body: (inout [UnitRuntime]) -> Void) { body(&units) }
+}

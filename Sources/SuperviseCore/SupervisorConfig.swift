@@ -1,0 +1,36 @@
+/// The control socket and who may change state through it.
+public struct ControlSettings: Sendable, Hashable, Codable {
+    public var socketPath: String
+    /// Group whose members (besides root) may change state; nil: root only.
+    public var group: String?
+    /// Permission bits of the socket file.
+    public var socketMode: UInt32
+
+    public static let defaultSocketPath = "/run/supervise/control.sock"
+
+    public init(socketPath: String = ControlSettings.defaultSocketPath, group: String? = nil, socketMode: UInt32 = 0o660) {
+        self.socketPath = socketPath
+        self.group = group
+        self.socketMode = socketMode
+    }
+}
+
+/// A whole, validated configuration.
+public struct SupervisorConfig: Sendable, Hashable, Codable {
+    /// Units in file order.
+    public var units: [UnitSpec]
+    public var control: ControlSettings
+    /// Where state that must survive a restart of the daemon is kept.
+    public var stateDirectory: String
+
+    public static let defaultStateDirectory = "/var/lib/supervise"
+
+    public init(units: [UnitSpec], control: ControlSettings = ControlSettings(),
+                stateDirectory: String = SupervisorConfig.defaultStateDirectory) {
+        self.units = units
+        self.control = control
+        self.stateDirectory = stateDirectory
+    }
+
+    public func unit(named name: String) -> UnitSpec? { units.first { $0.name == name } }
+}

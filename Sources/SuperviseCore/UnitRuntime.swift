@@ -1,0 +1,45 @@
+/// What happens when a stopping unit's process has exited.
+public enum AfterStop: Sendable, Hashable {
+    /// Stay down.
+    case stay
+    /// Start again at once (operator restart).
+    case start
+    /// Start again with a changed spec (config reload).
+    case replace(UnitSpec)
+    /// Forget the unit (removed from the config).
+    case remove
+}
+
+/// The core's record of one unit.
+public struct UnitRuntime: Sendable, Hashable {
+    public var spec: UnitSpec
+    public var phase: UnitPhase = .inactive
+    public var pid: Int32?
+    /// When the current process started.
+    public var startedAt: Instant?
+    /// When SIGKILL is due for a stopping unit.
+    public var stopDeadline: Instant?
+    public var killSent = false
+    public var afterStop: AfterStop = .stay
+    /// When a unit in backoff starts again.
+    public var restartAt: Instant?
+    /// Automatic restarts since the daemon started (or the last `reset`).
+    public var restarts = 0
+    /// Consecutive automatic restarts without staying up for `reset_after`; the backoff attempt number.
+    public var streak = 0
+    /// Starts within the start-limit window (pruned as they age out).
+    public var startHistory: [Instant] = []
+    public var lastExit: ExitStatus?
+    public var lastExitAt: Instant?
+    /// Why the unit is in its phase, in words for an operator.
+    public var reason: String?
+    /// An operator said stop; automatic restarts are off until an operator starts it.
+    public var operatorStopped = false
+
+    public init(spec: UnitSpec) { self.spec = spec }
+
+    public var name: String { spec.name }
+
+    /// A process exists or is about to (spawn in flight).
+    public var hasProcess: Bool { phase == .starting || phase == .running || phase == .stopping }
+}

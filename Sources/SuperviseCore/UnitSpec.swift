@@ -1,0 +1,63 @@
+/// What kind of thing a unit supervises.
+public enum UnitKind: String, Sendable, Codable {
+    case process
+}
+
+/// How a unit is restarted after it stops on its own.
+public struct RestartSettings: Sendable, Hashable, Codable {
+    public var policy: RestartPolicy
+    /// Exit codes counted as clean (default `[0]`).
+    public var successExitCodes: Set<Int32>
+    /// Signals that count as a clean end besides the stop signal.
+    public var successSignals: Set<Int32>
+    public var backoff: BackoffPolicy
+    public var startLimit: StartLimit
+
+    public static let `default` = RestartSettings(
+        policy: .onFailure, successExitCodes: [0], successSignals: [], backoff: .default, startLimit: .default)
+
+    public init(policy: RestartPolicy, successExitCodes: Set<Int32>, successSignals: Set<Int32>,
+                backoff: BackoffPolicy, startLimit: StartLimit) {
+        self.policy = policy
+        self.successExitCodes = successExitCodes
+        self.successSignals = successSignals
+        self.backoff = backoff
+        self.startLimit = startLimit
+    }
+}
+
+/// One supervised unit, fully resolved (defaults applied).
+public struct UnitSpec: Sendable, Hashable, Codable {
+    public var name: String
+    public var kind: UnitKind
+    /// argv; `command[0]` is looked up in the unit's `PATH` when it has no slash.
+    public var command: [String]
+    /// The complete environment of the process (nothing is inherited from the daemon).
+    public var environment: [String: String]
+    public var workingDirectory: String?
+    public var user: String?
+    public var group: String?
+    public var stopSignal: Int32
+    /// Time between `stopSignal` and SIGKILL to the process group.
+    public var stopTimeout: Duration
+    public var restart: RestartSettings
+    /// Units that must be running before this one starts, and that stop after it.
+    public var dependsOn: [String]
+
+    public init(name: String, kind: UnitKind = .process, command: [String], environment: [String: String] = [:],
+                workingDirectory: String? = nil, user: String? = nil, group: String? = nil,
+                stopSignal: Int32 = Signals.term, stopTimeout: Duration = .seconds(10),
+                restart: RestartSettings = .default, dependsOn: [String] = []) {
+        self.name = name
+        self.kind = kind
+        self.command = command
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.user = user
+        self.group = group
+        self.stopSignal = stopSignal
+        self.stopTimeout = stopTimeout
+        self.restart = restart
+        self.dependsOn = dependsOn
+    }
+}

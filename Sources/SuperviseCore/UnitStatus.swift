@@ -1,0 +1,82 @@
+/// A unit as the operator sees it (`supervise status`, `GET /v1/units`).
+public struct UnitStatus: Sendable, Codable, Equatable {
+    public var name: String
+    public var kind: String
+    public var state: String
+    public var pid: Int32?
+    public var uptimeSeconds: Double?
+    public var restarts: Int
+    /// Short form: `0`, `1`, `SIGKILL`.
+    public var lastExit: String?
+    public var lastExitDescription: String?
+    public var nextRestartInSeconds: Double?
+    public var reason: String?
+    public var backoffAttempt: Int
+    public var dependsOn: [String]
+    public var command: [String]
+    public var restartPolicy: String
+
+    public init(name: String, kind: String, state: String, pid: Int32?, uptimeSeconds: Double?, restarts: Int,
+                lastExit: String?, lastExitDescription: String?, nextRestartInSeconds: Double?, reason: String?,
+                backoffAttempt: Int, dependsOn: [String], command: [String], restartPolicy: String) {
+        self.name = name
+        self.kind = kind
+        self.state = state
+        self.pid = pid
+        self.uptimeSeconds = uptimeSeconds
+        self.restarts = restarts
+        self.lastExit = lastExit
+        self.lastExitDescription = lastExitDescription
+        self.nextRestartInSeconds = nextRestartInSeconds
+        self.reason = reason
+        self.backoffAttempt = backoffAttempt
+        self.dependsOn = dependsOn
+        self.command = command
+        self.restartPolicy = restartPolicy
+    }
+}
+
+/// Counts by state, for systemd's `STATUS=` line and the status footer.
+public struct StatusSummary: Sendable, Codable, Equatable, CustomStringConvertible {
+    public var running = 0, starting = 0, stopping = 0, backingOff = 0, failed = 0, stopped = 0
+
+    public var description: String {
+        var parts = ["\(running) running"]
+        if starting > 0 { parts.append("\(starting) starting") }
+        if stopping > 0 { parts.append("\(stopping) stopping") }
+        parts.append("\(backingOff) backing off")
+        parts.append("\(failed) failed")
+        if stopped > 0 { parts.append("\(stopped) stopped") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+extension Supervisor {
+    /// Status of every unit at `now`.
+    public func status(now: Instant) -> [UnitStatus] {
+        units.map { u in
+            UnitStatus(
+                name: u.name, kind: u.spec.kind.rawValue, state: u.phase.rawValue, pid: u.pid,
+                uptimeSeconds: (u.phase == .running || u.phase == .stopping) ? u.startedAt.map { (now - $0).seconds } : nil,
+                restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
+                nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
+                reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
+                restartPolicy: u.spec.restart.policy.rawValue)
+        }
+    }
+
+    public var summary: StatusSummary {
+        var s = StatusSummary()
+        for u in units {
+            switch u.phase {
+            case .running: s.running += 1
+            case .starting, .waiting: s.starting += 1
+            case .stopping: s.stopping += 1
+            case .backoff: s.backingOff += 1
+            case .failed: s.failed += 1
+            case .inactive, .exited: s.stopped += 1
+            }
+        }
+        return s
+    }
+}
