@@ -5,7 +5,7 @@ let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
     name: "supervise",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "supervise", targets: ["supervise"]),
         .executable(name: "agent-sim", targets: ["agent-sim"]),

@@ -131,3 +131,7 @@ unsigned long long csupervise_process_start_ticks(pid_t pid) {
     }
     return value;
 }
+
+int csupervise_pipe_cloexec(int fds[2]) {
+    return pipe2(fds, O_CLOEXEC);
+}

@@ -64,6 +64,7 @@ extension Supervisor {
                     $0[i].streak = 0
                     $0[i].startHistory = []
                     $0[i].restartAt = nil
+                    $0[i].automaticRestartPending = false
                     $0[i].reason = "configuration changed"
                 }
             }

@@ -49,6 +49,7 @@ extension Supervisor {
             units[i].startHistory = []
             units[i].restartAt = nil
             units[i].operatorStopped = false
+            units[i].automaticRestartPending = false
         }
     }
 

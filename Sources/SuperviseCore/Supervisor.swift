@@ -189,9 +189,9 @@ public struct Supervisor: Sendable {
         units[i].streak += 1
         let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: random.unit())
         units[i].reason = why
+        units[i].automaticRestartPending = true
         if delay <= .zero {
             units[i].phase = .waiting
-            units[i].restarts += 1
             log(.notice, name, "restart", "restarting now (\(why))", reason: why)
         } else {
             units[i].phase = .backoff
@@ -208,7 +208,6 @@ public struct Supervisor: Sendable {
                 if let at = units[i].restartAt, at <= now {
                     units[i].restartAt = nil
                     units[i].phase = .waiting
-                    units[i].restarts += 1
                     log(.notice, units[i].name, "restart", "restarting after backoff (attempt \(units[i].streak))", reason: units[i].reason)
                 }
             case .stopping:
@@ -241,7 +240,9 @@ public struct Supervisor: Sendable {
         let spec = units[i].spec
         let limit = spec.restart.startLimit
         units[i].startHistory.removeAll { now - $0 >= limit.interval }
-        if units[i].startHistory.count >= limit.burst && units[i].streak > 0 {
+        let automatic = units[i].automaticRestartPending
+        units[i].automaticRestartPending = false
+        if automatic && units[i].startHistory.count >= limit.burst {
             let why = "start limit hit: \(units[i].startHistory.count) starts within \(DurationText.format(limit.interval)) (burst \(limit.burst)); last: \(units[i].reason ?? "unknown")"
             units[i].phase = .failed
             units[i].reason = why
@@ -250,6 +251,7 @@ public struct Supervisor: Sendable {
             return
         }
         units[i].startHistory.append(now)
+        if automatic { units[i].restarts += 1 }
         units[i].phase = .starting
         emit(.spawn(spec))
     }

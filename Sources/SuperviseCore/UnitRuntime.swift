@@ -35,6 +35,8 @@ public struct UnitRuntime: Sendable, Hashable {
     public var reason: String?
     /// An operator said stop; automatic restarts are off until an operator starts it.
     public var operatorStopped = false
+    /// The next start is an automatic restart (counted, and subject to the start limit).
+    public var automaticRestartPending = false
 
     public init(spec: UnitSpec) { self.spec = spec }
 

@@ -36,4 +36,11 @@ int csupervise_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 /** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or 0. */
 unsigned long long csupervise_process_start_ticks(pid_t pid);
 
+
+
+/** pipe2(fds, O_CLOEXEC): both ends close on exec. Returns 0 on success. */
+int csupervise_pipe_cloexec(int fds[2]);
+
+/** Layout of Linux's struct ucred (SO_PEERCRED), which glibc only declares under _GNU_SOURCE. */
+typedef struct csupervise_ucred { pid_t pid; uid_t uid; gid_t gid; } csupervise_ucred;
 #endif
