@@ -1,0 +1,46 @@
+import SuperviseCore
+
+/// Body of `GET /v1/units`.
+public struct UnitsResponse: Codable, Sendable {
+    public var units: [UnitStatus]
+    public var summary: String
+    public init(units: [UnitStatus], summary: String) {
+        self.units = units
+        self.summary = summary
+    }
+}
+
+/// Body of a `POST /v1/units/NAME/ACTION` answer.
+public struct CommandResponse: Codable, Sendable {
+    /// `accepted` or `unchanged`.
+    public var outcome: String
+    public var message: String
+    public init(outcome: String, message: String) {
+        self.outcome = outcome
+        self.message = message
+    }
+}
+
+/// Body of every error answer.
+public struct ErrorResponse: Codable, Sendable {
+    public var error: String
+    /// Unit names that exist, when the error is an unknown name.
+    public var units: [String]?
+    public init(error: String, units: [String]? = nil) {
+        self.error = error
+        self.units = units
+    }
+}
+
+/// Body of `GET /v1/version`.
+public struct VersionResponse: Codable, Sendable {
+    public var version: String
+    public var pid: Int32
+    public init(version: String, pid: Int32) {
+        self.version = version
+        self.pid = pid
+    }
+}
+
+/// The version string of this build.
+public let superviseVersion = "0.1.0"

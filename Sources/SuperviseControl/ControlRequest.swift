@@ -1,0 +1,38 @@
+/// Who is on the other end of a control connection (SO_PEERCRED).
+public struct PeerCredentials: Sendable, Equatable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+        self.pid = pid
+        self.uid = uid
+        self.gid = gid
+    }
+}
+
+/// One request on the control socket, as the daemon's handler sees it.
+public struct ControlRequest: Sendable {
+    public var method: String
+    /// Path without the query string.
+    public var path: String
+    public var query: [String: String]
+    public var body: [UInt8]
+    public var peer: PeerCredentials?
+    /// Whether the peer may change state (root, the daemon's own user, or a member of the control group).
+    public var mayChangeState: Bool
+    /// Why the peer may not change state, worded for the operator; nil when it may.
+    public var refusal: String?
+}
+
+/// The handler's answer.
+public struct ControlResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+    public var contentType: String
+
+    public init(status: Int, body: [UInt8], contentType: String = "application/json") {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+    }
+}

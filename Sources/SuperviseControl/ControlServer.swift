@@ -1,0 +1,170 @@
+import CSuperviseSys
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The control API: HTTP/1.1 + JSON on a unix socket, so `curl --unix-socket` works as well as the CLI.
+///
+/// Requests larger than ``maxBodyBytes`` get 413, malformed ones 400 (NIO's protocol error
+/// handler), idle connections are closed after ``idleTimeout``; none of it reaches the daemon.
+public final class ControlServer: Sendable {
+    public typealias Handler = @Sendable (ControlRequest) async -> ControlResponse
+
+    public static let maxBodyBytes = 64 * 1024
+    public static let idleTimeout = TimeAmount.seconds(10)
+
+    private let channel: any Channel
+    private let group: MultiThreadedEventLoopGroup
+    public let socketPath: String
+
+    /// Binds `socketPath` (replacing a stale socket file), sets its mode and group, and serves `handler`.
+    public init(socketPath: String, mode: UInt32, groupName: String?, handler: @escaping Handler) throws {
+        self.socketPath = socketPath
+        let directory = (socketPath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o755])
+        let authorizer = PeerAuthorizer(groupName: groupName)
+        if let groupName, authorizer.groupID == nil {
+            throw ControlServerError("control group \"\(groupName)\" does not exist")
+        }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelInitializer { channel in
+                Self.peerCredentials(of: channel).flatMap { peer in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                        try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
+                        let allowed = peer.map(authorizer.mayChangeState) ?? false
+                        let refusal = allowed ? nil : (peer.map(authorizer.refusal) ?? "permission denied: peer credentials unavailable")
+                        try sync.addHandler(ControlHTTPHandler(peer: peer, refusal: refusal, handler: handler))
+                    }
+                }
+            }
+        do {
+            channel = try bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw ControlServerError("cannot listen on \(socketPath): \(error)")
+        }
+        chmod(socketPath, mode_t(mode))
+        if let gid = authorizer.groupID { chown(socketPath, getuid(), gid) }
+    }
+
+    /// Stops listening and removes the socket file.
+    public func close() {
+        try? channel.close().wait()
+        try? group.syncShutdownGracefully()
+        unlink(socketPath)
+    }
+
+    private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeSucceededFuture(nil)
+        }
+        let future: EventLoopFuture<csupervise_ucred> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: SO_PEERCRED))
+        return future.map { PeerCredentials(pid: $0.pid, uid: $0.uid, gid: $0.gid) }.recover { _ in nil }
+    }
+}
+
+/// Why the control server could not start.
+public struct ControlServerError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One connection: collects a request, asks the daemon's handler, writes the answer.
+final class ControlHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let peer: PeerCredentials?
+    private let refusal: String?
+    private let handler: ControlServer.Handler
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(peer: PeerCredentials?, refusal: String?, handler: @escaping ControlServer.Handler) {
+        self.peer = peer
+        self.refusal = refusal
+        self.handler = handler
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.removeAll()
+            tooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > ControlServer.maxBodyBytes {
+                tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body.append(contentsOf: bytes)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let keepAlive = head.isKeepAlive
+            if tooLarge {
+                respond(context: context, ControlResponse(status: 413, body: Array(#"{"error":"request body larger than 65536 bytes"}"#.utf8)), keepAlive: false)
+                return
+            }
+            let (path, query) = Self.split(head.uri)
+            let request = ControlRequest(method: head.method.rawValue, path: path, query: query, body: body,
+                                         peer: peer, mayChangeState: refusal == nil, refusal: refusal)
+            let handler = self.handler
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            context.eventLoop.makeFutureWithTask { await handler(request) }.whenComplete { result in
+                let (me, ctx) = bound.value
+                switch result {
+                case .success(let response): me.respond(context: ctx, response, keepAlive: keepAlive)
+                case .failure: me.respond(context: ctx, ControlResponse(status: 500, body: Array(#"{"error":"internal error"}"#.utf8)), keepAlive: false)
+                }
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
+        else { context.fireUserInboundEventTriggered(event) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func respond(context: ChannelHandlerContext, _ response: ControlResponse, keepAlive: Bool) {
+        guard context.channel.isActive else { return }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: "\(response.body.count)")
+        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            done.whenComplete { _ in bound.value.close(promise: nil) }
+        }
+    }
+
+    static func split(_ uri: String) -> (String, [String: String]) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, [:]) }
+        var query: [String: String] = [:]
+        for pair in uri[uri.index(after: q)...].split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+            let value = kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : ""
+            query[key] = value
+        }
+        return (String(uri[..<q]), query)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import SuperviseConfig
+import SuperviseControl
+import SuperviseCore
+import SuperviseProcess
+import SuperviseSystemd
+
+/// How `supervise run` was asked to run.
+public struct DaemonOptions: Sendable {
+    public var configPath: String
+    /// Overrides `control.socket` from the file.
+    public var socketPath: String?
+    /// Overrides `state_dir` from the file.
+    public var stateDirectory: String?
+    public var logFormat: LogFormat
+
+    public init(configPath: String, socketPath: String? = nil, stateDirectory: String? = nil, logFormat: LogFormat = .plain) {
+        self.configPath = configPath
+        self.socketPath = socketPath
+        self.stateDirectory = stateDirectory
+        self.logFormat = logFormat
+    }
+}
+
+/// The imperative shell: turns the world into events for the core and carries out its effects.
+///
+/// One loop owns the core; processes, signals, timers, the control socket and the watchdog
+/// all feed it through a single `AsyncStream`, so state has exactly one owner and inputs are
+/// handled in arrival order. Blocking work (fork/exec, waitpid, file writes, config parsing)
+/// happens on threads and queues of its own.
+public final class Daemon: Sendable {
+    let options: DaemonOptions
+    let logger: Logger
+    let notifier = SystemdNotifier()
+    let inputs: AsyncStream<DaemonInput>
+    let feed: AsyncStream<DaemonInput>.Continuation
+
+    public init(options: DaemonOptions) {
+        self.options = options
+        var logger = Logger(label: "supervise") { _ in LineLogHandler(format: options.logFormat) }
+        logger.logLevel = .info
+        self.logger = logger
+        (inputs, feed) = AsyncStream.makeStream(of: DaemonInput.self)
+    }
+
+    /// Loads the config and runs until shut down. Returns the process exit code.
+    public func run() async -> Int32 {
+        var config: SupervisorConfig
+        do {
+            config = try ConfigLoader.load(path: options.configPath)
+        } catch {
+            FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(error)\n".utf8))
+            return ExitCodes.configInvalid
+        }
+        if let s = options.socketPath { config.control.socketPath = s }
+        if let d = options.stateDirectory { config.stateDirectory = d }
+
+        signal(SIGPIPE, SIG_IGN)
+        let store = StateStore(directory: config.stateDirectory) { [logger] in logger.error("\($0)", metadata: ["event": "state-error"]) }
+        let persisted = loadState(store)
+
+        let server: ControlServer
+        do {
+            let feed = self.feed
+            server = try ControlServer(socketPath: config.control.socketPath, mode: config.control.socketMode,
+                                       groupName: config.control.group) { request in
+                await withCheckedContinuation { feed.yield(.control(request, $0)) }
+            }
+        } catch {
+            FileHandle.standardError.write(Data("supervise: \(error)\n".utf8))
+            return ExitCodes.controlSocket
+        }
+        logger.info("supervise \(superviseVersion) starting: \(config.units.count) units from \(options.configPath), control socket \(config.control.socketPath)", metadata: ["event": "daemon-start"])
+
+        let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
+        let reaper = Reaper()
+        let spawner = ProcessSpawner(reaper: reaper)
+        var loop = SupervisionLoop(
+            core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
+            spawner: spawner, store: store, notifier: notifier, logger: logger, feed: feed)
+        let watchdog = startWatchdog()
+
+        loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted))
+        notifier.ready(status: loop.core.summary.description)
+        loop.afterInput()
+        logger.info("ready: \(loop.core.summary)", metadata: ["event": "ready"])
+
+        for await input in inputs {
+            loop.handle(input)
+            if loop.finished { break }
+        }
+        watchdog?.cancel()
+        signals.cancel()
+        server.close()
+        store.save(loop.core.persistedState(bootID: StateStore.bootID()))
+        store.flush()
+        logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
+        return ExitCodes.success
+    }
+
+    private func loadState(_ store: StateStore) -> PersistedState? {
+        switch store.load() {
+        case .none:
+            return nil
+        case .loaded(let state):
+            return state.bootID == StateStore.bootID() ? state : state.forgettingTimes()
+        case .unusable(let why):
+            let moved = store.quarantine()
+            logger.error("\(why); starting without saved state\(moved.map { " (moved aside to \($0))" } ?? "")",
+                         metadata: ["event": "state-error"])
+            return nil
+        }
+    }
+
+    /// Pings come from the loop itself: this task only asks; a stuck loop never answers, so systemd's watchdog fires.
+    private func startWatchdog() -> Task<Void, Never>? {
+        guard let interval = notifier.watchdogInterval else { return nil }
+        let feed = self.feed
+        return Task.detached {
+            while !Task.isCancelled {
+                feed.yield(.watchdog)
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+/// Process exit codes of the `supervise` command, documented in the README.
+public enum ExitCodes {
+    public static let success: Int32 = 0
+    /// Failure talking to the daemon, or the daemon refused the request.
+    public static let failure: Int32 = 1
+    /// Bad command line (ArgumentParser's own code).
+    public static let usage: Int32 = 64
+    /// No such unit.
+    public static let unknownUnit: Int32 = 3
+    /// The configuration is invalid.
+    public static let configInvalid: Int32 = 78
+    /// The control socket could not be created.
+    public static let controlSocket: Int32 = 71
+    /// Permission denied by the daemon.
+    public static let permissionDenied: Int32 = 77
+}

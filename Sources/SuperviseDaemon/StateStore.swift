@@ -1,0 +1,124 @@
+import Foundation
+import SuperviseCore
+
+/// Keeps ``PersistedState`` in `<state_dir>/state.json`: written atomically (temp file, fsync,
+/// rename, fsync of the directory) on a queue of its own, coalescing bursts of changes.
+public final class StateStore: @unchecked Sendable {
+    // @unchecked: `latest` and `writing` are guarded by `lock`.
+    public let directory: String
+    public var path: String { directory + "/state.json" }
+    private let queue = DispatchQueue(label: "supervise.state")
+    private let lock = NSLock()
+    private var latest: PersistedState?
+    private var writing = false
+    private let onError: @Sendable (String) -> Void
+
+    public init(directory: String, onError: @escaping @Sendable (String) -> Void) {
+        self.directory = directory
+        self.onError = onError
+    }
+
+    /// What loading found.
+    public enum LoadResult: Sendable {
+        case none
+        case loaded(PersistedState)
+        /// The file exists but cannot be used; the message says why. The daemon starts without it.
+        case unusable(String)
+    }
+
+    /// Reads the saved state (synchronously, at start-up).
+    public func load() -> LoadResult {
+        guard FileManager.default.fileExists(atPath: path) else { return .none }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let state = try JSONDecoder().decode(PersistedState.self, from: data)
+            guard state.version == PersistedState.currentVersion else {
+                return .unusable("state file \(path) has version \(state.version), expected \(PersistedState.currentVersion)")
+            }
+            return .loaded(state)
+        } catch let error as DecodingError {
+            return .unusable("state file \(path) is corrupt (\(Self.describe(error)))")
+        } catch {
+            return .unusable("state file \(path) cannot be read: \(error.localizedDescription)")
+        }
+    }
+
+    /// Moves an unusable state file aside so it can be inspected; returns the new path.
+    public func quarantine() -> String? {
+        let target = path + ".corrupt-\(Int(Date().timeIntervalSince1970))"
+        return rename(path, target) == 0 ? target : nil
+    }
+
+    /// Schedules `state` to be written; later calls before the write starts replace it.
+    public func save(_ state: PersistedState) {
+        lock.withLock {
+            latest = state
+            guard !writing else { return }
+            writing = true
+            queue.async { self.writeLoop() }
+        }
+    }
+
+    /// Waits for pending writes (used at shutdown).
+    public func flush() { queue.sync {} }
+
+    private func writeLoop() {
+        while true {
+            let next: PersistedState? = lock.withLock {
+                let s = latest
+                latest = nil
+                if s == nil { writing = false }
+                return s
+            }
+            guard let next else { return }
+            do { try write(next) } catch { onError("cannot write state file \(path): \(error)") }
+        }
+    }
+
+    private func write(_ state: PersistedState) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let data = try encoder.encode(state)
+        let temp = path + ".tmp"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StateStoreError(String(cString: strerror(errno))) }
+        var ok = data.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        ok = ok && fsync(fd) == 0
+        let err = errno
+        close(fd)
+        guard ok else { unlink(temp); throw StateStoreError(String(cString: strerror(err))) }
+        guard rename(temp, path) == 0 else { throw StateStoreError(String(cString: strerror(errno))) }
+        let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let c): c.debugDescription
+        case .keyNotFound(let key, _): "missing key \(key.stringValue)"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c):
+            "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
+        @unknown default: "\(error)"
+        }
+    }
+
+    /// This boot's id; monotonic times in the state are only valid within one boot.
+    public static func bootID() -> String {
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+    }
+}
+
+struct StateStoreError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}

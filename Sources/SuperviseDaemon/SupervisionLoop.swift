@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import SuperviseControl
+import SuperviseCore
+import SuperviseProcess
+import SuperviseSystemd
+
+/// The one owner of the core: applies inputs in order and carries out the resulting effects.
+struct SupervisionLoop {
+    var core: Supervisor
+    let spawner: ProcessSpawner
+    let store: StateStore
+    let notifier: SystemdNotifier
+    let logger: Logger
+    let feed: AsyncStream<DaemonInput>.Continuation
+    let bootID = StateStore.bootID()
+
+    private(set) var finished = false
+    private var shuttingDown = false
+    private var persistDirty = false
+    private var lastStatus = ""
+    private var timer: (deadline: Instant, task: Task<Void, Never>)?
+
+    init(core: Supervisor, spawner: ProcessSpawner, store: StateStore, notifier: SystemdNotifier, logger: Logger,
+         feed: AsyncStream<DaemonInput>.Continuation) {
+        self.core = core
+        self.spawner = spawner
+        self.store = store
+        self.notifier = notifier
+        self.logger = logger
+        self.feed = feed
+    }
+
+    mutating func handle(_ input: DaemonInput) {
+        let now = MonotonicClock.now()
+        switch input {
+        case .event(let event):
+            perform(core.handle(event, now: now))
+        case .control(let request, let reply):
+            let (response, effects) = ControlRoutes.handle(request, core: &core, now: now)
+            perform(effects)
+            reply.resume(returning: response)
+        case .terminate(let signal):
+            if shuttingDown {
+                logger.notice("\(Signals.name(signal)) again: already stopping all units", metadata: ["event": "shutdown"])
+            } else {
+                shuttingDown = true
+                logger.notice("\(Signals.name(signal)) received: stopping all units", metadata: ["event": "shutdown"])
+                notifier.stopping()
+                perform(core.handle(.shutdown, now: now))
+            }
+        case .reload(let result):
+            notifier.reloading()
+            switch result {
+            case .success(let config):
+                if config.control != core.config.control {
+                    logger.warning("control socket settings changed; they take effect when the daemon restarts", metadata: ["event": "reload"])
+                }
+                perform(core.handle(.reload(config), now: now))
+            case .failure(let failure):
+                logger.error("reload refused, the running configuration stays:\n\(failure.message)", metadata: ["event": "reload-failed"])
+            }
+            notifier.ready(status: core.summary.description)
+            lastStatus = core.summary.description
+        case .timer:
+            timer = nil
+            perform(core.handle(.tick, now: now))
+        case .watchdog:
+            notifier.watchdog()
+        }
+        afterInput()
+    }
+
+    /// Carries out effects from the core.
+    mutating func perform(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .spawn(let spec):
+                spawn(spec)
+            case .signal(let unit, let pid, let signal):
+                if !spawner.signalGroup(pid: pid, signal: signal) {
+                    logger.debug("\(Signals.name(signal)) to process group \(pid): already gone", metadata: ["unit": "\(unit)"])
+                }
+            case .log(let record):
+                logger.record(record)
+            case .persist:
+                persistDirty = true
+            case .shutdownComplete:
+                finished = true
+            }
+        }
+    }
+
+    private func spawn(_ spec: UnitSpec) {
+        let name = spec.name
+        let feed = self.feed
+        let logger = self.logger
+        spawner.spawn(
+            spec,
+            onLine: { pid, stream, line in
+                logger.info("\(line)", metadata: ["unit": "\(name)", "pid": "\(pid)", "event": "output", "stream": "\(stream.rawValue)"])
+            },
+            onExit: { pid, status in feed.yield(.event(.exited(unit: name, pid: pid, status: status))) },
+            completion: { result in
+                switch result {
+                case .success(let pid): feed.yield(.event(.spawned(unit: name, pid: pid)))
+                case .failure(let error): feed.yield(.event(.spawnFailed(unit: name, reason: error.description)))
+                }
+            })
+    }
+
+    /// Persists, refreshes systemd's STATUS= line, and re-arms the timer for the core's next deadline.
+    mutating func afterInput() {
+        if persistDirty {
+            persistDirty = false
+            store.save(core.persistedState(bootID: bootID))
+        }
+        let status = core.summary.description
+        if status != lastStatus {
+            lastStatus = status
+            notifier.status(status)
+        }
+        let deadline = core.nextDeadline
+        if deadline != timer?.deadline {
+            timer?.task.cancel()
+            timer = nil
+            if let deadline {
+                let delay = deadline - MonotonicClock.now()
+                let feed = self.feed
+                timer = (deadline, Task {
+                    if delay > .zero { try? await Task.sleep(for: delay) }
+                    if !Task.isCancelled { feed.yield(.timer) }
+                })
+            }
+        }
+    }
+}

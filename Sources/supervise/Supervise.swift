@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import SuperviseConfig
+import SuperviseControl
+import SuperviseCore
+import SuperviseDaemon
+
+@main
+struct Supervise: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "supervise",
+        abstract: "A self-healing supervisor for local processes (and, later, Docker Compose containers).",
+        discussion: """
+            Exit codes: 0 success; 1 the daemon could not be reached or refused; 3 no such unit; \
+            64 bad command line; 71 control socket could not be created; 77 permission denied; \
+            78 invalid configuration.
+            """,
+        version: superviseVersion,
+        subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Reset.self, CheckConfig.self, Version.self])
+}
+
+/// Options shared by commands that talk to the daemon.
+struct SocketOptions: ParsableArguments {
+    @Option(name: .long, help: "Control socket of the daemon (env SUPERVISE_SOCKET).")
+    var socket: String = ProcessInfo.processInfo.environment["SUPERVISE_SOCKET"] ?? ControlSettings.defaultSocketPath
+
+    var client: ControlClient { ControlClient(socketPath: socket) }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon in the foreground (as systemd does).")
+
+    @Option(name: .long, help: "Configuration file.")
+    var config = "/etc/supervise/supervise.yaml"
+    @Option(name: .long, help: "Control socket path (overrides control.socket).")
+    var socket: String?
+    @Option(name: .customLong("state-dir"), help: "State directory (overrides state_dir).")
+    var stateDir: String?
+    @Option(name: .customLong("log-format"), help: "plain or json.")
+    var logFormat: String = "plain"
+
+    func validate() throws {
+        guard LogFormat(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format must be one of: \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
+                                    logFormat: LogFormat(rawValue: logFormat) ?? .plain)
+        let code = runAsync { await Daemon(options: options).run() }
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Validate a configuration file without running anything.")
+
+    @Argument(help: "Configuration file.")
+    var file = "/etc/supervise/supervise.yaml"
+
+    func run() throws {
+        do {
+            let config = try ConfigLoader.load(path: file)
+            print("\(file): OK (\(config.units.count) units\(config.units.isEmpty ? "" : ": " + config.units.map(\.name).joined(separator: ", ")))")
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(ExitCodes.configInvalid)
+        }
+    }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.")
+    func run() { print("supervise \(superviseVersion)") }
+}
+
+/// Runs async work from a synchronous `run()` and waits for it on the main thread.
+func runAsync<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        box.value = await body()
+        done.signal()
+    }
+    done.wait()
+    return box.value!
+}
+
+final class ResultBox<T: Sendable>: @unchecked Sendable {
+    // @unchecked: written once before the semaphore is signalled, read after it.
+    var value: T?
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import SuperviseControl
+import SuperviseCore
+import SuperviseDaemon
+
+/// Sends `POST /v1/units/NAME/ACTION` and reports the answer.
+func sendCommand(_ action: OperatorCommand, unit: String, socket: SocketOptions) throws {
+    let response: (status: Int, body: [UInt8])
+    do {
+        response = try socket.client.request("POST", "/v1/units/\(percentEncode(unit))/\(action.rawValue)")
+    } catch {
+        fail("\(error)", code: ExitCodes.failure)
+    }
+    if response.status == 200, let answer = try? ControlJSON.decoder().decode(CommandResponse.self, from: Data(response.body)) {
+        print(answer.message)
+        return
+    }
+    try failFromDaemon(response)
+}
+
+/// Turns an error answer into a message and the documented exit code.
+func failFromDaemon(_ response: (status: Int, body: [UInt8])) throws -> Never {
+    let message = (try? ControlJSON.decoder().decode(ErrorResponse.self, from: Data(response.body)))?.error
+        ?? String(decoding: response.body, as: UTF8.self)
+    let code: Int32 = switch response.status {
+    case 404: ExitCodes.unknownUnit
+    case 403: ExitCodes.permissionDenied
+    default: ExitCodes.failure
+    }
+    fail(message, code: code)
+}
+
+func fail(_ message: String, code: Int32) -> Never {
+    FileHandle.standardError.write(Data("supervise: \(message)\n".utf8))
+    exit(code)
+}
+
+func percentEncode(_ s: String) -> String {
+    s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+}
+
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start a stopped, exited or failed unit.")
+    @Argument(help: "Unit name.") var name: String
+    @OptionGroup var socket: SocketOptions
+    func run() throws { try sendCommand(.start, unit: name, socket: socket) }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop a unit (stop signal to its process group, SIGKILL after stop_timeout); it stays stopped.")
+    @Argument(help: "Unit name.") var name: String
+    @OptionGroup var socket: SocketOptions
+    func run() throws { try sendCommand(.stop, unit: name, socket: socket) }
+}
+
+struct Restart: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Restart a unit; also retries a unit that gave up (failed), clearing its start limit.")
+    @Argument(help: "Unit name.") var name: String
+    @OptionGroup var socket: SocketOptions
+    func run() throws { try sendCommand(.restart, unit: name, socket: socket) }
+}
+
+struct Reset: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Clear a unit's restart counters and start limit; a failed unit is started again.")
+    @Argument(help: "Unit name.") var name: String
+    @OptionGroup var socket: SocketOptions
+    func run() throws { try sendCommand(.reset, unit: name, socket: socket) }
+}
