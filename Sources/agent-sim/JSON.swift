@@ -1,0 +1,60 @@
+/// A minimal JSON writer for the few flat objects the simulator returns.
+///
+/// Keys keep the order they are given in, so responses read the same every time.
+struct JSONObject: Sendable {
+    private var members: [String] = []
+
+    init() {}
+
+    /// Appends `"key": "value"` with the value escaped.
+    mutating func add(_ key: String, _ value: String) {
+        members.append(Self.quote(key) + ":" + Self.quote(value))
+    }
+
+    /// Appends `"key": integer`.
+    mutating func add(_ key: String, _ value: Int) {
+        members.append(Self.quote(key) + ":" + String(value))
+    }
+
+    /// Appends `"key": number`; non-finite numbers become `null`, as JSON has no spelling for them.
+    mutating func add(_ key: String, _ value: Double) {
+        members.append(Self.quote(key) + ":" + (value.isFinite ? "\(value)" : "null"))
+    }
+
+    /// Appends `"key": true|false`.
+    mutating func add(_ key: String, _ value: Bool) {
+        members.append(Self.quote(key) + ":" + (value ? "true" : "false"))
+    }
+
+    /// The object as compact JSON text.
+    var text: String { "{" + members.joined(separator: ",") + "}" }
+
+    /// `text` quoted and escaped as a JSON string.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
+}
+
+extension JSONObject {
+    /// `{"error": message}`.
+    static func error(_ message: String) -> JSONObject {
+        var object = JSONObject()
+        object.add("error", message)
+        return object
+    }
+}
