@@ -1,0 +1,40 @@
+import Yams
+
+/// Collects ``ConfigError``s while a document is read, locating nodes in the original text.
+final class Diagnostics {
+    let file: String
+    let marks: MarkMap
+    private(set) var errors: [ConfigError] = []
+
+    init(file: String, marks: MarkMap = MarkMap()) {
+        self.file = file
+        self.marks = marks
+    }
+
+    /// Where `node` starts in the original text.
+    func position(of node: Node) -> SourcePosition? {
+        node.mark.map { marks.position(of: $0) }
+    }
+
+    /// Records a problem at `node`.
+    func report(_ node: Node, _ keyPath: String, found: String, expected: String) {
+        report(at: position(of: node), keyPath, found: found, expected: expected)
+    }
+
+    /// Records a problem at `node`, describing what was found with ``foundText(_:)``.
+    func report(_ node: Node, _ keyPath: String, expected: String) {
+        report(node, keyPath, found: foundText(node), expected: expected)
+    }
+
+    /// Records a problem at a position (nil: unknown, reported as line and column 0).
+    func report(at position: SourcePosition?, _ keyPath: String, found: String, expected: String) {
+        errors.append(ConfigError(file: file, line: position?.line ?? 0, column: position?.column ?? 0,
+                                  keyPath: keyPath, found: found, expected: expected))
+    }
+}
+
+/// Dotted key paths as they appear in errors: `units.worker-1.restart.backoff.initial`, `units.api.command[2]`.
+enum KeyPath {
+    static func join(_ base: String, _ key: String) -> String { base.isEmpty ? key : "\(base).\(key)" }
+    static func item(_ base: String, _ index: Int) -> String { "\(base)[\(index)]" }
+}

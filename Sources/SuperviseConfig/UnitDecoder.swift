@@ -1,0 +1,90 @@
+import SuperviseCore
+import Yams
+
+/// A unit as read from `units`, before its dependencies are checked against the other units.
+struct DecodedUnit {
+    var name: String
+    var keyNode: Node
+    /// The resolved unit; nil when its command is missing or unusable.
+    var spec: UnitSpec?
+    var dependencies: [Dependency]
+}
+
+/// One name under a unit's `depends_on`, with where it was written.
+struct Dependency {
+    var name: String
+    var node: Node
+    var path: String
+}
+
+/// Reading one entry of `units`.
+extension Diagnostics {
+    static let unitNameExpected =
+        "a unit name of at most 64 letters, digits, _ . @ and -, starting with a letter or digit"
+
+    /// The unit `entry` describes, laid over `defaults`.
+    func unit(_ entry: Entry, defaults: UnitLayer) -> DecodedUnit {
+        var decoded = DecodedUnit(name: entry.key, keyNode: entry.keyNode, spec: nil, dependencies: [])
+        if !Diagnostics.isUnitName(entry.key) {
+            report(entry.keyNode, entry.path, found: quoted(entry.key), expected: Diagnostics.unitNameExpected)
+        }
+        guard let fields = fields(of: entry.value, at: entry.path, section: Schema.unit,
+                                  expected: "a mapping with at least \"command\"") else { return decoded }
+        let layer = layer(from: fields)
+        checkBackoffBounds(layer.restart.backoff, over: defaults.restart.backoff)
+        if let dependsOn = fields["depends_on"] { decoded.dependencies = dependencies(dependsOn) }
+        guard let commandEntry = fields["command"] else {
+            report(entry.keyNode, KeyPath.join(entry.path, "command"), found: "no \"command\"",
+                   expected: Schema.commandExpected)
+            return decoded
+        }
+        guard let command = command(commandEntry) else { return decoded }
+        decoded.spec = layer.overriding(defaults).unit(named: entry.key, command: command,
+                                                       dependsOn: decoded.dependencies.map(\.name))
+        return decoded
+    }
+
+    /// `command`: a non-empty list of scalars, the first one not empty.
+    func command(_ entry: Entry) -> [String]? {
+        guard let items = items(entry.value, entry.path, singleAllowed: false, expected: Schema.commandExpected) else {
+            return nil
+        }
+        guard !items.isEmpty else {
+            report(entry.value, entry.path, found: "an empty list", expected: Schema.commandExpected)
+            return nil
+        }
+        var argv: [String] = []
+        for item in items {
+            guard let argument = text(item.node, item.path, expected: "a string (quote an argument that "
+                                      + "contains \": \" or starts with \"{\", \"[\" or \"*\")") else { continue }
+            argv.append(argument)
+        }
+        guard argv.count == items.count else { return nil }
+        guard !argv[0].isEmpty else {
+            report(items[0].node, items[0].path, found: "an empty string", expected: "a program path or name")
+            return nil
+        }
+        return argv
+    }
+
+    /// `depends_on`: unit names, as a list or a single name.
+    func dependencies(_ entry: Entry) -> [Dependency] {
+        guard let items = items(entry.value, entry.path, singleAllowed: true,
+                                expected: "a list of unit names, or one name") else { return [] }
+        return items.compactMap { item in
+            text(item.node, item.path, expected: "a unit name").map {
+                Dependency(name: $0, node: item.node, path: item.path)
+            }
+        }
+    }
+
+    /// `^[A-Za-z0-9][A-Za-z0-9_.@-]*$`, at most 64 characters.
+    static func isUnitName(_ name: String) -> Bool {
+        func alphanumeric(_ s: Unicode.Scalar) -> Bool {
+            s.isASCII && (s.properties.isAlphabetic || ("0"..."9").contains(s))
+        }
+        let scalars = name.unicodeScalars
+        guard let first = scalars.first, alphanumeric(first), scalars.count <= 64 else { return false }
+        return scalars.allSatisfy { alphanumeric($0) || "_.@-".unicodeScalars.contains($0) }
+    }
+}

@@ -1,0 +1,103 @@
+import SuperviseCore
+
+/// A value read from the file, with where it was written (for errors that compare two values).
+struct Sourced<Value> {
+    var value: Value
+    var position: SourcePosition?
+    var path: String
+    /// The value as written.
+    var text: String
+}
+
+/// Exit statuses counted as a clean end: exit codes and signals, set together by `success_exit_codes`.
+struct SuccessStatuses: Equatable {
+    var codes: Set<Int32>
+    var signals: Set<Int32>
+}
+
+/// The `backoff` settings given in one layer (defaults or a unit); nil where not given.
+struct BackoffLayer {
+    var initial: Sourced<Duration>?
+    var max: Sourced<Duration>?
+    var multiplier: Double?
+    var jitter: Double?
+    var resetAfter: Duration?
+
+    /// This layer's values, and `base`'s where this one has none.
+    func overriding(_ base: BackoffLayer) -> BackoffLayer {
+        BackoffLayer(initial: initial ?? base.initial, max: max ?? base.max, multiplier: multiplier ?? base.multiplier,
+                     jitter: jitter ?? base.jitter, resetAfter: resetAfter ?? base.resetAfter)
+    }
+
+    /// The policy, with `BackoffPolicy.default` where nothing was given.
+    var resolved: BackoffPolicy {
+        let d = BackoffPolicy.default
+        return BackoffPolicy(initial: initial?.value ?? d.initial, max: max?.value ?? d.max,
+                             multiplier: multiplier ?? d.multiplier, jitter: jitter ?? d.jitter,
+                             resetAfter: resetAfter ?? d.resetAfter)
+    }
+}
+
+/// The `start_limit` settings given in one layer; nil where not given.
+struct StartLimitLayer {
+    var burst: Int?
+    var interval: Duration?
+
+    func overriding(_ base: StartLimitLayer) -> StartLimitLayer {
+        StartLimitLayer(burst: burst ?? base.burst, interval: interval ?? base.interval)
+    }
+
+    var resolved: StartLimit {
+        StartLimit(burst: burst ?? StartLimit.default.burst, interval: interval ?? StartLimit.default.interval)
+    }
+}
+
+/// The `restart` settings given in one layer; nil where not given.
+struct RestartLayer {
+    var policy: RestartPolicy?
+    var success: SuccessStatuses?
+    var backoff = BackoffLayer()
+    var startLimit = StartLimitLayer()
+
+    /// Merged field by field, `backoff` and `start_limit` too.
+    func overriding(_ base: RestartLayer) -> RestartLayer {
+        RestartLayer(policy: policy ?? base.policy, success: success ?? base.success,
+                     backoff: backoff.overriding(base.backoff), startLimit: startLimit.overriding(base.startLimit))
+    }
+
+    /// The settings, with `RestartSettings.default` where nothing was given.
+    var resolved: RestartSettings {
+        let d = RestartSettings.default
+        return RestartSettings(policy: policy ?? d.policy, successExitCodes: success?.codes ?? d.successExitCodes,
+                               successSignals: success?.signals ?? d.successSignals,
+                               backoff: backoff.resolved, startLimit: startLimit.resolved)
+    }
+}
+
+/// What `defaults` and a unit have in common: the settings of one layer, nil where not given.
+struct UnitLayer {
+    var environment: [String: String] = [:]
+    var workingDirectory: String?
+    var user: String?
+    var group: String?
+    var stopSignal: Int32?
+    var stopTimeout: Duration?
+    var restart = RestartLayer()
+
+    /// This layer over `base`: key by key for `env`, field by field for everything else.
+    func overriding(_ base: UnitLayer) -> UnitLayer {
+        UnitLayer(environment: base.environment.merging(environment) { _, unit in unit },
+                  workingDirectory: workingDirectory ?? base.workingDirectory, user: user ?? base.user,
+                  group: group ?? base.group, stopSignal: stopSignal ?? base.stopSignal,
+                  stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart))
+    }
+
+    /// The unit, with the `UnitSpec` defaults where nothing was given.
+    func unit(named name: String, command: [String], dependsOn: [String]) -> UnitSpec {
+        let defaults = UnitSpec(name: name, command: command)
+        return UnitSpec(name: name, command: command, environment: environment, workingDirectory: workingDirectory,
+                        user: user, group: group, stopSignal: stopSignal ?? defaults.stopSignal,
+                        stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
+                        dependsOn: dependsOn)
+    }
+}
