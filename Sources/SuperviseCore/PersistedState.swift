@@ -44,13 +44,17 @@ public struct PersistedState: Sendable, Codable, Equatable {
 }
 
 extension Supervisor {
-    /// The state to write for the current moment.
-    public func persistedState(bootID: String) -> PersistedState {
+    /// The state to write at `now`: only units with something to remember, and only the
+    /// start times still inside their start-limit window.
+    public func persistedState(bootID: String, now: Instant) -> PersistedState {
         var result: [String: PersistedUnit] = [:]
         for u in units {
+            let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
+            let failed = u.phase == .failed ? u.reason : nil
+            guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil else { continue }
             result[u.name] = PersistedUnit(
-                restarts: u.restarts, streak: u.streak, startHistory: u.startHistory, lastExit: u.lastExit,
-                failedReason: u.phase == .failed ? u.reason : nil, operatorStopped: u.operatorStopped)
+                restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
+                failedReason: failed, operatorStopped: u.operatorStopped)
         }
         return PersistedState(bootID: bootID, units: result)
     }

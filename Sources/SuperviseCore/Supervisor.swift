@@ -73,13 +73,16 @@ public struct Supervisor: Sendable {
 
     /// The earliest time at which a timer is due, if any; the shell sends `.tick` then.
     public var nextDeadline: Instant? {
-        units.compactMap { u -> Instant? in
-            switch u.phase {
+        var earliest: Instant?
+        for u in units {
+            let due: Instant? = switch u.phase {
             case .backoff: u.restartAt
             case .stopping: u.killSent ? nil : u.stopDeadline
             default: nil
             }
-        }.min()
+            if let due, earliest.map({ due < $0 }) ?? true { earliest = due }
+        }
+        return earliest
     }
 
     mutating func drain() -> [Effect] {

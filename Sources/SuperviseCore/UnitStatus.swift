@@ -54,15 +54,22 @@ public struct StatusSummary: Sendable, Codable, Equatable, CustomStringConvertib
 extension Supervisor {
     /// Status of every unit at `now`.
     public func status(now: Instant) -> [UnitStatus] {
-        units.map { u in
-            UnitStatus(
-                name: u.name, kind: u.spec.kind.rawValue, state: u.phase.rawValue, pid: u.pid,
-                uptimeSeconds: (u.phase == .running || u.phase == .stopping) ? u.startedAt.map { (now - $0).seconds } : nil,
-                restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
-                nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
-                reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
-                restartPolicy: u.spec.restart.policy.rawValue)
-        }
+        units.map { Self.status(of: $0, now: now) }
+    }
+
+    /// Status of one unit, or nil when there is no such unit.
+    public func status(of name: String, now: Instant) -> UnitStatus? {
+        unit(name).map { Self.status(of: $0, now: now) }
+    }
+
+    static func status(of u: UnitRuntime, now: Instant) -> UnitStatus {
+        UnitStatus(
+            name: u.name, kind: u.spec.kind.rawValue, state: u.phase.rawValue, pid: u.pid,
+            uptimeSeconds: (u.phase == .running || u.phase == .stopping) ? u.startedAt.map { (now - $0).seconds } : nil,
+            restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
+            nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
+            reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
+            restartPolicy: u.spec.restart.policy.rawValue)
     }
 
     public var summary: StatusSummary {

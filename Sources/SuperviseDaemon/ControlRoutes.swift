@@ -26,7 +26,7 @@ enum ControlRoutes {
         case ("GET", ["units"]):
             return (json(200, UnitsResponse(units: core.status(now: now), summary: core.summary.description)), [])
         case ("GET", let p) where p.count == 2 && p[0] == "units":
-            guard let status = core.status(now: now).first(where: { $0.name == p[1] }) else {
+            guard let status = core.status(of: p[1], now: now) else {
                 return (unknown(p[1], core), [])
             }
             return (json(200, status), [])

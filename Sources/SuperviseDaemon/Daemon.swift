@@ -93,7 +93,7 @@ public final class Daemon: Sendable {
         watchdog?.cancel()
         signals.cancel()
         server.close()
-        store.save(loop.core.persistedState(bootID: StateStore.bootID()))
+        store.save(loop.core.persistedState(bootID: StateStore.bootID(), now: MonotonicClock.now()))
         store.flush()
         logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
         return ExitCodes.success

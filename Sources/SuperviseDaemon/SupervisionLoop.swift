@@ -113,7 +113,7 @@ struct SupervisionLoop {
     mutating func afterInput() {
         if persistDirty {
             persistDirty = false
-            store.save(core.persistedState(bootID: bootID))
+            store.save(core.persistedState(bootID: bootID, now: MonotonicClock.now()))
         }
         let status = core.summary.description
         if status != lastStatus {

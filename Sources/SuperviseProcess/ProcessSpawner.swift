@@ -61,6 +61,9 @@ public final class ProcessSpawner: Sendable {
         case .success(let p): path = p
         case .failure(let e): return .failure(e)
         }
+        if let dir = spec.workingDirectory, access(dir, X_OK) != 0 {
+            return .failure(SpawnError(description: "working_dir \(dir): \(errnoText())"))
+        }
         let credentials: Credentials?
         switch Credentials.resolve(user: spec.user, group: spec.group) {
         case .success(let c): credentials = c

@@ -109,7 +109,7 @@ import Testing
         _ = h.command(.stop, "b")
         h.exit("a", .signaled(signal: 15, coreDumped: false))
         h.exit("b", .signaled(signal: 15, coreDumped: false))
-        let saved = h.core.persistedState(bootID: "x")
+        let saved = h.core.persistedState(bootID: "x", now: h.now)
         var next = Harness([unit("a", policy: .unlessStopped), unit("b", policy: .always)])
         next.boot(persisted: saved)
         #expect(next.phase("a") == .inactive)
@@ -122,7 +122,7 @@ import Testing
         h.exit("w", .exited(code: 1))
         #expect(h.phase("w") == .failed)
         var next = Harness([unit("w", burst: 1)])
-        next.boot(persisted: h.core.persistedState(bootID: "x"))
+        next.boot(persisted: h.core.persistedState(bootID: "x", now: h.now))
         #expect(next.phase("w") == .failed)
         #expect(next.spawns.isEmpty)
     }
