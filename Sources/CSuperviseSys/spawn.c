@@ -174,7 +174,8 @@ unsigned long long csupervise_process_start_ticks(pid_t pid) {
     /* After ") " come fields 3..; start time is field 22. */
     int field = 2;
     unsigned long long value = 0;
-    for (char *tok = strtok(p, " "); tok; tok = strtok(NULL, " ")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         field++;
         if (field == 22) { sscanf(tok, "%llu", &value); break; }
     }

@@ -1,7 +1,8 @@
 /// What the shell tells the core about the world.
 public enum Event: Sendable, Equatable {
-    /// The process for `unit` is running as `pid`.
-    case spawned(unit: String, pid: Int32)
+    /// The process for `unit` is running as `pid`; `startTicks` (its start time from `/proc`) tells it
+    /// apart from a later process that reuses the pid.
+    case spawned(unit: String, pid: Int32, startTicks: UInt64 = 0)
     /// The process for `unit` could not be started.
     case spawnFailed(unit: String, reason: String)
     /// A process of `unit` ended.

@@ -9,15 +9,20 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     public var failedReason: String?
     /// An operator's stop; honoured after a restart for `unless-stopped` units.
     public var operatorStopped: Bool
+    /// The unit's process when the state was written, so a restarted daemon stops it rather than start a duplicate.
+    public var pid: Int32?
+    public var pidStartTicks: UInt64?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
-                failedReason: String? = nil, operatorStopped: Bool = false) {
+                failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil) {
         self.restarts = restarts
         self.streak = streak
         self.startHistory = startHistory
         self.lastExit = lastExit
         self.failedReason = failedReason
         self.operatorStopped = operatorStopped
+        self.pid = pid
+        self.pidStartTicks = pidStartTicks
     }
 }
 
@@ -51,10 +56,12 @@ extension Supervisor {
         for u in units {
             let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
             let failed = u.phase == .failed ? u.reason : nil
-            guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil else { continue }
+            guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || u.pid != nil
+            else { continue }
             result[u.name] = PersistedUnit(
                 restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
-                failedReason: failed, operatorStopped: u.operatorStopped)
+                failedReason: failed, operatorStopped: u.operatorStopped,
+                pid: u.pid, pidStartTicks: u.pid == nil ? nil : u.pidStartTicks)
         }
         return PersistedState(bootID: bootID, units: result)
     }

@@ -60,7 +60,7 @@ public struct Supervisor: Sendable {
     /// Applies one event.
     public mutating func handle(_ event: Event, now: Instant) -> [Effect] {
         switch event {
-        case .spawned(let name, let pid): onSpawned(name, pid: pid, now: now)
+        case .spawned(let name, let pid, let ticks): onSpawned(name, pid: pid, startTicks: ticks, now: now)
         case .spawnFailed(let name, let reason): onSpawnFailed(name, reason: reason, now: now)
         case .exited(let name, let pid, let status): onExited(name, pid: pid, status: status, now: now)
         case .tick: onTick(now: now)
@@ -99,10 +99,12 @@ public struct Supervisor: Sendable {
 
     // MARK: - Process events
 
-    private mutating func onSpawned(_ name: String, pid: Int32, now: Instant) {
+    private mutating func onSpawned(_ name: String, pid: Int32, startTicks: UInt64, now: Instant) {
         guard let i = index(name), units[i].phase == .starting else { return }
         units[i].phase = .running
         units[i].pid = pid
+        units[i].pidStartTicks = startTicks
+        emit(.persist)
         units[i].startedAt = now
         units[i].reason = nil
         log(.info, name, "start", "started, pid \(pid)")

@@ -15,6 +15,8 @@ public struct UnitRuntime: Sendable, Hashable {
     public var spec: UnitSpec
     public var phase: UnitPhase = .inactive
     public var pid: Int32?
+    /// Start time of `pid` from `/proc`, recorded so a restarted daemon recognises its old processes.
+    public var pidStartTicks: UInt64 = 0
     /// When the current process started.
     public var startedAt: Instant?
     /// When SIGKILL is due for a stopping unit.

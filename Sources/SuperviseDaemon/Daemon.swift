@@ -74,6 +74,14 @@ public final class Daemon: Sendable {
         logger.info("supervise \(superviseVersion) starting: \(config.units.count) units from \(options.configPath), control socket \(config.control.socketPath)", metadata: ["event": "daemon-start"])
 
         let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
+        if let persisted {
+            // Zombies are reaped, and no unit runs twice: stop what a killed predecessor left behind.
+            let leftovers = LeftoverProcesses.find(in: persisted, specs: config.units)
+            let longest = config.units.map(\.stopTimeout).max() ?? .seconds(10)
+            LeftoverProcesses.stop(leftovers, timeout: min(longest, .seconds(30))) {
+                logger.warning("\($0)", metadata: ["event": "leftover"])
+            }
+        }
         let reaper = Reaper()
         let spawner = ProcessSpawner(reaper: reaper)
         var loop = SupervisionLoop(

@@ -103,7 +103,8 @@ struct SupervisionLoop {
             onExit: { pid, status in feed.yield(.event(.exited(unit: name, pid: pid, status: status))) },
             completion: { result in
                 switch result {
-                case .success(let pid): feed.yield(.event(.spawned(unit: name, pid: pid)))
+                case .success(let pid):
+                    feed.yield(.event(.spawned(unit: name, pid: pid, startTicks: LeftoverProcesses.startTicks(of: pid))))
                 case .failure(let error): feed.yield(.event(.spawnFailed(unit: name, reason: error.description)))
                 }
             })

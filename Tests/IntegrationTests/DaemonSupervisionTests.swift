@@ -65,7 +65,7 @@ import Testing
         let daemon = try DaemonHarness(config: """
             units:
               forker:
-                command: [sh, -c, "sh -c 'exec -a \(marker) sleep 1000' & sleep 1000 & wait"]
+                command: [sh, -c, "bash -c 'exec -a \(marker) sleep 1000' & sleep 1000 & wait"]
                 stop_timeout: 2s
             """)
         defer { daemon.stop() }
@@ -217,5 +217,40 @@ func pids(matching marker: String) -> [Int32] {
               let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
         let cmd = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
         return cmd.contains(marker) && processAlive(pid) ? pid : nil
+    }
+}
+
+/// A daemon killed with SIGKILL leaves its processes running; the next one must not run them twice.
+@Suite(.serialized) struct DaemonRestartTests {
+    @Test func aRestartedDaemonStopsWhatItsKilledPredecessorLeftAndKeepsGiveUps() throws {
+        let marker = "leftover-\(UUID().uuidString.prefix(8))"
+        let config = """
+            units:
+              worker:
+                command: [bash, -c, "exec -a \(marker) sleep 1000"]
+              broken:
+                command: [sh, -c, "exit 1"]
+                restart: {policy: always, start_limit: {burst: 2, interval: 30s}}
+            """
+        let first = try DaemonHarness(config: config)
+        defer { first.stop() }
+        let oldPid = try #require(first.waitForRunning("worker"))
+        #expect(eventually(timeout: 10) { (try? first.unit("broken"))?.state == "failed" })
+        // Give the state writer a moment, then kill the daemon outright.
+        Thread.sleep(forTimeInterval: 0.3)
+        first.process?.signal(SIGKILL)
+        _ = first.process?.waitForExit(timeout: 5)
+        #expect(processAlive(oldPid), "the unit survives its daemon's SIGKILL")
+
+        try first.start()
+        let newPid = try #require(first.waitForRunning("worker"))
+        #expect(newPid != oldPid)
+        #expect(eventually(timeout: 5) { !processAlive(oldPid) })
+        #expect(pids(matching: marker).count == 1)
+        #expect(first.output.contains("worker: stopping process group \(oldPid) left by the previous daemon"))
+        // The give-up survived the restart: not retried.
+        let broken = try #require(try first.unit("broken"))
+        #expect(broken.state == "failed")
+        #expect(broken.reason?.hasPrefix("start limit hit") == true)
     }
 }
