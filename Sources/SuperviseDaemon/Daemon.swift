@@ -65,7 +65,9 @@ public final class Daemon: Sendable {
             let feed = self.feed
             server = try ControlServer(socketPath: config.control.socketPath, mode: config.control.socketMode,
                                        groupName: config.control.group) { request in
-                await withCheckedContinuation { feed.yield(.control(request, $0)) }
+                await withCheckedContinuation { reply in
+                    if case .terminated = feed.yield(.control(request, reply)) { reply.resume(returning: Self.shuttingDown) }
+                }
             }
         } catch {
             FileHandle.standardError.write(Data("supervise: \(error)\n".utf8))
@@ -100,12 +102,19 @@ public final class Daemon: Sendable {
         }
         watchdog?.cancel()
         signals.cancel()
+        // Answer whatever arrived after the last unit stopped, so no request waits forever.
+        feed.finish()
+        for await input in inputs {
+            if case .control(_, let reply) = input { reply.resume(returning: Self.shuttingDown) }
+        }
         server.close()
         store.save(loop.core.persistedState(bootID: StateStore.bootID(), now: MonotonicClock.now()))
         store.flush()
         logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
         return ExitCodes.success
     }
+
+    static let shuttingDown = ControlRoutes.error(503, "the daemon is shutting down")
 
     private func loadState(_ store: StateStore) -> PersistedState? {
         switch store.load() {

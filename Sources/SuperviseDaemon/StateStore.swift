@@ -2,7 +2,10 @@ import Foundation
 import SuperviseCore
 
 /// Keeps ``PersistedState`` in `<state_dir>/state.json`: written atomically (temp file, fsync,
-/// rename, fsync of the directory) on a queue of its own, coalescing bursts of changes.
+/// rename, fsync of the directory) on a queue of its own.
+///
+/// Writes are coalesced: the first change schedules a write ``delay`` later and every change
+/// until then rides along, so a burst of restarts costs one encode and one fsync, off the loop.
 public final class StateStore: @unchecked Sendable {
     // @unchecked: `latest` and `writing` are guarded by `lock`.
     public let directory: String
@@ -10,7 +13,9 @@ public final class StateStore: @unchecked Sendable {
     private let queue = DispatchQueue(label: "supervise.state")
     private let lock = NSLock()
     private var latest: PersistedState?
-    private var writing = false
+    private var scheduled = false
+    /// How long a change may wait to be written together with the ones after it.
+    public static let delay = DispatchTimeInterval.milliseconds(200)
     private let onError: @Sendable (String) -> Void
 
     public init(directory: String, onError: @escaping @Sendable (String) -> Void) {
@@ -53,26 +58,22 @@ public final class StateStore: @unchecked Sendable {
     public func save(_ state: PersistedState) {
         lock.withLock {
             latest = state
-            guard !writing else { return }
-            writing = true
-            queue.async { self.writeLoop() }
+            guard !scheduled else { return }
+            scheduled = true
+            queue.asyncAfter(deadline: .now() + Self.delay) { self.writePending() }
         }
     }
 
-    /// Waits for pending writes (used at shutdown).
-    public func flush() { queue.sync {} }
+    /// Writes what is pending now and waits for it (used at shutdown).
+    public func flush() { queue.sync { writePending() } }
 
-    private func writeLoop() {
-        while true {
-            let next: PersistedState? = lock.withLock {
-                let s = latest
-                latest = nil
-                if s == nil { writing = false }
-                return s
-            }
-            guard let next else { return }
-            do { try write(next) } catch { onError("cannot write state file \(path): \(error)") }
+    private func writePending() {
+        let next: PersistedState? = lock.withLock {
+            defer { latest = nil; scheduled = false }
+            return latest
         }
+        guard let next else { return }
+        do { try write(next) } catch { onError("cannot write state file \(path): \(error)") }
     }
 
     private func write(_ state: PersistedState) throws {

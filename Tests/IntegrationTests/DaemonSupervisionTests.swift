@@ -236,8 +236,8 @@ func pids(matching marker: String) -> [Int32] {
         defer { first.stop() }
         let oldPid = try #require(first.waitForRunning("worker"))
         #expect(eventually(timeout: 10) { (try? first.unit("broken"))?.state == "failed" })
-        // Give the state writer a moment, then kill the daemon outright.
-        Thread.sleep(forTimeInterval: 0.3)
+        // Let the state writer's coalescing delay (200 ms) pass, then kill the daemon outright.
+        Thread.sleep(forTimeInterval: 0.8)
         first.process?.signal(SIGKILL)
         _ = first.process?.waitForExit(timeout: 5)
         #expect(processAlive(oldPid), "the unit survives its daemon's SIGKILL")

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# build-image.sh DOCKER_SOCK IMAGE_TAG
+# Build (or reuse) a Debian bookworm image with systemd as PID 1:
+#   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps \
+#     bookworm ROOTFS MIRROR
+#   tar -C ROOTFS -c . | docker import - IMAGE_TAG
+# MIRROR is taken from this machine's apt configuration (the URI serving
+# the "bookworm" suite in /etc/apt/sources.list{,.d/*}); override with
+# SUPERVISE_DEBIAN_MIRROR only if you must.
+# Caching:
+#   - if IMAGE_TAG already exists in that daemon, nothing is done;
+#   - the rootfs tarball is kept in $SUPERVISE_CACHE (default
+#     /var/cache/supervise-testbed) as bookworm-systemd[-HASH].tar, so a
+#     fresh daemon imports it without re-running debootstrap.
+# Env: SUPERVISE_TESTBED_EXTRA_PACKAGES="pkg1,pkg2" adds packages to
+#      --include (changes the cache file name).
+set -euo pipefail
+
+die() { echo "build-image: $*" >&2; exit 1; }
+[ $# -eq 2 ] || die "usage: $0 DOCKER_SOCK IMAGE_TAG"
+[ "$(id -u)" -eq 0 ] || die "must run as root"
+SOCK=${1#unix://}
+TAG=$2
+D=(docker -H "unix://$SOCK")
+"${D[@]}" info >/dev/null 2>&1 || die "no docker daemon answering on $SOCK"
+
+START=$(date +%s.%N)
+elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}'; }
+
+if "${D[@]}" image inspect "$TAG" >/dev/null 2>&1; then
+  echo "build-image: $TAG already present; skipped (0 s)" >&2
+  echo "$TAG"
+  exit 0
+fi
+
+# procps: /bin/kill (ExecReload=/bin/kill -HUP $MAINPID) and ps; not in minbase.
+INCLUDE="systemd,systemd-sysv,dbus,procps"
+EXTRA=${SUPERVISE_TESTBED_EXTRA_PACKAGES:-}
+NAME=bookworm-systemd
+if [ -n "$EXTRA" ]; then
+  INCLUDE="$INCLUDE,$EXTRA"
+  NAME="$NAME-$(printf '%s' "$EXTRA" | sha256sum | cut -c1-12)"
+fi
+CACHE=${SUPERVISE_CACHE:-/var/cache/supervise-testbed}
+TARBALL="$CACHE/$NAME.tar"
+mkdir -p "$CACHE"
+
+find_mirror() {
+  # One-line format: deb [opts] URI SUITE COMPONENTS...
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    awk '$1=="deb" { i=2; if ($2 ~ /^\[/) { while (i<=NF && $i !~ /\]$/) i++; i++ }
+                     if ($(i+1)=="bookworm") { print $i; exit } }' "$f"
+  done
+  # deb822 format (*.sources): a stanza with Suites containing bookworm.
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN{RS=""; FS="\n"}
+         { uri=""; ok=0; deb=0
+           for (j=1;j<=NF;j++) {
+             if ($j ~ /^Types:/ && $j ~ /[[:space:]]deb([[:space:]]|$)/) deb=1
+             if ($j ~ /^URIs:/) { split($j, a, /[[:space:]]+/); uri=a[2] }
+             if ($j ~ /^Suites:/ && $j ~ /[[:space:]]bookworm([[:space:]]|$)/) ok=1
+             if ($j ~ /^Enabled:[[:space:]]*no/) { ok=0 }
+           }
+           if (deb && ok && uri!="") { print uri; exit } }' "$f"
+  done
+}
+
+# The tarball is reused only if it was built with the same --include list.
+if [ -s "$TARBALL" ] && [ "$(cat "$TARBALL.include" 2>/dev/null)" != "$INCLUDE" ]; then
+  echo "build-image: cached $TARBALL was built with a different --include; rebuilding" >&2
+  rm -f "$TARBALL" "$TARBALL.include"
+fi
+
+if [ ! -s "$TARBALL" ]; then
+  MIRROR=${SUPERVISE_DEBIAN_MIRROR:-$(find_mirror | head -n1)}
+  [ -n "$MIRROR" ] || die "could not find a bookworm mirror in /etc/apt/sources.list{,.d}"
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    echo "build-image: installing debootstrap via apt-get" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 || die "apt-get update failed"
+    apt-get install -y -qq --no-install-recommends debootstrap >&2 \
+      || die "apt-get install debootstrap failed"
+  fi
+  WORK=$(mktemp -d /tmp/sv-rootfs-XXXXXX)
+  trap 'rm -rf --one-file-system "$WORK"' EXIT
+  echo "build-image: debootstrap --variant=minbase --include=$INCLUDE bookworm $WORK/rootfs $MIRROR" >&2
+  if ! debootstrap --variant=minbase --include="$INCLUDE" bookworm "$WORK/rootfs" "$MIRROR" \
+       >"$WORK/debootstrap.log" 2>&1; then
+    tail -n 30 "$WORK/debootstrap.log" >&2
+    [ -f "$WORK/rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$WORK/rootfs/debootstrap/debootstrap.log" >&2
+    die "debootstrap failed"
+  fi
+  echo "build-image: debootstrap done after $(elapsed) s" >&2
+  R="$WORK/rootfs"
+  # Trim and adapt the rootfs for running in a container.
+  rm -rf "$R"/var/cache/apt/archives/*.deb "$R"/var/lib/apt/lists/* "$R"/debootstrap
+  : >"$R/etc/machine-id"            # systemd generates one at boot
+  echo supervise-testbed >"$R/etc/hostname"
+  # Units that cannot work (or only make noise) inside a container.
+  for u in systemd-remount-fs.service getty.target console-getty.service \
+           systemd-firstboot.service systemd-udevd.service \
+           systemd-udev-trigger.service systemd-hwdb-update.service \
+           sys-kernel-config.mount sys-kernel-debug.mount sys-kernel-tracing.mount \
+           dev-hugepages.mount systemd-modules-load.service ; do
+    ln -sf /dev/null "$R/etc/systemd/system/$u"
+  done
+  # Persistent journal is not needed; keep it in /run.
+  mkdir -p "$R/etc/systemd/journald.conf.d"
+  printf '[Journal]\nStorage=volatile\n' >"$R/etc/systemd/journald.conf.d/testbed.conf"
+  tar -C "$R" --numeric-owner -cf "$TARBALL.tmp" .
+  mv "$TARBALL.tmp" "$TARBALL"
+  echo "$INCLUDE" >"$TARBALL.include"
+  echo "build-image: cached rootfs tarball $TARBALL ($(du -h "$TARBALL" | cut -f1)) after $(elapsed) s" >&2
+else
+  echo "build-image: using cached rootfs tarball $TARBALL" >&2
+fi
+
+"${D[@]}" import \
+  --change 'CMD ["/lib/systemd/systemd"]' \
+  --change 'ENV container=docker' \
+  - "$TAG" <"$TARBALL" >/dev/null || die "docker import failed"
+echo "build-image: imported $TAG; total $(elapsed) s" >&2
+echo "$TAG"
