@@ -11,6 +11,8 @@ enum DaemonInput: Sendable {
     case reload(Result<SupervisorConfig, ReloadFailure>)
     case timer
     case watchdog
+    /// Time to write the state: changes since the last write are taken in one snapshot.
+    case persist
 }
 
 /// A new configuration that could not be loaded; the old one keeps running.

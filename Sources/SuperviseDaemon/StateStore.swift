@@ -2,10 +2,8 @@ import Foundation
 import SuperviseCore
 
 /// Keeps ``PersistedState`` in `<state_dir>/state.json`: written atomically (temp file, fsync,
-/// rename, fsync of the directory) on a queue of its own.
-///
-/// Writes are coalesced: the first change schedules a write ``delay`` later and every change
-/// until then rides along, so a burst of restarts costs one encode and one fsync, off the loop.
+/// rename, fsync of the directory) on a queue of its own, so the loop never waits for the disk.
+/// A save made while a write is under way replaces any pending one.
 public final class StateStore: @unchecked Sendable {
     // @unchecked: `latest` and `writing` are guarded by `lock`.
     public let directory: String
@@ -14,8 +12,6 @@ public final class StateStore: @unchecked Sendable {
     private let lock = NSLock()
     private var latest: PersistedState?
     private var scheduled = false
-    /// How long a change may wait to be written together with the ones after it.
-    public static let delay = DispatchTimeInterval.milliseconds(200)
     private let onError: @Sendable (String) -> Void
 
     public init(directory: String, onError: @escaping @Sendable (String) -> Void) {
@@ -60,7 +56,7 @@ public final class StateStore: @unchecked Sendable {
             latest = state
             guard !scheduled else { return }
             scheduled = true
-            queue.asyncAfter(deadline: .now() + Self.delay) { self.writePending() }
+            queue.async { self.writePending() }
         }
     }
 

@@ -17,7 +17,9 @@ struct SupervisionLoop {
 
     private(set) var finished = false
     private var shuttingDown = false
-    private var persistDirty = false
+    private var persistScheduled = false
+    /// Changes wait this long so a burst of them costs one snapshot, one encode and one fsync.
+    static let persistDelay = Duration.milliseconds(200)
     private var lastStatus = ""
     private var timer: (deadline: Instant, task: Task<Void, Never>)?
 
@@ -67,6 +69,9 @@ struct SupervisionLoop {
             perform(core.handle(.tick, now: now))
         case .watchdog:
             notifier.watchdog()
+        case .persist:
+            persistScheduled = false
+            store.save(core.persistedState(bootID: bootID, now: now))
         }
         afterInput()
     }
@@ -84,7 +89,7 @@ struct SupervisionLoop {
             case .log(let record):
                 logger.record(record)
             case .persist:
-                persistDirty = true
+                schedulePersist()
             case .shutdownComplete:
                 finished = true
             }
@@ -110,12 +115,18 @@ struct SupervisionLoop {
             })
     }
 
-    /// Persists, refreshes systemd's STATUS= line, and re-arms the timer for the core's next deadline.
-    mutating func afterInput() {
-        if persistDirty {
-            persistDirty = false
-            store.save(core.persistedState(bootID: bootID, now: MonotonicClock.now()))
+    private mutating func schedulePersist() {
+        guard !persistScheduled else { return }
+        persistScheduled = true
+        let feed = self.feed
+        Task {
+            try? await Task.sleep(for: Self.persistDelay)
+            feed.yield(.persist)
         }
+    }
+
+    /// Refreshes systemd's STATUS= line and re-arms the timer for the core's next deadline.
+    mutating func afterInput() {
         let status = core.summary.description
         if status != lastStatus {
             lastStatus = status

@@ -1,0 +1,81 @@
+/// What a probe's verdict is used for.
+public enum ProbeRole: String, Sendable, Codable, CaseIterable {
+    /// Unhealthy → the unit is restarted through its restart policy (backoff, start limit).
+    case liveness
+    /// Reported and exported only; never restarts (used by drain and rolling restarts).
+    case readiness
+}
+
+/// An HTTP GET check.
+public struct HTTPCheck: Sendable, Hashable, Codable {
+    public var url: String
+    /// Healthy status codes, inclusive (default 200...399).
+    public var statusMin: Int
+    public var statusMax: Int
+    /// When set, the body must contain this text.
+    public var bodyContains: String?
+    public var headers: [String: String]
+
+    public init(url: String, statusMin: Int = 200, statusMax: Int = 399, bodyContains: String? = nil,
+                headers: [String: String] = [:]) {
+        self.url = url
+        self.statusMin = statusMin
+        self.statusMax = statusMax
+        self.bodyContains = bodyContains
+        self.headers = headers
+    }
+}
+
+/// How a probe checks health.
+public enum ProbeCheck: Sendable, Hashable, Codable {
+    case http(HTTPCheck)
+    /// Healthy when a TCP connection is established.
+    case tcp(host: String, port: Int)
+    /// Healthy when the command exits 0 within the timeout; killed with its process group otherwise.
+    case exec(command: [String])
+}
+
+/// One probe of a unit. Names and defaults follow Kubernetes probes (period 10 s, timeout 1 s,
+/// failureThreshold 3, successThreshold 1) with Compose's `start_period`.
+public struct ProbeSpec: Sendable, Hashable, Codable {
+    public var check: ProbeCheck
+    public var interval: Duration
+    public var timeout: Duration
+    /// Consecutive failures that turn the probe unhealthy.
+    public var failureThreshold: Int
+    /// Consecutive successes that turn it healthy again.
+    public var successThreshold: Int
+    /// Failures do not count until the first success or until this much time after the start.
+    public var startPeriod: Duration
+    /// Time after the start before the first probe.
+    public var initialDelay: Duration
+
+    public static let defaultInterval = Duration.seconds(10)
+    public static let defaultTimeout = Duration.seconds(1)
+
+    public init(check: ProbeCheck, interval: Duration = ProbeSpec.defaultInterval, timeout: Duration = ProbeSpec.defaultTimeout,
+                failureThreshold: Int = 3, successThreshold: Int = 1, startPeriod: Duration = .zero, initialDelay: Duration = .zero) {
+        self.check = check
+        self.interval = interval
+        self.timeout = timeout
+        self.failureThreshold = failureThreshold
+        self.successThreshold = successThreshold
+        self.startPeriod = startPeriod
+        self.initialDelay = initialDelay
+    }
+}
+
+/// The outcome of one probe run, as the probe engine reports it.
+public struct ProbeResult: Sendable, Hashable, Codable {
+    public var healthy: Bool
+    public var latency: Duration
+    /// Why it failed, precisely: `connection refused`, `timeout after 1000 ms`,
+    /// `HTTP 503: unhealthy`, `exit code 1: <output tail>`.
+    public var failure: String?
+
+    public init(healthy: Bool, latency: Duration, failure: String? = nil) {
+        self.healthy = healthy
+        self.latency = latency
+        self.failure = failure
+    }
+}
