@@ -32,6 +32,8 @@ let package = Package(
         // Imperative shell: adapters.
         .target(name: "SuperviseProcess", dependencies: ["SuperviseCore", "CSuperviseSys"], swiftSettings: strict),
         .target(name: "SuperviseSystemd", dependencies: ["CSystemd"], swiftSettings: strict),
+        // Health probes: HTTP/TCP on one libcurl multi handle driven by one thread; exec through the spawner.
+        .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "CCurl"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -39,7 +41,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         .target(name: "SuperviseDaemon", dependencies: [
-            "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl",
+            "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl", "SuperviseProbes",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
@@ -61,7 +63,7 @@ let package = Package(
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl",
+            "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -43,11 +43,16 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     public var restart: RestartSettings
     /// Units that must be running before this one starts, and that stop after it.
     public var dependsOn: [String]
+    /// Unhealthy → restarted through the restart policy.
+    public var liveness: ProbeSpec?
+    /// Reported only; never restarts.
+    public var readiness: ProbeSpec?
 
     public init(name: String, kind: UnitKind = .process, command: [String], environment: [String: String] = [:],
                 workingDirectory: String? = nil, user: String? = nil, group: String? = nil,
                 stopSignal: Int32 = Signals.term, stopTimeout: Duration = .seconds(10),
-                restart: RestartSettings = .default, dependsOn: [String] = []) {
+                restart: RestartSettings = .default, dependsOn: [String] = [],
+                liveness: ProbeSpec? = nil, readiness: ProbeSpec? = nil) {
         self.name = name
         self.kind = kind
         self.command = command
@@ -59,5 +64,15 @@ public struct UnitSpec: Sendable, Hashable, Codable {
         self.stopTimeout = stopTimeout
         self.restart = restart
         self.dependsOn = dependsOn
+        self.liveness = liveness
+        self.readiness = readiness
+    }
+
+    /// The unit's probe for `role`, if it has one.
+    public func probe(_ role: ProbeRole) -> ProbeSpec? {
+        switch role {
+        case .liveness: liveness
+        case .readiness: readiness
+        }
     }
 }
