@@ -4,7 +4,7 @@ import Yams
 /// Reading the settings that `defaults` and units share.
 extension Diagnostics {
     /// The shared settings among `fields` (`env`, `working_dir`, `user`, `group`, `stop_signal`, `stop_timeout`,
-    /// `restart`); values with problems are reported and left out.
+    /// `restart`, `liveness`, `readiness`); values with problems are reported and left out.
     func layer(from fields: [String: Entry]) -> UnitLayer {
         var layer = UnitLayer()
         if let entry = fields["env"] { layer.environment = environment(entry) }
@@ -16,6 +16,8 @@ extension Diagnostics {
         if let entry = fields["stop_signal"] { layer.stopSignal = signal(entry.value, entry.path) }
         if let entry = fields["stop_timeout"] { layer.stopTimeout = duration(entry.value, entry.path, positive: true) }
         if let entry = fields["restart"] { layer.restart = restart(entry) }
+        if let entry = fields["liveness"] { layer.liveness = probe(entry) }
+        if let entry = fields["readiness"] { layer.readiness = probe(entry) }
         return layer
     }
 

@@ -74,6 +74,19 @@ struct RestartLayer {
     }
 }
 
+/// A `liveness` or `readiness` as one layer gives it: a probe, or `none` to drop the one `defaults` gives.
+enum ProbeSetting: Equatable {
+    case none
+    case probe(ProbeSpec)
+
+    var spec: ProbeSpec? {
+        switch self {
+        case .none: nil
+        case .probe(let spec): spec
+        }
+    }
+}
+
 /// What `defaults` and a unit have in common: the settings of one layer, nil where not given.
 struct UnitLayer {
     var environment: [String: String] = [:]
@@ -83,13 +96,17 @@ struct UnitLayer {
     var stopSignal: Int32?
     var stopTimeout: Duration?
     var restart = RestartLayer()
+    var liveness: ProbeSetting?
+    var readiness: ProbeSetting?
 
-    /// This layer over `base`: key by key for `env`, field by field for everything else.
+    /// This layer over `base`: key by key for `env`, field by field for everything else except the probes, which
+    /// replace `base`'s as a whole.
     func overriding(_ base: UnitLayer) -> UnitLayer {
         UnitLayer(environment: base.environment.merging(environment) { _, unit in unit },
                   workingDirectory: workingDirectory ?? base.workingDirectory, user: user ?? base.user,
                   group: group ?? base.group, stopSignal: stopSignal ?? base.stopSignal,
-                  stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart))
+                  stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart),
+                  liveness: liveness ?? base.liveness, readiness: readiness ?? base.readiness)
     }
 
     /// The unit, with the `UnitSpec` defaults where nothing was given.
@@ -98,6 +115,6 @@ struct UnitLayer {
         return UnitSpec(name: name, command: command, environment: environment, workingDirectory: workingDirectory,
                         user: user, group: group, stopSignal: stopSignal ?? defaults.stopSignal,
                         stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
-                        dependsOn: dependsOn)
+                        dependsOn: dependsOn, liveness: liveness?.spec, readiness: readiness?.spec)
     }
 }

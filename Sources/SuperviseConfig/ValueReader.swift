@@ -23,11 +23,15 @@ extension Diagnostics {
         return text
     }
 
-    /// A duration in `DurationText` form (`250ms`, `10s`, `1m30s`); greater than zero when `positive`.
+    /// A duration in `DurationText` form (`250ms`, `10s`, `1m30s`); greater than zero when `positive`. A negative
+    /// one (`-1s`) is reported as out of range rather than as not a duration.
     func duration(_ node: Node, _ path: String, positive: Bool) -> Duration? {
         guard let text = text(node, path, expected: Schema.durationExpected) else { return nil }
         guard let duration = DurationText.parse(text) else {
-            report(node, path, expected: Schema.durationExpected)
+            let negative = text.hasPrefix("-") && DurationText.parse(String(text.dropFirst())) != nil
+            let expected = !negative ? Schema.durationExpected
+                : positive ? Schema.positiveDurationExpected : Schema.nonNegativeDurationExpected
+            report(node, path, expected: expected)
             return nil
         }
         guard !positive || duration > .zero else {

@@ -37,4 +37,8 @@ public enum Effect: Sendable, Equatable {
     case persist
     /// Every unit has stopped after `.shutdown`; the shell may exit.
     case shutdownComplete
+    /// Begin probing the unit's new process; results come back as `.probeResult` with this generation.
+    case startProbe(unit: String, role: ProbeRole, generation: UInt64, spec: ProbeSpec)
+    /// Stop a probe (its process is stopping or gone).
+    case stopProbe(unit: String, role: ProbeRole, generation: UInt64)
 }

@@ -13,4 +13,6 @@ public enum Event: Sendable, Equatable {
     case reload(SupervisorConfig)
     /// Stop everything in reverse dependency order (SIGTERM/SIGINT).
     case shutdown
+    /// One probe run finished.
+    case probeResult(unit: String, role: ProbeRole, generation: UInt64, result: ProbeResult)
 }

@@ -10,6 +10,7 @@ public struct Supervisor: Sendable {
     public private(set) var shuttingDown = false
     private var shutdownReported = false
     private var random: SplitMix64
+    private var lastGeneration: UInt64 = 0
     /// Effects produced by the current step, returned and cleared at its end.
     private var pending: [Effect] = []
 
@@ -66,6 +67,8 @@ public struct Supervisor: Sendable {
         case .tick: onTick(now: now)
         case .reload(let newConfig): onReload(newConfig, now: now)
         case .shutdown: onShutdown(now: now)
+        case .probeResult(let name, let role, let generation, let result):
+            onProbeResult(name, role: role, generation: generation, result: result, now: now)
         }
         reconcile(now: now)
         return drain()
@@ -92,6 +95,12 @@ public struct Supervisor: Sendable {
 
     mutating func emit(_ effect: Effect) { pending.append(effect) }
 
+    /// A new probe generation number (never 0).
+    mutating func takeGeneration() -> UInt64 {
+        lastGeneration += 1
+        return lastGeneration
+    }
+
     mutating func log(_ level: LogLevel, _ unit: String?, _ event: String, _ message: String,
                       reason: String? = nil, exit: ExitStatus? = nil) {
         pending.append(.log(LogRecord(level: level, unit: unit, event: event, message: message, reason: reason, exit: exit)))
@@ -112,6 +121,8 @@ public struct Supervisor: Sendable {
         if shuttingDown || units[i].operatorStopped || units[i].afterStop != .stay {
             let why = shuttingDown ? "shutdown" : units[i].afterStop == .stay ? "operator stop" : "configuration changed"
             beginStop(i, now: now, why: why)
+        } else {
+            startProbes(i)
         }
     }
 
@@ -128,7 +139,7 @@ public struct Supervisor: Sendable {
         case .replace(let spec):
             units[i].spec = spec
             units[i].afterStop = .stay
-        case .stay, .start:
+        case .stay, .start, .policyRestart:
             units[i].afterStop = .stay
         }
         log(.error, name, "spawn-failed", "could not start: \(reason)", reason: why)
@@ -138,6 +149,7 @@ public struct Supervisor: Sendable {
     private mutating func onExited(_ name: String, pid: Int32, status: ExitStatus, now: Instant) {
         guard let i = index(name), units[i].pid == pid, units[i].phase == .running || units[i].phase == .stopping else { return }
         let uptime = units[i].startedAt.map { now - $0 } ?? .zero
+        stopProbes(i)
         units[i].lastExit = status
         units[i].lastExitAt = now
         units[i].pid = nil
@@ -164,6 +176,9 @@ public struct Supervisor: Sendable {
             case .remove:
                 log(.info, name, "removed", "removed from the configuration")
                 units.remove(at: i)
+            case .policyRestart(let reason):
+                afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
+                return
             }
             emit(.persist)
             return
@@ -233,6 +248,7 @@ public struct Supervisor: Sendable {
     mutating func beginStop(_ i: Int, now: Instant, why: String) {
         guard units[i].phase == .running, let pid = units[i].pid else { return }
         let spec = units[i].spec
+        stopProbes(i)
         units[i].phase = .stopping
         units[i].stopDeadline = now + spec.stopTimeout
         units[i].killSent = false

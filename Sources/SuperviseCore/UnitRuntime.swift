@@ -8,6 +8,8 @@ public enum AfterStop: Sendable, Hashable {
     case replace(UnitSpec)
     /// Forget the unit (removed from the config).
     case remove
+    /// The unit was stopped because it is unhealthy: restart through its policy (backoff, start limit).
+    case policyRestart(String)
 }
 
 /// The core's record of one unit.
@@ -39,6 +41,8 @@ public struct UnitRuntime: Sendable, Hashable {
     public var operatorStopped = false
     /// The next start is an automatic restart (counted, and subject to the start limit).
     public var automaticRestartPending = false
+    /// Probe state by role, for the current (or last) process.
+    public var probes: [ProbeRole: ProbeState] = [:]
 
     public init(spec: UnitSpec) { self.spec = spec }
 

@@ -15,10 +15,16 @@ public struct UnitStatus: Sendable, Codable, Equatable {
     public var dependsOn: [String]
     public var command: [String]
     public var restartPolicy: String
+    /// Liveness verdict: `healthy`, `unhealthy`, `unknown`; nil without a liveness probe.
+    public var health: String?
+    /// Readiness verdict; nil without a readiness probe (or before its first verdict).
+    public var ready: Bool?
+    public var probes: [ProbeStatus]
 
     public init(name: String, kind: String, state: String, pid: Int32?, uptimeSeconds: Double?, restarts: Int,
                 lastExit: String?, lastExitDescription: String?, nextRestartInSeconds: Double?, reason: String?,
-                backoffAttempt: Int, dependsOn: [String], command: [String], restartPolicy: String) {
+                backoffAttempt: Int, dependsOn: [String], command: [String], restartPolicy: String,
+                health: String? = nil, ready: Bool? = nil, probes: [ProbeStatus] = []) {
         self.name = name
         self.kind = kind
         self.state = state
@@ -33,6 +39,45 @@ public struct UnitStatus: Sendable, Codable, Equatable {
         self.dependsOn = dependsOn
         self.command = command
         self.restartPolicy = restartPolicy
+        self.health = health
+        self.ready = ready
+        self.probes = probes
+    }
+}
+
+/// One probe as the operator sees it.
+public struct ProbeStatus: Sendable, Codable, Equatable {
+    public var role: String
+    /// `http GET http://127.0.0.1:8081/`, `tcp 127.0.0.1:8081`, `exec sh -c …`
+    public var check: String
+    public var health: String
+    public var failingStreak: Int
+    public var failureThreshold: Int
+    public var lastLatencyMs: Double?
+    public var lastFailure: String?
+    public var lastCheckedSecondsAgo: Double?
+
+    public init(role: String, check: String, health: String, failingStreak: Int, failureThreshold: Int,
+                lastLatencyMs: Double?, lastFailure: String?, lastCheckedSecondsAgo: Double?) {
+        self.role = role
+        self.check = check
+        self.health = health
+        self.failingStreak = failingStreak
+        self.failureThreshold = failureThreshold
+        self.lastLatencyMs = lastLatencyMs
+        self.lastFailure = lastFailure
+        self.lastCheckedSecondsAgo = lastCheckedSecondsAgo
+    }
+}
+
+extension ProbeCheck {
+    /// Short text for status output.
+    public var summary: String {
+        switch self {
+        case .http(let h): "http GET \(h.url)"
+        case .tcp(let host, let port): "tcp \(host):\(port)"
+        case .exec(let command): "exec " + command.joined(separator: " ")
+        }
     }
 }
 
@@ -69,7 +114,21 @@ extension Supervisor {
             restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
             nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
             reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
-            restartPolicy: u.spec.restart.policy.rawValue)
+            restartPolicy: u.spec.restart.policy.rawValue,
+            health: u.spec.liveness == nil ? nil
+                : (u.phase == .running ? (u.probes[.liveness]?.health ?? .unknown) : .unknown).rawValue,
+            ready: u.spec.readiness == nil ? nil
+                : u.phase != .running ? false
+                : u.probes[.readiness].flatMap { p in p.health == .unknown ? nil : p.health == .healthy },
+            probes: ProbeRole.allCases.compactMap { role in
+                guard let spec = u.spec.probe(role) else { return nil }
+                let state = u.probes[role]
+                return ProbeStatus(
+                    role: role.rawValue, check: spec.check.summary, health: (state?.health ?? .unknown).rawValue,
+                    failingStreak: state?.failingStreak ?? 0, failureThreshold: spec.failureThreshold,
+                    lastLatencyMs: state?.lastLatency?.milliseconds, lastFailure: state?.lastFailure,
+                    lastCheckedSecondsAgo: state?.lastResultAt.map { (now - $0).seconds })
+            })
     }
 
     public var summary: StatusSummary {

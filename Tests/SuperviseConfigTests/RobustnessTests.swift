@@ -19,11 +19,17 @@ struct RobustnessTests {
             env: {LOG_LEVEL: debug}
             restart: always
             depends_on: [api-sim]
+            liveness:
+              http: {url: "http://127.0.0.1:8081/", status: 200-399, headers: {X-Probe: supervise}}
+              interval: 1s
+              failure_threshold: 3
+            readiness: {tcp: {host: 127.0.0.1, port: 8081}, start_period: 5s}
           worker-2:
             command: [agent-sim, --port, "8082"]
             restart:
               success_exit_codes: [0, 3, SIGHUP]
               start_limit: {burst: 5, interval: 10s}
+            liveness: {exec: [sh, -c, "test -f /tmp/ok"], timeout: 500ms}
         """
 
     @Test("the sample parses")
