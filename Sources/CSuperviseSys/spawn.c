@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/close_range.h>
@@ -184,4 +185,25 @@ unsigned long long csupervise_process_start_ticks(pid_t pid) {
 
 int csupervise_pipe_cloexec(int fds[2]) {
     return pipe2(fds, O_CLOEXEC);
+}
+
+int csupervise_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int csupervise_epoll_add(int epfd, int fd) {
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data = { .fd = fd } };
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int csupervise_epoll_remove(int epfd, int fd) {
+    return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int csupervise_epoll_wait(int epfd, int *fds, int max, int timeout_ms) {
+    struct epoll_event events[128];
+    if (max > 128) max = 128;
+    int n = epoll_wait(epfd, events, max, timeout_ms);
+    for (int i = 0; i < n; i++) fds[i] = events[i].data.fd;
+    return n;
 }

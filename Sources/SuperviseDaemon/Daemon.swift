@@ -3,6 +3,7 @@ import Logging
 import SuperviseConfig
 import SuperviseControl
 import SuperviseCore
+import SuperviseProbes
 import SuperviseProcess
 import SuperviseSystemd
 
@@ -86,9 +87,14 @@ public final class Daemon: Sendable {
         }
         let reaper = Reaper()
         let spawner = ProcessSpawner(reaper: reaper)
+        let feed = self.feed
+        // Results come from the engine's thread; yielding never blocks it.
+        let probes = ProbeEngine(spawner: spawner) { key, result in
+            feed.yield(.event(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result)))
+        }
         var loop = SupervisionLoop(
             core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
-            spawner: spawner, store: store, notifier: notifier, logger: logger, feed: feed)
+            spawner: spawner, probes: probes, store: store, notifier: notifier, logger: logger, feed: feed)
         let watchdog = startWatchdog()
 
         loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted))
@@ -102,6 +108,7 @@ public final class Daemon: Sendable {
         }
         watchdog?.cancel()
         signals.cancel()
+        probes.shutdown()
         // Answer whatever arrived after the last unit stopped, so no request waits forever.
         feed.finish()
         for await input in inputs {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SuperviseControl
 import SuperviseCore
+import SuperviseProbes
 import SuperviseProcess
 import SuperviseSystemd
 
@@ -9,6 +10,7 @@ import SuperviseSystemd
 struct SupervisionLoop {
     var core: Supervisor
     let spawner: ProcessSpawner
+    let probes: ProbeEngine
     let store: StateStore
     let notifier: SystemdNotifier
     let logger: Logger
@@ -23,10 +25,11 @@ struct SupervisionLoop {
     private var lastStatus = ""
     private var timer: (deadline: Instant, task: Task<Void, Never>)?
 
-    init(core: Supervisor, spawner: ProcessSpawner, store: StateStore, notifier: SystemdNotifier, logger: Logger,
+    init(core: Supervisor, spawner: ProcessSpawner, probes: ProbeEngine, store: StateStore, notifier: SystemdNotifier, logger: Logger,
          feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
         self.spawner = spawner
+        self.probes = probes
         self.store = store
         self.notifier = notifier
         self.logger = logger
@@ -92,6 +95,12 @@ struct SupervisionLoop {
                 schedulePersist()
             case .shutdownComplete:
                 finished = true
+            case .startProbe(let unit, let role, let generation, let spec):
+                let unitSpec = core.unit(unit)?.spec
+                probes.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
+                           environment: unitSpec?.environment ?? [:], workingDirectory: unitSpec?.workingDirectory)
+            case .stopProbe(let unit, let role, let generation):
+                probes.remove(ProbeKey(unit: unit, role: role, generation: generation))
             }
         }
     }

@@ -15,7 +15,7 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
 public final class ProcessSpawner: Sendable {
     private let reaper: Reaper
     private let spawnQueue = DispatchQueue(label: "supervise.spawn", qos: .userInitiated)
-    private let outputQueue = DispatchQueue(label: "supervise.output")
+    private let output = OutputPump()
     /// Default `PATH` when a unit sets none, as systemd gives services.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -116,8 +116,8 @@ public final class ProcessSpawner: Sendable {
             return .failure(SpawnError(description: detail))
         }
         reaper.childrenExist()
-        _ = OutputCapture(fd: outPipe[0], queue: outputQueue) { onLine(pid, .stdout, $0) }
-        _ = OutputCapture(fd: errPipe[0], queue: outputQueue) { onLine(pid, .stderr, $0) }
+        output.add(fd: outPipe[0]) { onLine(pid, .stdout, $0) }
+        output.add(fd: errPipe[0]) { onLine(pid, .stderr, $0) }
         return .success(pid)
     }
 

@@ -24,6 +24,7 @@ struct Status: ParsableCommand {
         if name != nil {
             let unit = try decoder.decode(UnitStatus.self, from: Data(response.body))
             print(StatusTable.render([unit]))
+            if !unit.probes.isEmpty { print("\n" + StatusTable.renderProbes(unit)) }
         } else {
             let all = try decoder.decode(UnitsResponse.self, from: Data(response.body))
             print(StatusTable.render(all.units))
@@ -34,15 +35,15 @@ struct Status: ParsableCommand {
 
 /// The `supervise status` table.
 enum StatusTable {
-    static let headers = ["NAME", "KIND", "STATE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "NEXT RESTART", "REASON"]
+    static let headers = ["NAME", "KIND", "STATE", "HEALTH", "PROBE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "NEXT RESTART", "REASON"]
 
     static func render(_ units: [UnitStatus]) -> String {
         let rows = units.map { u in
-            [u.name, u.kind, u.state, u.pid.map(String.init) ?? "-",
+            [u.name, u.kind, u.state, health(u), probeLatency(u), u.pid.map(String.init) ?? "-",
              u.uptimeSeconds.map { DurationText.format(.seconds(Int64($0))) } ?? "-",
              "\(u.restarts)", u.lastExit ?? "-",
              u.nextRestartInSeconds.map { DurationText.format(.milliseconds(Int64($0 * 1000))) } ?? "-",
-             u.reason ?? ""]
+             reason(u)]
         }
         let widths = headers.indices.map { i in ([headers[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
         func line(_ cells: [String]) -> String {
@@ -50,5 +51,41 @@ enum StatusTable {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
         return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// `healthy`, `failing 2/3`, `unhealthy`, `unknown` for liveness; `ready`/`not ready` for readiness.
+    static func health(_ u: UnitStatus) -> String {
+        var parts: [String] = []
+        if let live = u.probes.first(where: { $0.role == "liveness" }), u.state == "running" {
+            parts.append(live.health != "unhealthy" && live.failingStreak > 0
+                         ? "failing \(live.failingStreak)/\(live.failureThreshold)" : live.health)
+        }
+        if let ready = u.ready { parts.append(ready ? "ready" : "not ready") }
+        return parts.isEmpty ? "-" : parts.joined(separator: ", ")
+    }
+
+    /// Last probe latency (liveness first).
+    static func probeLatency(_ u: UnitStatus) -> String {
+        guard u.state == "running", let ms = u.probes.compactMap(\.lastLatencyMs).first else { return "-" }
+        return ms < 10 ? String(format: "%.1fms", ms) : "\(Int(ms.rounded()))ms"
+    }
+
+    /// The unit's reason, or the last probe failure while a probe is failing.
+    static func reason(_ u: UnitStatus) -> String {
+        if let reason = u.reason { return reason }
+        guard u.state == "running" else { return "" }
+        return u.probes.first { $0.failingStreak > 0 || $0.health == "unhealthy" }
+            .flatMap { p in p.lastFailure.map { "\(p.role): \($0)" } } ?? ""
+    }
+
+    /// Probe details for `supervise status NAME`.
+    static func renderProbes(_ u: UnitStatus) -> String {
+        u.probes.map { p in
+            var line = "\(p.role): \(p.check) — \(p.health), failing \(p.failingStreak)/\(p.failureThreshold)"
+            if let ms = p.lastLatencyMs { line += String(format: ", last %.1f ms", ms) }
+            if let ago = p.lastCheckedSecondsAgo { line += String(format: " (%.1fs ago)", ago) }
+            if let failure = p.lastFailure { line += ", last failure: \(failure)" }
+            return line
+        }.joined(separator: "\n")
     }
 }

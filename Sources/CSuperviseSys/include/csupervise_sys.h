@@ -41,6 +41,18 @@ unsigned long long csupervise_process_start_ticks(pid_t pid);
 /** pipe2(fds, O_CLOEXEC): both ends close on exec. Returns 0 on success. */
 int csupervise_pipe_cloexec(int fds[2]);
 
+/** epoll_create1(EPOLL_CLOEXEC). */
+int csupervise_epoll_create(void);
+
+/** Watches `fd` for input (level-triggered, with hang-up). Returns 0 on success. */
+int csupervise_epoll_add(int epfd, int fd);
+
+/** Stops watching `fd`. */
+int csupervise_epoll_remove(int epfd, int fd);
+
+/** Waits for ready descriptors; writes up to `max` of them to `fds`. Returns the count, or -1. */
+int csupervise_epoll_wait(int epfd, int *fds, int max, int timeout_ms);
+
 /** Layout of Linux's struct ucred (SO_PEERCRED), which glibc only declares under _GNU_SOURCE. */
 typedef struct csupervise_ucred { pid_t pid; uid_t uid; gid_t gid; } csupervise_ucred;
 #endif
