@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks on a release build; prints figures. Options are passed to supervise-bench
-# (default: 100 and 1,000 sleep units, 200 kill -9 each, 60 s idle window).
+# Benchmarks on a release build; prints figures.
+#   scripts/bench.sh                 both benchmarks with their defaults
+#   scripts/bench.sh restart [opts]  kill -9 -> running at 100 and 1,000 units; idle RSS/CPU
+#   scripts/bench.sh probes [opts]   1,000 HTTP probes at 1 s; unhealthy -> restart issued
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
 swift build -c release --product supervise
 swift build -c release --product supervise-bench
-exec .build/release/supervise-bench restart "$@"
+swift build -c release --product agent-sim
+if [ $# -eq 0 ]; then
+  .build/release/supervise-bench restart
+  .build/release/supervise-bench probes
+else
+  exec .build/release/supervise-bench "$@"
+fi

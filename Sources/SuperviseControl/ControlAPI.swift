@@ -44,3 +44,19 @@ public struct VersionResponse: Codable, Sendable {
 
 /// The version string of this build.
 public let superviseVersion = "0.1.0"
+
+/// Body of `GET /v1/probes`: how punctually the probe engine runs probes (lateness = start − schedule).
+public struct ProbeStatsResponse: Codable, Sendable {
+    public var runs: Int
+    public var skipped: Int
+    public var lateP50Ms: Double
+    public var lateP99Ms: Double
+    public var lateMaxMs: Double
+    public init(runs: Int, skipped: Int, lateP50Ms: Double, lateP99Ms: Double, lateMaxMs: Double) {
+        self.runs = runs
+        self.skipped = skipped
+        self.lateP50Ms = lateP50Ms
+        self.lateP99Ms = lateP99Ms
+        self.lateMaxMs = lateMaxMs
+    }
+}

@@ -40,6 +40,7 @@ extension Supervisor {
                 mutateUnits { $0[i].afterStop = .remove; $0[i].operatorStopped = true }
             default:
                 mutateUnits { $0.remove(at: i) }
+                reindex()
                 log(.info, name, "removed", "removed from the configuration")
             }
         }
@@ -75,12 +76,14 @@ extension Supervisor {
             var runtime = UnitRuntime(spec: spec)
             runtime.phase = .waiting
             mutateUnits { $0.append(runtime) }
+            reindex()
             log(.info, name, "added", "added by reload; starting")
         }
         let order = Dictionary(newConfig.units.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         mutateUnits { units in
             units.sort { (order[$0.name] ?? Int.max) < (order[$1.name] ?? Int.max) }
         }
+        reindex()
         emit(.persist)
     }
 }

@@ -6,6 +6,8 @@
 public struct Supervisor: Sendable {
     /// Units in configuration order.
     public private(set) var units: [UnitRuntime] = []
+    /// Position of each unit in `units`, so events find their unit without a scan; see ``reindex()``.
+    private var positions: [String: Int] = [:]
     public private(set) var config: SupervisorConfig
     public private(set) var shuttingDown = false
     private var shutdownReported = false
@@ -19,13 +21,19 @@ public struct Supervisor: Sendable {
         self.config = config
         self.random = SplitMix64(seed: seed)
         self.units = config.units.map { UnitRuntime(spec: $0) }
+        reindex()
     }
 
     // MARK: - Lookup
 
-    public func unit(_ name: String) -> UnitRuntime? { units.first { $0.name == name } }
+    public func unit(_ name: String) -> UnitRuntime? { index(name).map { units[$0] } }
 
-    func index(_ name: String) -> Int? { units.firstIndex { $0.name == name } }
+    func index(_ name: String) -> Int? { positions[name] }
+
+    /// Rebuilds ``positions``; call after every change to the membership or order of `units`.
+    mutating func reindex() {
+        positions = Dictionary(units.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+    }
 
     /// Unit names, for error messages.
     public var unitNames: [String] { units.map(\.name) }
@@ -69,6 +77,8 @@ public struct Supervisor: Sendable {
         case .shutdown: onShutdown(now: now)
         case .probeResult(let name, let role, let generation, let result):
             onProbeResult(name, role: role, generation: generation, result: result, now: now)
+            // Most results only move counters; only a verdict that acts can let other units move.
+            if pending.isEmpty { return [] }
         }
         reconcile(now: now)
         return drain()
@@ -135,6 +145,7 @@ public struct Supervisor: Sendable {
         case .remove:
             log(.info, name, "removed", "removed from the configuration")
             units.remove(at: i)
+            reindex()
             return
         case .replace(let spec):
             units[i].spec = spec
@@ -176,6 +187,7 @@ public struct Supervisor: Sendable {
             case .remove:
                 log(.info, name, "removed", "removed from the configuration")
                 units.remove(at: i)
+                reindex()
             case .policyRestart(let reason):
                 afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
                 return

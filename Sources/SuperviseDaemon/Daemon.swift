@@ -87,10 +87,9 @@ public final class Daemon: Sendable {
         }
         let reaper = Reaper()
         let spawner = ProcessSpawner(reaper: reaper)
-        let feed = self.feed
-        // Results come from the engine's thread; yielding never blocks it.
+        let batcher = ProbeResultBatcher(feed: feed)
         let probes = ProbeEngine(spawner: spawner) { key, result in
-            feed.yield(.event(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result)))
+            batcher.add(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result))
         }
         var loop = SupervisionLoop(
             core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),

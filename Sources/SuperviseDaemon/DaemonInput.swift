@@ -4,6 +4,8 @@ import SuperviseCore
 /// Everything that reaches the supervision loop, in order, through one stream.
 enum DaemonInput: Sendable {
     case event(Event)
+    /// Probe results gathered over a few milliseconds (see ``ProbeResultBatcher``).
+    case probeResults([Event])
     case control(ControlRequest, CheckedContinuation<ControlResponse, Never>)
     /// SIGTERM or SIGINT.
     case terminate(signal: Int32)

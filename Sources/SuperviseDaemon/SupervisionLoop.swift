@@ -39,8 +39,22 @@ struct SupervisionLoop {
     mutating func handle(_ input: DaemonInput) {
         let now = MonotonicClock.now()
         switch input {
+        case .probeResults(let results):
+            var acted = false
+            for result in results {
+                let effects = core.handle(result, now: now)
+                acted = acted || !effects.isEmpty
+                perform(effects)
+            }
+            // Most results only move counters: no phase, deadline or summary changes without an effect.
+            if !acted { return }
         case .event(let event):
             perform(core.handle(event, now: now))
+        case .control(let request, let reply) where request.method == "GET" && request.path == "/v1/probes":
+            // `?reset=1` starts a new measurement window (for benchmarks and incident timelines).
+            let s = probes.scheduleStats(reset: request.query["reset"] == "1" && request.mayChangeState)
+            reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
+                runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
         case .control(let request, let reply):
             let (response, effects) = ControlRoutes.handle(request, core: &core, now: now)
             perform(effects)

@@ -71,9 +71,9 @@ public final class ProbeEngine: Sendable {
         mailbox.send(.remove(key))
     }
 
-    /// How punctually probe runs started, since the engine was created.
-    public func scheduleStats() -> ProbeScheduleStats {
-        recorder.snapshot()
+    /// How punctually probe runs started, since the engine was created or the last `reset`.
+    public func scheduleStats(reset: Bool = false) -> ProbeScheduleStats {
+        recorder.snapshot(reset: reset)
     }
 
     /// Stops every probe (as ``remove(_:)`` does), releases the multi handle and ends the engine

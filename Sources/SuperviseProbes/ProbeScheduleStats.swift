@@ -97,9 +97,11 @@ final class ScheduleRecorder: Sendable {
         state.withLock { $0.skipped += n }
     }
 
-    func snapshot() -> ProbeScheduleStats {
+    /// The statistics so far; with `reset`, the next snapshot counts from now.
+    func snapshot(reset: Bool = false) -> ProbeScheduleStats {
         state.withLock { s in
-            ProbeScheduleStats(
+            defer { if reset { s = State() } }
+            return ProbeScheduleStats(
                 runs: s.histogram.count,
                 lateMaxMs: Double(s.histogram.maxMicros) / 1000,
                 lateP50Ms: s.histogram.quantile(0.50) / 1000,

@@ -151,3 +151,52 @@ import Testing
         #expect(eventually(timeout: 3) { pids(matching: marker).isEmpty })
     }
 }
+
+/// Probing at the scale of a host: 300 workers, one of them hung.
+@Suite(.serialized) struct DaemonProbeScaleTests {
+    @Test func threeHundredWorkersProbedEverySecondStayOnScheduleBesideAHungOne() throws {
+        let count = 300
+        let ports = loopbackPortBlock(count)
+        var yaml = """
+            defaults:
+              restart: {policy: always}
+              stop_timeout: 5s
+            units:
+
+            """
+        for (i, port) in ports.enumerated() {
+            let hang = i == 0 ? ", --hang" : ""
+            yaml += """
+                  w\(i):
+                    command: [\(Binaries.agentSim), --port, "\(port)", --name, w\(i)\(hang)]
+                    liveness: {http: "http://127.0.0.1:\(port)/", interval: 1s, timeout: 800ms, failure_threshold: 1000}
+
+                """
+        }
+        let daemon = try DaemonHarness(config: yaml)
+        defer { daemon.stop() }
+        #expect(eventually(timeout: 90) {
+            (try? daemon.units())?.filter { $0.name != "w0" && $0.health == "healthy" }.count == count - 1
+        }, "not every worker turned healthy")
+        // Measure a clean window: stats since start include the start-up burst, so take a delta.
+        let before = try probeStats(daemon)
+        Thread.sleep(forTimeInterval: 6)
+        let after = try probeStats(daemon)
+        let runs = after.runs - before.runs
+        #expect(runs >= (count - 1) * 5, "runs in 6 s: \(runs)")
+        #expect(after.lateMaxMs < 1000, "a probe started more than one interval late: \(after.lateMaxMs) ms")
+        let hung = try #require(try daemon.unit("w0"))
+        #expect(hung.probes.first?.lastFailure == "timeout after 800 ms")
+        #expect(hung.probes.first?.failingStreak ?? 0 >= 5)
+        let units = try daemon.units()
+        #expect(units.filter { $0.restarts > 0 }.isEmpty)
+        print("300 workers: \(runs) probe runs in 6 s; lateness p50 \(after.lateP50Ms) ms, p99 \(after.lateP99Ms) ms, max \(after.lateMaxMs) ms")
+    }
+
+    struct Stats: Decodable { var runs: Int; var skipped: Int; var lateP50Ms: Double; var lateP99Ms: Double; var lateMaxMs: Double }
+
+    func probeStats(_ daemon: DaemonHarness) throws -> Stats {
+        let response = try daemon.client.request("GET", "/v1/probes")
+        return try DaemonHarness.decoder.decode(Stats.self, from: Data(response.body))
+    }
+}

@@ -145,3 +145,25 @@ func httpRequest(_ method: String, port: Int, path: String, timeout: Double = 5)
     let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
     return (status, body)
 }
+
+/// `count` loopback ports that are free now, below the kernel's ephemeral range (32768+) so
+/// outgoing connections of the test (probes) cannot take them before the servers bind.
+func loopbackPortBlock(_ count: Int) -> [Int] {
+    func bindable(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+    for _ in 0..<50 {
+        let start = Int.random(in: 20_000...(32_000 - count))
+        let ports = Array(start..<(start + count))
+        if ports.allSatisfy(bindable) { return ports }
+    }
+    return (0..<count).map { _ in freeLoopbackPort() }
+}

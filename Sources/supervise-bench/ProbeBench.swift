@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import SuperviseControl
+import SuperviseCore
+
+/// 1,000 HTTP liveness probes on loopback at a 1 s interval: throughput, schedule accuracy,
+/// the daemon's CPU and RSS; then the time from a worker turning unhealthy to its restart.
+struct ProbeBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "probes")
+
+    @Option(help: "HTTP probe targets (units with a liveness probe).") var targets = 1000
+    @Option(help: "agent-sim servers the targets are spread over.") var servers = 10
+    @Option(help: "Measurement window in seconds.") var seconds = 60
+    @Option(name: .customLong("unhealthy-trials"), help: "Unhealthy-to-restart measurements.") var trials = 5
+    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+
+    func run() throws {
+        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let daemonBinary = supervise ?? binDir.appendingPathComponent("supervise").path
+        let agentSim = binDir.appendingPathComponent("agent-sim").path
+        print("supervise-bench probes: \(daemonBinary)")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("supervise-bench-probes-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var keep = false
+        defer { if !keep { try? FileManager.default.removeItem(at: dir) } }
+        let ports = freePortBlock(servers + 1)
+        var children: [Process] = []
+        defer { for p in children where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        for (i, port) in ports.prefix(servers).enumerated() {
+            children.append(try launch(agentSim, ["--port", "\(port)", "--name", "target-\(i)"], log: "/dev/null"))
+        }
+        let victimPort = ports[servers]
+
+        let interval = 1.0, threshold = 3
+        var yaml = """
+            defaults:
+              restart: {policy: always, backoff: {reset_after: 1s}, start_limit: {burst: 100, interval: 10s}}
+              stop_timeout: 5s
+            units:
+              victim:
+                command: [\(agentSim), --port, "\(victimPort)", --name, victim]
+                liveness: {http: "http://127.0.0.1:\(victimPort)/", interval: 1s, timeout: 1s, failure_threshold: \(threshold)}
+
+            """
+        for i in 0..<targets {
+            yaml += "  t\(i): {command: [sleep, \"100000\"], liveness: {http: \"http://127.0.0.1:\(ports[i % servers])/\", interval: 1s, timeout: 1s, failure_threshold: \(threshold)}}\n"
+        }
+        let config = dir.appendingPathComponent("probes.yaml").path
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        let logPath = dir.appendingPathComponent("daemon.log").path
+        let socket = dir.appendingPathComponent("control.sock").path
+        let daemon = try launch(daemonBinary, ["run", "--config", config, "--socket", socket,
+                                               "--state-dir", dir.appendingPathComponent("state").path], log: logPath)
+        children.append(daemon)
+        let client = ControlClient(socketPath: socket, timeoutSeconds: 30)
+        func units() -> [UnitStatus] { (try? decode(UnitsResponse.self, client.request("GET", "/v1/units").body))?.units ?? [] }
+
+        let start = Date()
+        while units().filter({ $0.health == "healthy" }).count < targets + 1 {
+            guard daemon.isRunning, Date().timeIntervalSince(start) < 120 else {
+                keep = true
+                throw BenchError("not all \(targets + 1) units turned healthy within 120 s (daemon log: \(logPath))")
+            }
+            usleep(200_000)
+        }
+        print("\nall \(targets) targets + victim healthy after \(fmt(Date().timeIntervalSince(start))) s")
+
+        // Measurement window.
+        _ = try client.request("GET", "/v1/probes?reset=1")
+        let pid = daemon.processIdentifier
+        let cpu0 = cpuTicks(pid), t0 = Date()
+        var rssPeak = 0.0
+        for _ in 0..<seconds {
+            usleep(1_000_000)
+            rssPeak = max(rssPeak, rssMiB(pid))
+        }
+        let elapsed = Date().timeIntervalSince(t0)
+        let cpu = Double(cpuTicks(pid) - cpu0) / Double(sysconf(Int32(_SC_CLK_TCK))) / elapsed * 100
+        let stats = try decode(ProbeStatsResponse.self, client.request("GET", "/v1/probes").body)
+        print("""
+
+            == \(targets) HTTP probe targets on loopback, interval 1 s, \(seconds) s window ==
+              probes completed per second: \(fmt(Double(stats.runs) / elapsed))   (skipped: \(stats.skipped))
+              probe start lateness vs schedule: p50 \(fmt(stats.lateP50Ms)) ms   p99 \(fmt(stats.lateP99Ms)) ms   max \(fmt(stats.lateMaxMs)) ms   (goal p99 <= 50 ms)
+              daemon CPU: \(fmt(cpu))% of one core (goal < 5%)   RSS \(fmt(rssMiB(pid))) MiB, peak \(fmt(rssPeak)) MiB (goal < 60 MB)
+            """)
+
+        // Unhealthy -> restart issued.
+        var delays: [Double] = []
+        for _ in 0..<trials {
+            guard let victim = units().first(where: { $0.name == "victim" }), let oldPid = victim.pid else { break }
+            let before = (try? String(contentsOfFile: logPath, encoding: .utf8))?.count ?? 0
+            guard let turned = post(port: victimPort, path: "/control/unhealthy") else { break }
+            var issuedAt: Double?
+            let deadline = Date().addingTimeInterval(Double(threshold) * interval + 5)
+            while issuedAt == nil && Date() < deadline {
+                usleep(20_000)
+                let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                let fresh = text.dropFirst(before)
+                if let line = fresh.split(separator: "\n").first(where: { $0.contains("victim: stopping (liveness probe") }) {
+                    issuedAt = secondsOfDay(String(line.prefix(24)))
+                }
+            }
+            guard let issuedAt else { keep = true; throw BenchError("no restart issued for the unhealthy victim (log \(logPath))") }
+            delays.append((issuedAt - turned) * 1000)
+            // Wait for the replacement to be healthy before the next trial.
+            let until = Date().addingTimeInterval(15)
+            while Date() < until {
+                if let v = units().first(where: { $0.name == "victim" }), v.pid != oldPid, v.health == "healthy" { break }
+                usleep(100_000)
+            }
+        }
+        let goal = Double(threshold) * interval * 1000 + 50
+        print("  unhealthy -> restart issued (\(delays.count) trials, failure_threshold \(threshold) x interval 1 s): "
+              + delays.map { "\(Int($0.rounded())) ms" }.joined(separator: ", ")
+              + "   max \(fmt(delays.max() ?? .nan)) ms (goal <= \(Int(goal)) ms; docker-autoheal polls every 5 s)")
+
+        kill(pid, SIGTERM)
+        daemon.waitUntilExit()
+    }
+}
+
+func launch(_ path: String, _ arguments: [String], log: String) throws -> Process {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    if log != "/dev/null" { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    p.standardOutput = handle
+    p.standardError = handle
+    try p.run()
+    return p
+}
+
+/// POSTs to agent-sim on loopback; returns the wall-clock second of day just after the answer.
+func post(port: Int, path: String) -> Double? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = UInt16(port).bigEndian
+    let ok = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard ok == 0 else { return nil }
+    let request = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var buffer = [UInt8](repeating: 0, count: 512)
+    guard recv(fd, &buffer, buffer.count, 0) > 0 else { return nil }
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(Int(ts.tv_sec) % 86_400) + Double(ts.tv_nsec) / 1e9
+}
+
+/// `2026-11-29T00:14:58.662Z` -> seconds since midnight UTC.
+func secondsOfDay(_ stamp: String) -> Double? {
+    let time = stamp.dropFirst(11).prefix(12)
+    let f = time.split(separator: ":")
+    guard f.count == 3, let h = Double(f[0]), let m = Double(f[1]), let s = Double(f[2]) else { return nil }
+    return h * 3600 + m * 60 + s
+}
+
+/// `count` consecutive loopback ports free now, below the ephemeral range so probe connections cannot take them.
+func freePortBlock(_ count: Int) -> [Int] {
+    func bindable(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+    while true {
+        let start = Int.random(in: 20_000...(32_000 - count))
+        let ports = Array(start..<(start + count))
+        if ports.allSatisfy(bindable) { return ports }
+    }
+}
