@@ -88,12 +88,14 @@ public final class Daemon: Sendable {
         let reaper = Reaper()
         let spawner = ProcessSpawner(reaper: reaper)
         let batcher = ProbeResultBatcher(feed: feed)
-        let probes = ProbeEngine(spawner: spawner) { key, result in
-            batcher.add(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result))
+        let makeProbeEngine = {
+            ProbeEngine(spawner: spawner) { key, result in
+                batcher.add(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result))
+            }
         }
         var loop = SupervisionLoop(
             core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
-            spawner: spawner, probes: probes, store: store, notifier: notifier, logger: logger, feed: feed)
+            spawner: spawner, makeProbeEngine: makeProbeEngine, store: store, notifier: notifier, logger: logger, feed: feed)
         let watchdog = startWatchdog()
 
         loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted))
@@ -107,7 +109,7 @@ public final class Daemon: Sendable {
         }
         watchdog?.cancel()
         signals.cancel()
-        probes.shutdown()
+        loop.probes?.shutdown()
         // Answer whatever arrived after the last unit stopped, so no request waits forever.
         feed.finish()
         for await input in inputs {

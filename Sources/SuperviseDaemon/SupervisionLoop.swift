@@ -10,7 +10,10 @@ import SuperviseSystemd
 struct SupervisionLoop {
     var core: Supervisor
     let spawner: ProcessSpawner
-    let probes: ProbeEngine
+    /// Made on the first probe: libcurl's initialisation (TLS libraries included) costs
+    /// several MB of RSS that a daemon without probes should not carry.
+    private(set) var probes: ProbeEngine?
+    private let makeProbeEngine: () -> ProbeEngine
     let store: StateStore
     let notifier: SystemdNotifier
     let logger: Logger
@@ -25,11 +28,11 @@ struct SupervisionLoop {
     private var lastStatus = ""
     private var timer: (deadline: Instant, task: Task<Void, Never>)?
 
-    init(core: Supervisor, spawner: ProcessSpawner, probes: ProbeEngine, store: StateStore, notifier: SystemdNotifier, logger: Logger,
+    init(core: Supervisor, spawner: ProcessSpawner, makeProbeEngine: @escaping () -> ProbeEngine, store: StateStore, notifier: SystemdNotifier, logger: Logger,
          feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
         self.spawner = spawner
-        self.probes = probes
+        self.makeProbeEngine = makeProbeEngine
         self.store = store
         self.notifier = notifier
         self.logger = logger
@@ -52,7 +55,8 @@ struct SupervisionLoop {
             perform(core.handle(event, now: now))
         case .control(let request, let reply) where request.method == "GET" && request.path == "/v1/probes":
             // `?reset=1` starts a new measurement window (for benchmarks and incident timelines).
-            let s = probes.scheduleStats(reset: request.query["reset"] == "1" && request.mayChangeState)
+            let s = probes?.scheduleStats(reset: request.query["reset"] == "1" && request.mayChangeState)
+                ?? ProbeScheduleStats()
             reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
                 runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
         case .control(let request, let reply):
@@ -111,10 +115,11 @@ struct SupervisionLoop {
                 finished = true
             case .startProbe(let unit, let role, let generation, let spec):
                 let unitSpec = core.unit(unit)?.spec
-                probes.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
+                if probes == nil { probes = makeProbeEngine() }
+                probes?.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
                            environment: unitSpec?.environment ?? [:], workingDirectory: unitSpec?.workingDirectory)
             case .stopProbe(let unit, let role, let generation):
-                probes.remove(ProbeKey(unit: unit, role: role, generation: generation))
+                probes?.remove(ProbeKey(unit: unit, role: role, generation: generation))
             }
         }
     }
