@@ -47,6 +47,9 @@ struct RestartScenario {
         var idleCPUPercent: Double
         var idleRSSMiB: Double
         var peakRSSMiB: Double
+        /// Private memory (heap, stacks) and file-backed pages (shared libraries) of the idle RSS.
+        var idleAnonMiB: Double
+        var idleFileMiB: Double
         var shutdownSeconds: Double
 
         func print() {
@@ -59,6 +62,7 @@ struct RestartScenario {
                   kill -9 -> new process running (\(sorted.count) kills):
                     p50 \(fmt(pct(0.50))) ms   p99 \(fmt(pct(0.99))) ms   max \(fmt(sorted.last ?? .nan)) ms   (goal p99 < 10 ms; supervisord/s6 ~1000 ms)
                   idle over the window:  CPU \(fmt(idleCPUPercent))% of one core (goal < 1%)   RSS \(fmt(idleRSSMiB)) MiB (goal < 40 MiB at 1000), peak \(fmt(peakRSSMiB)) MiB
+                    of the idle RSS: \(fmt(idleAnonMiB)) MiB private (heap, stacks), \(fmt(idleFileMiB)) MiB shared-library pages
                   SIGTERM -> all stopped, daemon exited:   \(fmt(shutdownSeconds * 1000)) ms
                 """)
         }
@@ -147,6 +151,7 @@ struct RestartScenario {
         let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
         let cpuPercent = Double(cpu1 - cpu0) / ticksPerSecond / elapsed * 100
         let rss = rssMiB(pid)
+        let anon = status(pid, "RssAnon:"), file = status(pid, "RssFile:")
         peak = max(peak, status(pid, "VmHWM:"))
 
         let stopStart = Date()
@@ -154,7 +159,7 @@ struct RestartScenario {
         daemon.waitUntilExit()
         let shutdown = Date().timeIntervalSince(stopStart)
         return Result(units: units, startAllSeconds: startAll, latenciesMs: latencies, idleCPUPercent: cpuPercent,
-                      idleRSSMiB: rss, peakRSSMiB: peak, shutdownSeconds: shutdown)
+                      idleRSSMiB: rss, peakRSSMiB: peak, idleAnonMiB: anon, idleFileMiB: file, shutdownSeconds: shutdown)
     }
 }
 
