@@ -18,8 +18,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // C libraries. Typed shims for the variadic calls live in the module headers.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // C libraries. libcurl (libcurl4-openssl-dev for its headers) is loaded with dlopen on first
+        // use, so a daemon without probes does not carry it; typed shims wrap the variadic calls.
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),
