@@ -98,7 +98,7 @@ struct RestartScenario {
         daemon.standardOutput = log
         let started = Date()
         try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL); daemon.waitUntilExit() } }
+        defer { stop(daemon) }
         let client = ControlClient(socketPath: socket, timeoutSeconds: 30)
 
         var pids: [String: Int32] = [:]
@@ -172,6 +172,16 @@ func decode<T: Decodable>(_ type: T.Type, _ body: [UInt8]) throws -> T {
     let d = JSONDecoder()
     d.keyDecodingStrategy = .convertFromSnakeCase
     return try d.decode(T.self, from: Data(body))
+}
+
+/// Stops a process this benchmark started: SIGTERM (a daemon then stops its units), SIGKILL after 20 s.
+func stop(_ process: Process) {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, SIGTERM)
+    let deadline = Date().addingTimeInterval(20)
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
 }
 
 func cpuTicks(_ pid: Int32) -> Int {

@@ -27,7 +27,8 @@ struct ProbeBench: ParsableCommand {
         defer { if !keep { try? FileManager.default.removeItem(at: dir) } }
         let ports = freePortBlock(servers + 1)
         var children: [Process] = []
-        defer { for p in children where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() } }
+        // The daemon (added last) stops first, so it stops its units before the servers go.
+        defer { children.reversed().forEach(stop) }
         for (i, port) in ports.prefix(servers).enumerated() {
             children.append(try launch(agentSim, ["--port", "\(port)", "--name", "target-\(i)"], log: "/dev/null"))
         }
