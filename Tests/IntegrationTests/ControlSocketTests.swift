@@ -116,17 +116,7 @@ func rawExchange(_ path: String, _ bytes: [UInt8]) -> Bool {
     defer { close(fd) }
     var tv = timeval(tv_sec: 2, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var addr = sockaddr_un()
-    addr.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-        let p = Array(path.utf8)
-        raw.copyBytes(from: p)
-        raw[p.count] = 0
-    }
-    let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard ok == 0 else { return false }
+    guard withUnixAddress(path, { connect(fd, $0, $1) }) == 0 else { return false }
     _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     shutdown(fd, Int32(SHUT_WR))
     var buffer = [UInt8](repeating: 0, count: 4096)
