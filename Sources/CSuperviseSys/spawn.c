@@ -12,7 +12,6 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/close_range.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,14 +149,6 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
 
 int csupervise_set_child_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-}
-
-int csupervise_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
-    *pid = cred.pid; *uid = cred.uid; *gid = cred.gid;
-    return 0;
 }
 
 unsigned long long csupervise_process_start_ticks(pid_t pid) {

@@ -18,10 +18,11 @@ public struct ControlRequest: Sendable {
     public var query: [String: String]
     public var body: [UInt8]
     public var peer: PeerCredentials?
-    /// Whether the peer may change state (root, the daemon's own user, or a member of the control group).
-    public var mayChangeState: Bool
     /// Why the peer may not change state, worded for the operator; nil when it may.
     public var refusal: String?
+
+    /// Whether the peer may change state (root, the daemon's own user, or a member of the control group).
+    public var mayChangeState: Bool { refusal == nil }
 }
 
 /// The handler's answer.

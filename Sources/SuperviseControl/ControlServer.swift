@@ -116,7 +116,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
             }
             let (path, query) = Self.split(head.uri)
             let request = ControlRequest(method: head.method.rawValue, path: path, query: query, body: body,
-                                         peer: peer, mayChangeState: refusal == nil, refusal: refusal)
+                                         peer: peer, refusal: refusal)
             let handler = self.handler
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             context.eventLoop.makeFutureWithTask { await handler(request) }.whenComplete { result in

@@ -162,7 +162,6 @@ public struct Supervisor: Sendable {
         let uptime = units[i].startedAt.map { now - $0 } ?? .zero
         stopProbes(i)
         units[i].lastExit = status
-        units[i].lastExitAt = now
         units[i].pid = nil
         units[i].startedAt = nil
         let spec = units[i].spec

@@ -32,5 +32,4 @@ public struct SupervisorConfig: Sendable, Hashable, Codable {
         self.stateDirectory = stateDirectory
     }
 
-    public func unit(named name: String) -> UnitSpec? { units.first { $0.name == name } }
 }

@@ -34,7 +34,6 @@ public struct UnitRuntime: Sendable, Hashable {
     /// Starts within the start-limit window (pruned as they age out).
     public var startHistory: [Instant] = []
     public var lastExit: ExitStatus?
-    public var lastExitAt: Instant?
     /// Why the unit is in its phase, in words for an operator.
     public var reason: String?
     /// An operator said stop; automatic restarts are off until an operator starts it.

@@ -22,12 +22,6 @@ public final class Reaper: Sendable {
     /// Tells the reaper thread there are children to wait for.
     func childrenExist() { wakeup.signal() }
 
-    /// Registers `handler` for `pid`; call with the registry locked (see ``ProcessSpawner``).
-    static func register(_ registry: inout [Int32: @Sendable (ExitStatus) -> Void], pid: Int32,
-                         handler: @escaping @Sendable (ExitStatus) -> Void) {
-        registry[pid] = handler
-    }
-
     private func run() {
         while true {
             var status: Int32 = 0

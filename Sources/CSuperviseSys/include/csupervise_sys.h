@@ -30,9 +30,6 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
 /** Makes this process a child subreaper so orphaned grandchildren are reparented to it (and reaped). */
 int csupervise_set_child_subreaper(void);
 
-/** SO_PEERCRED of a connected unix socket. Returns 0 on success. */
-int csupervise_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
-
 /** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or 0. */
 unsigned long long csupervise_process_start_ticks(pid_t pid);
 
