@@ -41,9 +41,11 @@ final class EngineMailbox: Sendable {
 
     /// Everything queued so far, oldest first.
     func take() -> [EngineCommand] {
+        // Called on every turn of the engine loop, mostly with nothing queued: no allocation then.
         state.withLock { state in
-            let commands = state.commands
-            state.commands.removeAll(keepingCapacity: true)
+            guard !state.commands.isEmpty else { return [] }
+            var commands: [EngineCommand] = []
+            swap(&commands, &state.commands)
             return commands
         }
     }
