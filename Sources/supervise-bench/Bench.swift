@@ -22,6 +22,7 @@ struct RestartBench: ParsableCommand {
     @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
 
     func run() throws {
+        StartedProcesses.stopOnSignals()
         let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("supervise").path
         print("supervise-bench restart: \(binary)")
@@ -98,6 +99,7 @@ struct RestartScenario {
         daemon.standardOutput = log
         let started = Date()
         try daemon.run()
+        StartedProcesses.add(daemon.processIdentifier)
         defer { stop(daemon) }
         let client = ControlClient(socketPath: socket, timeoutSeconds: 30)
 
@@ -157,6 +159,7 @@ struct RestartScenario {
         let stopStart = Date()
         kill(pid, SIGTERM)
         daemon.waitUntilExit()
+        StartedProcesses.remove(pid)
         let shutdown = Date().timeIntervalSince(stopStart)
         return Result(units: units, startAllSeconds: startAll, latenciesMs: latencies, idleCPUPercent: cpuPercent,
                       idleRSSMiB: rss, peakRSSMiB: peak, idleAnonMiB: anon, idleFileMiB: file, shutdownSeconds: shutdown)
@@ -182,6 +185,7 @@ func stop(_ process: Process) {
     while process.isRunning && Date() < deadline { usleep(20_000) }
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
+    StartedProcesses.remove(process.processIdentifier)
 }
 
 func cpuTicks(_ pid: Int32) -> Int {

@@ -15,6 +15,7 @@ struct ProbeBench: ParsableCommand {
     @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
 
     func run() throws {
+        StartedProcesses.stopOnSignals()
         let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         let daemonBinary = supervise ?? binDir.appendingPathComponent("supervise").path
         let agentSim = binDir.appendingPathComponent("agent-sim").path
@@ -120,6 +121,7 @@ struct ProbeBench: ParsableCommand {
 
         kill(pid, SIGTERM)
         daemon.waitUntilExit()
+        StartedProcesses.remove(pid)
     }
 }
 
@@ -132,6 +134,7 @@ func launch(_ path: String, _ arguments: [String], log: String) throws -> Proces
     p.standardOutput = handle
     p.standardError = handle
     try p.run()
+    StartedProcesses.add(p.processIdentifier)
     return p
 }
 

@@ -1,0 +1,34 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Every process the benchmark started and has not stopped yet, so that Ctrl-C or a SIGTERM to the
+/// benchmark stops them too (newest first: the daemon stops its units before the servers go)
+/// instead of orphaning a daemon with a thousand units.
+enum StartedProcesses {
+    private static let pids = Mutex<[pid_t]>([])
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func add(_ pid: pid_t) { pids.withLock { $0.append(pid) } }
+    static func remove(_ pid: pid_t) { pids.withLock { $0.removeAll { $0 == pid } } }
+
+    /// Installs the SIGINT/SIGTERM/SIGHUP handlers; call once, before starting anything.
+    static func stopOnSignals() {
+        for signo in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signo, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+            source.setEventHandler {
+                for pid in pids.withLock({ $0.reversed() }) {
+                    kill(pid, SIGTERM)
+                    var status: Int32 = 0
+                    let deadline = Date().addingTimeInterval(20)
+                    while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
+                    if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL) }
+                }
+                exit(128 + signo)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
