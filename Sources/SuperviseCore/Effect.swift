@@ -41,4 +41,7 @@ public enum Effect: Sendable, Equatable {
     case startProbe(unit: String, role: ProbeRole, generation: UInt64, spec: ProbeSpec)
     /// Stop a probe (its process is stopping or gone).
     case stopProbe(unit: String, role: ProbeRole, generation: UInt64)
+    /// Act on a container unit's container through the Docker API; failures come back as
+    /// `.containerActionFailed`, success shows in Docker's events.
+    case container(unit: String, id: String, ContainerAction)
 }

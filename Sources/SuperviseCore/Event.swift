@@ -15,4 +15,15 @@ public enum Event: Sendable, Equatable {
     case shutdown
     /// One probe run finished.
     case probeResult(unit: String, role: ProbeRole, generation: UInt64, result: ProbeResult)
+    /// The Docker API became reachable (`true`, after the shell's first resync) or was lost.
+    case dockerConnection(connected: Bool, detail: String)
+    /// The whole picture after a (re)connect: every container the selectors may match. Units whose
+    /// container is missing are forgotten; containers that died unseen are healed.
+    case containerResync([ContainerSnapshot])
+    /// One container seen (created or started since the last resync).
+    case containerSeen(ContainerSnapshot)
+    /// Docker's event stream said something about container `id`.
+    case container(id: String, ContainerEvent)
+    /// A container action (restart, stop, kill) failed.
+    case containerActionFailed(unit: String, id: String, reason: String)
 }

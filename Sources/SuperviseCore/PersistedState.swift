@@ -12,9 +12,12 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     /// The unit's process when the state was written, so a restarted daemon stops it rather than start a duplicate.
     public var pid: Int32?
     public var pidStartTicks: UInt64?
+    /// Set for container units: their container, whose processes are Docker's and never a leftover to stop.
+    public var containerID: String?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
-                failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil) {
+                failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil,
+                containerID: String? = nil) {
         self.restarts = restarts
         self.streak = streak
         self.startHistory = startHistory
@@ -23,6 +26,7 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
         self.operatorStopped = operatorStopped
         self.pid = pid
         self.pidStartTicks = pidStartTicks
+        self.containerID = containerID
     }
 }
 
@@ -61,8 +65,10 @@ extension Supervisor {
             result[u.name] = PersistedUnit(
                 restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
                 failedReason: failed, operatorStopped: u.operatorStopped,
-                pid: u.pid, pidStartTicks: u.pid == nil ? nil : u.pidStartTicks)
+                pid: u.pid, pidStartTicks: u.pid == nil ? nil : u.pidStartTicks, containerID: u.container?.id)
         }
+        // Container units not seen since the daemon started keep what was known of them.
+        for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }
         return PersistedState(bootID: bootID, units: result)
     }
 }

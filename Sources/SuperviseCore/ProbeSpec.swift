@@ -35,6 +35,15 @@ public enum ProbeCheck: Sendable, Hashable, Codable {
     case exec(command: [String])
 }
 
+/// Which network a container unit's HTTP/TCP probe connects from.
+public enum ProbeNetwork: String, Sendable, Hashable, Codable {
+    /// The host's (the daemon's own) network: loopback or a published port.
+    case host
+    /// The container's own network namespace, so `127.0.0.1` is the container's loopback and no
+    /// published port is needed.
+    case container
+}
+
 /// One probe of a unit. Names and defaults follow Kubernetes probes (period 10 s, timeout 1 s,
 /// failureThreshold 3, successThreshold 1) with Compose's `start_period`.
 public struct ProbeSpec: Sendable, Hashable, Codable {
@@ -49,6 +58,11 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
     public var startPeriod: Duration
     /// Time after the start before the first probe.
     public var initialDelay: Duration
+    /// For container units: where HTTP/TCP connections are made from.
+    public var network: ProbeNetwork = .host
+    /// Set by the core when it starts the probe of a container unit with `network: container`:
+    /// the container's main process, whose network namespace the connections are made in.
+    public var networkNamespacePid: Int32?
 
     public static let defaultInterval = Duration.seconds(10)
     public static let defaultTimeout = Duration.seconds(1)

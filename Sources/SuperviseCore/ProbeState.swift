@@ -26,7 +26,12 @@ extension Supervisor {
     /// Starts the unit's probes for its new process.
     mutating func startProbes(_ i: Int) {
         for role in ProbeRole.allCases {
-            guard let spec = units[i].spec.probe(role) else { continue }
+            guard var spec = units[i].spec.probe(role) else { continue }
+            if units[i].isContainer && spec.network == .container {
+                // Connections are made inside the container's network namespace, through its main process.
+                guard let pid = units[i].pid, pid > 0 else { continue }
+                spec.networkNamespacePid = pid
+            }
             let generation = takeGeneration()
             mutateUnits { $0[i].probes[role] = ProbeState(generation: generation) }
             emit(.startProbe(unit: units[i].name, role: role, generation: generation, spec: spec))
@@ -75,7 +80,9 @@ extension Supervisor {
         let reason = "unhealthy: \(failure)"
         log(.warning, name, "unhealthy",
             "\(role.rawValue) probe failed \(state.failingStreak) times in a row (\(failure))", reason: reason)
-        if role == .liveness {
+        if role == .liveness && units[i].isContainer {
+            containerUnhealthy(i, reason: reason, now: now)
+        } else if role == .liveness {
             mutateUnits { $0[i].afterStop = .policyRestart(reason); $0[i].reason = reason }
             beginStop(i, now: now, why: "liveness probe: \(failure)")
         }

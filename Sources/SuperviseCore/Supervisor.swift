@@ -15,6 +15,13 @@ public struct Supervisor: Sendable {
     private var lastGeneration: UInt64 = 0
     /// Effects produced by the current step, returned and cleared at its end.
     private var pending: [Effect] = []
+    /// Whether the shell has a current picture of Docker (a resync since the last connection loss).
+    /// Container restarts wait while it has not: no action on a stale picture.
+    public internal(set) var dockerConnected = false
+    /// Container id → unit name.
+    var containerUnits: [String: String] = [:]
+    /// Saved state of units not (yet) present: container units before their container is seen.
+    var persistedUnseen: [String: PersistedUnit] = [:]
 
     /// Creates the core for `config`. Call ``boot(now:persisted:)`` to start the units.
     public init(config: SupervisorConfig, seed: UInt64) {
@@ -42,6 +49,8 @@ public struct Supervisor: Sendable {
 
     /// Starts every unit that should run, honouring persisted give-ups and operator stops.
     public mutating func boot(now: Instant, persisted: PersistedState?) -> [Effect] {
+        let names = Set(units.map(\.name))
+        persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
         for i in units.indices {
             let saved = persisted?.units[units[i].name]
             if let saved {
@@ -79,6 +88,11 @@ public struct Supervisor: Sendable {
             onProbeResult(name, role: role, generation: generation, result: result, now: now)
             // Most results only move counters; only a verdict that acts can let other units move.
             if pending.isEmpty { return [] }
+        case .dockerConnection(let connected, let detail): onDockerConnection(connected: connected, detail: detail)
+        case .containerResync(let snapshots): onContainerResync(snapshots, now: now)
+        case .containerSeen(let snapshot): _ = upsertContainer(snapshot, now: now)
+        case .container(let id, let event): onContainerEvent(id: id, event, now: now)
+        case .containerActionFailed(let name, let id, let reason): onContainerActionFailed(name, id: id, reason: reason, now: now)
         }
         reconcile(now: now)
         return drain()
@@ -104,6 +118,9 @@ public struct Supervisor: Sendable {
     }
 
     mutating func emit(_ effect: Effect) { pending.append(effect) }
+
+    /// A value in `0..<1` from the seeded generator (backoff jitter).
+    mutating func nextRandom() -> Double { random.unit() }
 
     /// A new probe generation number (never 0).
     mutating func takeGeneration() -> UInt64 {
@@ -202,7 +219,7 @@ public struct Supervisor: Sendable {
     }
 
     /// A process ended on its own (or never started): restart by policy, with backoff.
-    private mutating func afterProcessEnded(_ i: Int, clean: Bool, why: String, uptime: Duration, now: Instant) {
+    mutating func afterProcessEnded(_ i: Int, clean: Bool, why: String, uptime: Duration, now: Instant) {
         let spec = units[i].spec
         let name = spec.name
         if uptime >= spec.restart.backoff.resetAfter { units[i].streak = 0 }
@@ -257,6 +274,7 @@ public struct Supervisor: Sendable {
 
     /// Sends the stop signal to a running unit's process group and arms the SIGKILL deadline.
     mutating func beginStop(_ i: Int, now: Instant, why: String) {
+        if units[i].isContainer { return beginContainerStop(i, why: why) }
         guard units[i].phase == .running, let pid = units[i].pid else { return }
         let spec = units[i].spec
         stopProbes(i)
@@ -285,19 +303,25 @@ public struct Supervisor: Sendable {
         units[i].startHistory.append(now)
         if automatic { units[i].restarts += 1 }
         units[i].phase = .starting
-        emit(.spawn(spec))
+        if let container = units[i].container {
+            log(.info, spec.name, "restart-issued", "restarting container \(container.id.prefix(12)) through the Docker API")
+            emit(.container(unit: spec.name, id: container.id, .restart(timeout: spec.stopTimeout)))
+        } else {
+            emit(.spawn(spec))
+        }
     }
 
     /// Moves units forward: starts waiting units whose dependencies run, and during
     /// shutdown stops units in reverse dependency order.
     mutating func reconcile(now: Instant) {
         if shuttingDown {
-            for i in units.indices where units[i].phase == .running {
+            // Containers are Docker's: they keep running when supervise stops.
+            for i in units.indices where units[i].phase == .running && !units[i].isContainer {
                 let name = units[i].name
                 let dependentsActive = units.contains { $0.spec.dependsOn.contains(name) && $0.hasProcess }
                 if !dependentsActive { beginStop(i, now: now, why: "shutdown") }
             }
-            if !shutdownReported && !units.contains(where: { $0.hasProcess }) {
+            if !shutdownReported && !units.contains(where: { $0.hasProcess && !$0.isContainer }) {
                 shutdownReported = true
                 log(.info, nil, "shutdown", "all units stopped")
                 emit(.shutdownComplete)
@@ -307,6 +331,8 @@ public struct Supervisor: Sendable {
         // Repeat so a chain of waiting units is examined in one step; each pass only
         // starts units whose dependencies are already running, so it terminates.
         for i in units.indices where units[i].phase == .waiting {
+            // Held until the shell has a fresh picture of Docker (see `dockerConnected`).
+            if units[i].isContainer && !dockerConnected { continue }
             let missing = units[i].spec.dependsOn.filter { dep in unit(dep)?.phase != .running }
             if missing.isEmpty {
                 beginStart(i, now: now)
@@ -321,7 +347,8 @@ public struct Supervisor: Sendable {
         guard !shuttingDown else { return }
         shuttingDown = true
         log(.info, nil, "shutdown", "stopping all units in reverse dependency order")
-        for i in units.indices {
+        // Containers keep running, and a pending container restart simply never happens.
+        for i in units.indices where !units[i].isContainer {
             switch units[i].phase {
             case .waiting, .backoff:
                 units[i].phase = .inactive

@@ -19,15 +19,21 @@ public struct ControlSettings: Sendable, Hashable, Codable {
 public struct SupervisorConfig: Sendable, Hashable, Codable {
     /// Units in file order.
     public var units: [UnitSpec]
+    /// Container selectors, in file order; the first that matches a container owns it.
+    public var containers: [ContainerSelector]
+    public var docker: DockerSettings
     public var control: ControlSettings
     /// Where state that must survive a restart of the daemon is kept.
     public var stateDirectory: String
 
     public static let defaultStateDirectory = "/var/lib/supervise"
 
-    public init(units: [UnitSpec], control: ControlSettings = ControlSettings(),
+    public init(units: [UnitSpec], containers: [ContainerSelector] = [], docker: DockerSettings = DockerSettings(),
+                control: ControlSettings = ControlSettings(),
                 stateDirectory: String = SupervisorConfig.defaultStateDirectory) {
         self.units = units
+        self.containers = containers
+        self.docker = docker
         self.control = control
         self.stateDirectory = stateDirectory
     }

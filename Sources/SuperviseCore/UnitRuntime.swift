@@ -12,6 +12,41 @@ public enum AfterStop: Sendable, Hashable {
     case policyRestart(String)
 }
 
+/// What the core knows of a container unit's container.
+public struct ContainerBinding: Sendable, Hashable {
+    public var id: String
+    public var containerName: String
+    public var image: String
+    public var replica: Int?
+    /// Docker's restart policy for the container; when it restarts exits itself, supervise leaves them to it.
+    public var dockerRestartPolicy: String
+    /// Docker's HEALTHCHECK verdict, nil without one.
+    public var health: ContainerHealth?
+    /// A `kill` event came that supervise did not cause: someone is stopping the container
+    /// (`docker stop`, `docker compose stop`), so its exit is not a crash.
+    public var stoppedOutside = false
+    /// The last `die` was an out-of-memory kill.
+    public var oomKilled = false
+
+    public init(snapshot: ContainerSnapshot, replica: Int?) {
+        id = snapshot.id
+        containerName = snapshot.name
+        image = snapshot.image
+        self.replica = replica
+        dockerRestartPolicy = snapshot.dockerRestartPolicy
+        health = snapshot.health
+    }
+
+    /// Whether Docker itself restarts the container after its process exits with `code`.
+    public func dockerRestartsExit(code: Int32) -> Bool {
+        switch dockerRestartPolicy {
+        case "always", "unless-stopped": true
+        case "on-failure": code != 0
+        default: false
+        }
+    }
+}
+
 /// The core's record of one unit.
 public struct UnitRuntime: Sendable, Hashable {
     public var spec: UnitSpec
@@ -42,6 +77,8 @@ public struct UnitRuntime: Sendable, Hashable {
     public var automaticRestartPending = false
     /// Probe state by role, for the current (or last) process.
     public var probes: [ProbeRole: ProbeState] = [:]
+    /// Set for container units.
+    public var container: ContainerBinding?
 
     public init(spec: UnitSpec) { self.spec = spec }
 
@@ -49,4 +86,6 @@ public struct UnitRuntime: Sendable, Hashable {
 
     /// A process exists or is about to (spawn in flight).
     public var hasProcess: Bool { phase == .starting || phase == .running || phase == .stopping }
+
+    public var isContainer: Bool { spec.kind == .container }
 }

@@ -1,6 +1,9 @@
 /// What kind of thing a unit supervises.
 public enum UnitKind: String, Sendable, Codable {
+    /// A process the daemon starts itself.
     case process
+    /// A Docker container found by a `containers:` selector; Docker starts and stops it.
+    case container
 }
 
 /// How a unit is restarted after it stops on its own.

@@ -20,11 +20,13 @@ public struct UnitStatus: Sendable, Codable, Equatable {
     /// Readiness verdict; nil without a readiness probe (or before its first verdict).
     public var ready: Bool?
     public var probes: [ProbeStatus]
+    /// Container units only.
+    public var container: ContainerStatus?
 
     public init(name: String, kind: String, state: String, pid: Int32?, uptimeSeconds: Double?, restarts: Int,
                 lastExit: String?, lastExitDescription: String?, nextRestartInSeconds: Double?, reason: String?,
                 backoffAttempt: Int, dependsOn: [String], command: [String], restartPolicy: String,
-                health: String? = nil, ready: Bool? = nil, probes: [ProbeStatus] = []) {
+                health: String? = nil, ready: Bool? = nil, probes: [ProbeStatus] = [], container: ContainerStatus? = nil) {
         self.name = name
         self.kind = kind
         self.state = state
@@ -42,6 +44,29 @@ public struct UnitStatus: Sendable, Codable, Equatable {
         self.health = health
         self.ready = ready
         self.probes = probes
+        self.container = container
+    }
+}
+
+/// A container unit's container as the operator sees it.
+public struct ContainerStatus: Sendable, Codable, Equatable {
+    public var id: String
+    public var name: String
+    public var image: String
+    /// Docker's HEALTHCHECK verdict, nil without one.
+    public var dockerHealth: String?
+    /// Docker's own restart policy for the container.
+    public var dockerRestartPolicy: String
+    /// Whether exits are left to Docker's restart policy (supervise still heals unhealthy).
+    public var exitsLeftToDocker: Bool
+
+    public init(id: String, name: String, image: String, dockerHealth: String?, dockerRestartPolicy: String, exitsLeftToDocker: Bool) {
+        self.id = id
+        self.name = name
+        self.image = image
+        self.dockerHealth = dockerHealth
+        self.dockerRestartPolicy = dockerRestartPolicy
+        self.exitsLeftToDocker = exitsLeftToDocker
     }
 }
 
@@ -108,14 +133,22 @@ extension Supervisor {
     }
 
     static func status(of u: UnitRuntime, now: Instant) -> UnitStatus {
-        UnitStatus(
+        let container = u.container.map { c in
+            ContainerStatus(id: c.id, name: c.containerName, image: c.image, dockerHealth: c.health?.rawValue,
+                            dockerRestartPolicy: c.dockerRestartPolicy, exitsLeftToDocker: c.dockerRestartPolicy != "no")
+        }
+        // Docker's HEALTHCHECK counts as the health of a container unit without a liveness probe.
+        let dockerHealth = u.spec.liveness == nil ? u.container?.health.map { h in
+            u.phase != .running ? ProbeHealth.unknown.rawValue : h == .starting ? ProbeHealth.unknown.rawValue : h.rawValue
+        } : nil
+        return UnitStatus(
             name: u.name, kind: u.spec.kind.rawValue, state: u.phase.rawValue, pid: u.pid,
             uptimeSeconds: (u.phase == .running || u.phase == .stopping) ? u.startedAt.map { (now - $0).seconds } : nil,
             restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
             nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
             reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
             restartPolicy: u.spec.restart.policy.rawValue,
-            health: u.spec.liveness == nil ? nil
+            health: u.spec.liveness == nil ? dockerHealth
                 : (u.phase == .running ? (u.probes[.liveness]?.health ?? .unknown) : .unknown).rawValue,
             ready: u.spec.readiness == nil ? nil
                 : u.phase != .running ? false
@@ -128,7 +161,8 @@ extension Supervisor {
                     failingStreak: state?.failingStreak ?? 0, failureThreshold: spec.failureThreshold,
                     lastLatencyMs: state?.lastLatency?.milliseconds, lastFailure: state?.lastFailure,
                     lastCheckedSecondsAgo: state?.lastResultAt.map { (now - $0).seconds })
-            })
+            },
+            container: container)
     }
 
     public var summary: StatusSummary {

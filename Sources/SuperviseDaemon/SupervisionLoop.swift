@@ -120,8 +120,15 @@ struct SupervisionLoop {
                            environment: unitSpec?.environment ?? [:], workingDirectory: unitSpec?.workingDirectory)
             case .stopProbe(let unit, let role, let generation):
                 probes?.remove(ProbeKey(unit: unit, role: role, generation: generation))
+            case .container(let unit, let id, let action):
+                performContainerAction(unit: unit, id: id, action)
             }
         }
+    }
+
+    private func performContainerAction(unit: String, id: String, _ action: ContainerAction) {
+        // Container units exist only once the Docker watcher has reported containers.
+        feed.yield(.event(.containerActionFailed(unit: unit, id: id, reason: "Docker is not configured")))
     }
 
     private func spawn(_ spec: UnitSpec) {

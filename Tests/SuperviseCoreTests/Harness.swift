@@ -67,6 +67,11 @@ struct Harness {
         send(.exited(unit: name, pid: pid, status: status))
     }
 
+    /// Reasons carried by log records, in order.
+    var logReasons: [String] {
+        effects.compactMap { if case .log(let r) = $0 { return r.reason } else { return nil } }
+    }
+
     var logEvents: [String] {
         effects.compactMap { if case .log(let r) = $0 { return "\(r.unit ?? "-"):\(r.event)" } else { return nil } }
     }

@@ -1,0 +1,318 @@
+/// Container units: discovered from Docker, healed through the Docker API.
+///
+/// The same restart policy, backoff and start limit as processes, with these differences:
+/// - a restart is `POST /containers/{id}/restart?t=STOP_TIMEOUT`, issued the moment the core
+///   decides it (the container is dead, or unhealthy and still running);
+/// - a container stopped outside supervise (`docker stop`, `docker compose stop`: a `kill`
+///   event supervise did not cause, then `die`) stays stopped, and one removed is forgotten;
+/// - when the container's own Docker restart policy restarts it after an exit, supervise leaves
+///   that to Docker and still heals it when unhealthy;
+/// - nothing is restarted from a stale picture: while the Docker API is unreachable restarts
+///   wait, and after every reconnect the shell resyncs the whole picture first;
+/// - supervise's own shutdown leaves containers running.
+extension Supervisor {
+    mutating func onDockerConnection(connected: Bool, detail: String) {
+        if connected {
+            log(.info, nil, "docker-connected", "Docker API reachable (\(detail)); waiting for the resync")
+            return
+        }
+        guard dockerConnected else { return }
+        dockerConnected = false
+        log(.warning, nil, "docker-lost", "Docker API unreachable: \(detail); container restarts wait until it is back and resynced",
+            reason: detail)
+    }
+
+    mutating func onContainerResync(_ snapshots: [ContainerSnapshot], now: Instant) {
+        var present: Set<String> = []
+        for snapshot in snapshots {
+            if let name = upsertContainer(snapshot, now: now) { present.insert(name) }
+        }
+        for name in units.filter({ $0.isContainer && !present.contains($0.name) }).map(\.name) {
+            forgetContainerUnit(name, why: "its container is gone")
+        }
+        if !dockerConnected {
+            dockerConnected = true
+            let count = units.filter(\.isContainer).count
+            log(.notice, nil, "docker-resync", "Docker picture resynchronised: \(count) container units")
+        }
+    }
+
+    /// The selector that owns `snapshot`, with the unit's name and replica number.
+    func selector(for snapshot: ContainerSnapshot) -> (ContainerSelector, String, Int?)? {
+        for selector in config.containers {
+            if let (name, replica) = selector.unit(for: snapshot) { return (selector, name, replica) }
+        }
+        return nil
+    }
+
+    /// Creates or updates the unit for `snapshot`; returns its name, or nil when no selector owns it.
+    @discardableResult
+    mutating func upsertContainer(_ snapshot: ContainerSnapshot, now: Instant) -> String? {
+        guard let (selector, name, replica) = self.selector(for: snapshot) else { return nil }
+        // A process unit of the same name wins; the container is not supervised.
+        if let i = index(name), !units[i].isContainer { return nil }
+        let spec = selector.spec(name: name, replica: replica)
+        if let i = index(name) {
+            updateContainerUnit(i, snapshot, spec: spec, replica: replica, now: now)
+        } else {
+            addContainerUnit(snapshot, spec: spec, replica: replica, now: now)
+        }
+        return name
+    }
+
+    private mutating func updateContainerUnit(_ i: Int, _ snapshot: ContainerSnapshot, spec: UnitSpec, replica: Int?, now: Instant) {
+        let name = units[i].name
+        var binding = units[i].container ?? ContainerBinding(snapshot: snapshot, replica: replica)
+        let replaced = binding.id != snapshot.id
+        if replaced {
+            // `docker compose up` recreated it (new image or config): a new container, same unit.
+            containerUnits[binding.id] = nil
+            log(.info, name, "recreated", "container replaced: \(binding.id.prefix(12)) → \(snapshot.id.prefix(12))")
+            binding = ContainerBinding(snapshot: snapshot, replica: replica)
+        } else {
+            binding.image = snapshot.image
+            binding.dockerRestartPolicy = snapshot.dockerRestartPolicy
+            binding.health = snapshot.health
+        }
+        containerUnits[snapshot.id] = name
+        mutateUnits { $0[i].container = binding; $0[i].spec = spec }
+        if snapshot.running {
+            switch units[i].phase {
+            case .running, .stopping:
+                mutateUnits { $0[i].pid = snapshot.pid }
+            default:
+                containerRunning(i, pid: snapshot.pid, now: now)
+            }
+        } else if units[i].phase == .running && !replaced {
+            // It died while no event could tell: heal it now.
+            log(.warning, name, "exit", "found not running after a gap in Docker's events", exit: snapshot.exitCode.map(ContainerSnapshot.exitStatus))
+            containerDied(i, exitCode: snapshot.exitCode ?? -1, now: now)
+        } else if units[i].phase == .running || units[i].phase == .starting {
+            mutateUnits { $0[i].phase = .inactive; $0[i].pid = nil; $0[i].reason = "recreated and not running" }
+        }
+    }
+
+    private mutating func addContainerUnit(_ snapshot: ContainerSnapshot, spec: UnitSpec, replica: Int?, now: Instant) {
+        let name = spec.name
+        var runtime = UnitRuntime(spec: spec)
+        runtime.container = ContainerBinding(snapshot: snapshot, replica: replica)
+        let saved = persistedUnseen.removeValue(forKey: name)
+        if let saved {
+            runtime.restarts = saved.restarts
+            runtime.streak = saved.streak
+            runtime.startHistory = saved.startHistory ?? []
+            runtime.lastExit = saved.lastExit
+            runtime.operatorStopped = saved.operatorStopped
+        }
+        mutateUnits { $0.append(runtime) }
+        reindex()
+        containerUnits[snapshot.id] = name
+        guard let i = index(name) else { return }
+        let exit = snapshot.exitCode.map(ContainerSnapshot.exitStatus)
+        if snapshot.running {
+            log(.info, name, "discovered", "container \(snapshot.id.prefix(12)) (\(snapshot.name), \(snapshot.image)) running")
+            containerRunning(i, pid: snapshot.pid, now: now)
+        } else if let failure = saved?.failedReason {
+            mutateUnits { $0[i].phase = .failed; $0[i].reason = failure }
+            log(.warning, name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(name)` to retry", reason: failure)
+        } else if saved?.pid != nil, saved?.operatorStopped != true, saved?.containerID == snapshot.id {
+            // Running when the previous daemon last wrote its state, dead now: it died unseen.
+            log(.warning, name, "exit", "container \(snapshot.id.prefix(12)) died while supervise was not running", exit: exit)
+            mutateUnits { $0[i].phase = .running; $0[i].startedAt = now }
+            containerDied(i, exitCode: snapshot.exitCode ?? -1, now: now)
+        } else {
+            let why = "not running when discovered" + (exit.map { " (\($0))" } ?? "") + "; `supervise start \(name)` starts it"
+            mutateUnits { $0[i].phase = .inactive; $0[i].reason = why; $0[i].lastExit = exit ?? $0[i].lastExit }
+            log(.info, name, "discovered", "container \(snapshot.id.prefix(12)) (\(snapshot.name)) \(why)")
+        }
+        emit(.persist)
+    }
+
+    private mutating func containerRunning(_ i: Int, pid: Int32, now: Instant) {
+        let name = units[i].name
+        let ours = units[i].phase == .starting
+        if !ours && units[i].phase != .inactive && units[i].phase != .exited && units[i].phase != .failed {
+            // Docker (or someone) restarted it while a restart of ours was pending.
+            log(.info, name, "start", "started outside supervise; pending restart cancelled")
+        } else if !ours && units[i].operatorStopped {
+            log(.notice, name, "start", "started outside supervise; supervising it again")
+        }
+        mutateUnits {
+            $0[i].phase = .running
+            $0[i].pid = pid
+            $0[i].startedAt = now
+            $0[i].restartAt = nil
+            $0[i].operatorStopped = false
+            $0[i].automaticRestartPending = false
+            $0[i].reason = nil
+            $0[i].container?.stoppedOutside = false
+        }
+        if ours { log(.info, name, "start", "container running, pid \(pid)") }
+        emit(.persist)
+        startProbes(i)
+    }
+
+    mutating func onContainerEvent(id: String, _ event: ContainerEvent, now: Instant) {
+        guard let name = containerUnits[id], let i = index(name), units[i].container?.id == id else { return }
+        switch event {
+        case .started:
+            // The shell follows a start with `.containerSeen` (it needs the new pid); nothing to do here.
+            break
+        case .killed(let signal):
+            // Our own stop or restart sends kills too; any other is someone stopping the container.
+            guard units[i].phase != .stopping && units[i].phase != .starting else { return }
+            mutateUnits { $0[i].container?.stoppedOutside = true }
+            log(.info, name, "kill", "\(Signals.name(signal)) sent to the container outside supervise")
+        case .oom:
+            mutateUnits { $0[i].container?.oomKilled = true }
+            log(.warning, name, "oom", "container ran out of memory (OOM kill)")
+        case .died(let code):
+            containerDied(i, exitCode: code, now: now)
+        case .stopped:
+            // `docker stop` finished; a restart scheduled from its `die` is cancelled.
+            guard units[i].phase == .waiting || units[i].phase == .backoff || units[i].phase == .running else { return }
+            stopProbes(i)
+            mutateUnits {
+                $0[i].phase = .inactive
+                $0[i].pid = nil
+                $0[i].restartAt = nil
+                $0[i].automaticRestartPending = false
+                $0[i].operatorStopped = true
+                $0[i].reason = "stopped outside supervise (docker stop); `supervise start \(name)` starts it"
+            }
+            emit(.persist)
+        case .destroyed:
+            forgetContainerUnit(name, why: "container removed")
+        case .health(let health, let detail):
+            let previous = units[i].container?.health
+            mutateUnits { $0[i].container?.health = health }
+            guard health != previous else { return }
+            if health == .unhealthy, units[i].phase == .running {
+                let reason = "unhealthy: Docker HEALTHCHECK failed" + (detail.map { ": \($0)" } ?? "")
+                log(.warning, name, "unhealthy", reason, reason: reason)
+                containerUnhealthy(i, reason: reason, now: now)
+            } else if health == .healthy {
+                log(.info, name, "healthy", "Docker HEALTHCHECK healthy")
+            }
+        }
+    }
+
+    /// The container's process ended (a `die` event, or found dead by a resync).
+    private mutating func containerDied(_ i: Int, exitCode: Int32, now: Instant) {
+        guard let binding = units[i].container else { return }
+        let name = units[i].name
+        let status = ContainerSnapshot.exitStatus(code: exitCode)
+        let uptime = units[i].startedAt.map { now - $0 } ?? .zero
+        let why = binding.oomKilled ? "out of memory (OOM killed, \(status))" : "\(status)"
+        mutateUnits { $0[i].container?.oomKilled = false }
+        switch units[i].phase {
+        case .starting:
+            // Docker's restart stops the old process first: expected.
+            return
+        case .stopping:
+            stopProbes(i)
+            mutateUnits { $0[i].lastExit = status; $0[i].pid = nil; $0[i].startedAt = nil }
+            log(.info, name, "exit", "stopped (\(status)) after \(DurationText.format(uptime)) up", exit: status)
+            let after = units[i].afterStop
+            mutateUnits { $0[i].afterStop = .stay }
+            switch after {
+            case .stay, .remove, .replace:
+                mutateUnits { $0[i].phase = .inactive; $0[i].reason = $0[i].operatorStopped ? "stopped by operator" : $0[i].reason }
+            case .start:
+                mutateUnits { $0[i].phase = .waiting; $0[i].reason = "restarting on operator request" }
+            case .policyRestart(let reason):
+                afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
+                return
+            }
+            emit(.persist)
+        case .running:
+            stopProbes(i)
+            mutateUnits { $0[i].lastExit = status; $0[i].pid = nil; $0[i].startedAt = nil }
+            if binding.stoppedOutside {
+                mutateUnits {
+                    $0[i].phase = .inactive
+                    $0[i].operatorStopped = true
+                    $0[i].reason = "stopped outside supervise (\(status)); `supervise start \(name)` starts it"
+                }
+                log(.notice, name, "exit", "stopped outside supervise (\(status)); not restarted", exit: status)
+                emit(.persist)
+            } else if binding.dockerRestartsExit(code: exitCode) {
+                mutateUnits {
+                    $0[i].phase = .exited
+                    $0[i].reason = "\(why); Docker restarts it (its restart policy \(binding.dockerRestartPolicy))"
+                }
+                log(.notice, name, "exit", "exited: \(why); left to Docker's restart policy \(binding.dockerRestartPolicy)", exit: status)
+            } else {
+                let spec = units[i].spec
+                let clean = status.isClean(successCodes: spec.restart.successExitCodes,
+                                           successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
+                log(clean ? .info : .warning, name, "exit", "exited: \(why) after \(DurationText.format(uptime)) up", exit: status)
+                afterProcessEnded(i, clean: clean, why: why, uptime: uptime, now: now)
+            }
+        case .backoff where units[i].pid != nil:
+            // Unhealthy and waiting for its restart when it died: the restart is already scheduled.
+            mutateUnits { $0[i].lastExit = status; $0[i].pid = nil }
+        default:
+            mutateUnits { $0[i].lastExit = status }
+        }
+    }
+
+    /// Unhealthy (Docker's HEALTHCHECK or the unit's liveness probe): restart through the policy;
+    /// the first restart of a streak is issued at once, later ones after the backoff while the
+    /// container keeps running.
+    mutating func containerUnhealthy(_ i: Int, reason: String, now: Instant) {
+        let spec = units[i].spec
+        let name = spec.name
+        guard spec.restart.policy.restarts(afterCleanExit: false) else {
+            mutateUnits { $0[i].reason = "\(reason); not restarted (restart policy \(spec.restart.policy.rawValue))" }
+            return
+        }
+        let uptime = units[i].startedAt.map { now - $0 } ?? .zero
+        if uptime >= spec.restart.backoff.resetAfter { mutateUnits { $0[i].streak = 0 } }
+        stopProbes(i)
+        mutateUnits { $0[i].streak += 1; $0[i].reason = reason; $0[i].automaticRestartPending = true }
+        let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: nextRandom())
+        if delay <= .zero {
+            mutateUnits { $0[i].phase = .waiting }
+        } else {
+            mutateUnits { $0[i].phase = .backoff; $0[i].restartAt = now + delay }
+            log(.notice, name, "backoff", "restarting in \(DurationText.format(delay)) (attempt \(units[i].streak), \(reason))", reason: reason)
+        }
+        emit(.persist)
+    }
+
+    /// A stop or restart of ours on a container.
+    mutating func beginContainerStop(_ i: Int, why: String) {
+        guard units[i].phase == .running, let container = units[i].container else { return }
+        let spec = units[i].spec
+        stopProbes(i)
+        mutateUnits { $0[i].phase = .stopping; $0[i].stopDeadline = nil; $0[i].killSent = false }
+        log(.info, spec.name, "stop", "stopping container \(container.id.prefix(12)) (\(why)), SIGKILL by Docker after \(DurationText.format(spec.stopTimeout))")
+        emit(.container(unit: spec.name, id: container.id, .stop(timeout: spec.stopTimeout)))
+    }
+
+    mutating func onContainerActionFailed(_ name: String, id: String, reason: String, now: Instant) {
+        guard let i = index(name), units[i].container?.id == id else { return }
+        switch units[i].phase {
+        case .starting:
+            log(.error, name, "restart-failed", "Docker refused the restart: \(reason)", reason: reason)
+            mutateUnits { $0[i].phase = .running }
+            afterProcessEnded(i, clean: false, why: "restart failed: \(reason)", uptime: .zero, now: now)
+        case .stopping:
+            log(.error, name, "stop-failed", "Docker refused the stop: \(reason)", reason: reason)
+            mutateUnits { $0[i].phase = .running; $0[i].afterStop = .stay }
+        default:
+            log(.error, name, "action-failed", reason, reason: reason)
+        }
+    }
+
+    mutating func forgetContainerUnit(_ name: String, why: String) {
+        guard let i = index(name) else { return }
+        stopProbes(i)
+        if let id = units[i].container?.id { containerUnits[id] = nil }
+        mutateUnits { $0.remove(at: i) }
+        reindex()
+        log(.info, name, "removed", "forgotten: \(why)")
+        emit(.persist)
+    }
+}

@@ -1,0 +1,320 @@
+import Testing
+@testable import SuperviseCore
+
+/// Plays Docker for container units in virtual time: restarts and stops issued by the core are
+/// answered with the events a real engine sends, in its order (`kill`, `die`, `stop`/`start`).
+private struct DockerPlay {
+    var h: Harness
+    var containers: [String: ContainerSnapshot] = [:]
+    var nextPid: Int32 = 5000
+    /// Restart/stop actions the core issued, as `unit:action`.
+    var actions: [String] = []
+
+    init(selectors: [ContainerSelector], units: [UnitSpec] = []) {
+        h = Harness(units)
+        h.core = Supervisor(config: SupervisorConfig(units: units, containers: selectors), seed: 1)
+    }
+
+    static func replica(_ service: String, _ n: Int, project: String = "voice", running: Bool = true,
+                        dockerPolicy: String = "no", oneoff: Bool = false) -> ContainerSnapshot {
+        ContainerSnapshot(
+            id: "\(service)\(n)" + String(repeating: "0", count: 58), name: "\(project)_\(service)_\(n)", image: "agent-sim:test",
+            labels: ["com.docker.compose.project": project, "com.docker.compose.service": service,
+                     "com.docker.compose.container-number": "\(n)", "com.docker.compose.oneoff": oneoff ? "True" : "False"],
+            running: running, pid: running ? 4000 + Int32(n) : 0, exitCode: running ? nil : 0, dockerRestartPolicy: dockerPolicy)
+    }
+
+    mutating func boot(_ snapshots: [ContainerSnapshot], persisted: PersistedState? = nil) {
+        h.boot(persisted: persisted)
+        for s in snapshots { containers[s.id] = s }
+        send(.containerResync(snapshots))
+    }
+
+    mutating func send(_ event: Event) {
+        var queue = h.core.handle(event, now: h.now)
+        while !queue.isEmpty {
+            let effect = queue.removeFirst()
+            h.effects.append(effect)
+            guard case .container(let unit, let id, let action) = effect, var c = containers[id] else { continue }
+            switch action {
+            case .restart:
+                actions.append("\(unit):restart")
+                if c.running {
+                    queue += h.core.handle(.container(id: id, .killed(signal: 15)), now: h.now)
+                    queue += h.core.handle(.container(id: id, .died(exitCode: 143)), now: h.now)
+                }
+                nextPid += 1
+                c.running = true
+                c.pid = nextPid
+                containers[id] = c
+                queue += h.core.handle(.container(id: id, .started), now: h.now)
+                queue += h.core.handle(.containerSeen(c), now: h.now)
+            case .stop:
+                actions.append("\(unit):stop")
+                guard c.running else { continue }
+                c.running = false
+                c.exitCode = 143
+                containers[id] = c
+                queue += h.core.handle(.container(id: id, .killed(signal: 15)), now: h.now)
+                queue += h.core.handle(.container(id: id, .died(exitCode: 143)), now: h.now)
+                queue += h.core.handle(.container(id: id, .stopped), now: h.now)
+            case .kill(let signal):
+                actions.append("\(unit):kill \(signal)")
+            }
+        }
+    }
+
+    /// The container's process dies on its own (kill -9 from the host, a crash).
+    mutating func die(_ unit: String, exitCode: Int32) {
+        guard let id = h.core.unit(unit)?.container?.id else { return }
+        containers[id]?.running = false
+        containers[id]?.exitCode = exitCode
+        send(.container(id: id, .died(exitCode: exitCode)))
+    }
+
+    /// An operator's `docker stop`.
+    mutating func dockerStop(_ unit: String) {
+        guard let id = h.core.unit(unit)?.container?.id else { return }
+        containers[id]?.running = false
+        send(.container(id: id, .killed(signal: 15)))
+        send(.container(id: id, .died(exitCode: 143)))
+        send(.container(id: id, .stopped))
+    }
+
+    mutating func advance(_ d: Duration) {
+        let end = h.now + d
+        while let next = h.core.nextDeadline, next <= end {
+            h.now = max(h.now, next)
+            send(.tick)
+        }
+        h.now = end
+    }
+
+    func phase(_ unit: String) -> UnitPhase? { h.core.unit(unit)?.phase }
+}
+
+private func workerSelector(policy: RestartPolicy = .always, burst: Int = 5, liveness: ProbeSpec? = nil) -> ContainerSelector {
+    var template = unit("worker", policy: policy, burst: burst, interval: .seconds(60))
+    template.command = []
+    template.stopTimeout = .seconds(30)
+    template.liveness = liveness
+    return ContainerSelector(key: "worker", match: .compose(project: "voice", service: "worker"), template: template)
+}
+
+@Suite struct ContainerTests {
+    @Test func composeReplicasBecomeUnitsNamedServiceN() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        d.boot([DockerPlay.replica("worker", 1), DockerPlay.replica("worker", 2), DockerPlay.replica("worker", 3),
+                DockerPlay.replica("worker", 4, oneoff: true), DockerPlay.replica("worker", 5, project: "other"),
+                DockerPlay.replica("api", 1)])
+        #expect(d.h.core.unitNames == ["worker-1", "worker-2", "worker-3"])
+        #expect(d.phase("worker-2") == .running)
+        #expect(d.h.core.unit("worker-2")?.pid == 4002)
+        #expect(d.h.core.unit("worker-2")?.container?.replica == 2)
+        #expect(d.h.core.dockerConnected)
+    }
+
+    @Test func aKilledProcessIsRestartedAtOnceThroughTheAPI() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        d.boot([DockerPlay.replica("worker", 1), DockerPlay.replica("worker", 2)])
+        d.die("worker-2", exitCode: 137)
+        #expect(d.actions == ["worker-2:restart"])
+        #expect(d.phase("worker-2") == .running)
+        #expect(d.h.core.unit("worker-2")?.restarts == 1)
+        #expect(d.h.core.unit("worker-2")?.lastExit == .signaled(signal: 9, coreDumped: false))
+        let restart = d.h.effects.first { if case .container(_, _, .restart(let t)) = $0 { return t == .seconds(30) } else { return false } }
+        #expect(restart != nil, "restart?t= carries the unit's stop timeout")
+    }
+
+    @Test func aCrashLoopBacksOffThenFailsAndStaysDown() {
+        var d = DockerPlay(selectors: [workerSelector(burst: 4)])
+        d.boot([DockerPlay.replica("worker", 1)])
+        var gaps: [Duration] = []
+        for _ in 0..<6 {
+            let before = d.h.now
+            let count = d.actions.count
+            d.die("worker-1", exitCode: 1)
+            while d.actions.count == count && d.h.now - before < .seconds(120) { d.advance(.milliseconds(10)) }
+            if d.actions.count > count { gaps.append(d.h.now - before) }
+        }
+        #expect(gaps.count == 4, "burst 4: four restarts within the window, then it gives up")
+        #expect(gaps[0] == .zero && gaps[1] >= .milliseconds(90) && gaps[2] >= .milliseconds(180) && gaps[3] >= .milliseconds(360))
+        #expect(d.phase("worker-1") == .failed)
+        #expect(d.h.core.unit("worker-1")?.reason?.contains("start limit") == true)
+        let issued = d.actions.count
+        d.advance(.seconds(600))
+        #expect(d.actions.count == issued, "a failed container is never looped")
+    }
+
+    @Test func dockerStopByHandIsNotFought() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        d.boot([DockerPlay.replica("worker", 1)])
+        d.dockerStop("worker-1")
+        d.advance(.seconds(60))
+        #expect(d.actions.isEmpty)
+        #expect(d.phase("worker-1") == .inactive)
+        #expect(d.h.core.unit("worker-1")?.reason?.contains("stopped outside supervise") == true)
+        // Started again by hand: supervised again.
+        var c = d.containers.values.first!
+        c.running = true
+        c.pid = 777
+        d.send(.container(id: c.id, .started))
+        d.send(.containerSeen(c))
+        #expect(d.phase("worker-1") == .running)
+        d.die("worker-1", exitCode: 137)
+        #expect(d.actions == ["worker-1:restart"])
+    }
+
+    @Test func exitsAreLeftToDockersOwnRestartPolicyButUnhealthyIsHealed() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        d.boot([DockerPlay.replica("worker", 1, dockerPolicy: "always")])
+        d.die("worker-1", exitCode: 1)
+        #expect(d.actions.isEmpty)
+        #expect(d.phase("worker-1") == .exited)
+        #expect(d.h.core.status(of: "worker-1", now: d.h.now)?.container?.exitsLeftToDocker == true)
+        #expect(d.h.core.unit("worker-1")?.reason?.contains("Docker restarts it") == true)
+        // Docker restarts it; then Docker's HEALTHCHECK turns unhealthy.
+        var c = d.containers.values.first!
+        c.running = true
+        d.send(.containerSeen(c))
+        #expect(d.phase("worker-1") == .running)
+        d.send(.container(id: c.id, .health(.unhealthy, detail: "exit 1: not serving")))
+        #expect(d.actions == ["worker-1:restart"])
+        #expect(d.h.logReasons.contains("unhealthy: Docker HEALTHCHECK failed: exit 1: not serving"))
+    }
+
+    @Test func repeatedUnhealthyWaitsOutTheBackoffWhileRunning() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        d.boot([DockerPlay.replica("worker", 1)])
+        let id = d.containers.keys.first!
+        d.send(.container(id: id, .health(.unhealthy, detail: nil)))
+        #expect(d.actions.count == 1)
+        d.send(.container(id: id, .health(.starting, detail: nil)))
+        d.advance(.seconds(1))
+        d.send(.container(id: id, .health(.unhealthy, detail: nil)))
+        #expect(d.actions.count == 1, "second restart of the streak waits for the backoff")
+        #expect(d.phase("worker-1") == .backoff)
+        d.advance(.milliseconds(150))
+        #expect(d.actions.count == 2)
+        #expect(d.phase("worker-1") == .running)
+    }
+
+    @Test func removedContainersAndScaleDownAreForgotten() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        let replicas = (1...4).map { DockerPlay.replica("worker", $0) }
+        d.boot(replicas)
+        #expect(d.h.core.unitNames.count == 4)
+        d.send(.container(id: replicas[3].id, .destroyed))
+        #expect(d.h.core.unitNames == ["worker-1", "worker-2", "worker-3"])
+        d.send(.containerResync(Array(replicas.prefix(2))))
+        #expect(d.h.core.unitNames == ["worker-1", "worker-2"])
+        d.send(.containerSeen(DockerPlay.replica("worker", 5)))
+        #expect(d.h.core.unitNames == ["worker-1", "worker-2", "worker-5"])
+        #expect(d.actions.isEmpty)
+    }
+
+    @Test func noRestartFromAStalePictureAndDeathsInTheGapAreHealedAfterResync() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        let replicas = (1...3).map { DockerPlay.replica("worker", $0) }
+        d.boot(replicas)
+        d.die("worker-1", exitCode: 1)
+        d.die("worker-1", exitCode: 1) // in backoff now
+        #expect(d.phase("worker-1") == .backoff)
+        d.send(.dockerConnection(connected: false, detail: "connection refused"))
+        d.advance(.seconds(5))
+        #expect(d.actions == ["worker-1:restart"], "the backoff ran out while disconnected: no restart issued")
+        #expect(d.phase("worker-1") == .waiting)
+        // Reconnected: worker-1 is still down, worker-3 died in the gap, worker-2 is fine.
+        var gap = replicas
+        gap[0].running = false
+        gap[2].running = false
+        gap[2].exitCode = 137
+        d.containers[gap[2].id] = gap[2]
+        d.containers[gap[0].id] = gap[0]
+        d.send(.containerResync(gap))
+        #expect(d.actions.sorted() == ["worker-1:restart", "worker-1:restart", "worker-3:restart"])
+        #expect(d.phase("worker-2") == .running)
+        #expect(d.h.core.unit("worker-3")?.lastExit == .signaled(signal: 9, coreDumped: false))
+    }
+
+    @Test func giveUpsAndDeathsWhileSuperviseWasDownSurviveARestart() {
+        var d = DockerPlay(selectors: [workerSelector(burst: 1)])
+        let replicas = [DockerPlay.replica("worker", 1), DockerPlay.replica("worker", 2)]
+        d.boot(replicas)
+        d.die("worker-1", exitCode: 1)
+        d.die("worker-1", exitCode: 1)
+        d.advance(.seconds(1))
+        #expect(d.phase("worker-1") == .failed)
+        let saved = d.h.core.persistedState(bootID: "b", now: d.h.now)
+        #expect(saved.units["worker-2"]?.containerID == replicas[1].id)
+
+        // A new daemon: worker-2 died while none ran.
+        var next = DockerPlay(selectors: [workerSelector(burst: 1)])
+        var dead = replicas
+        dead[0].running = false
+        dead[1].running = false
+        dead[1].exitCode = 137
+        for c in dead { next.containers[c.id] = c }
+        next.boot(dead, persisted: saved)
+        #expect(next.phase("worker-1") == .failed)
+        #expect(next.actions == ["worker-2:restart"])
+        #expect(next.phase("worker-2") == .running)
+    }
+
+    @Test func unseenContainerUnitsKeepTheirSavedState() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        let saved = PersistedState(bootID: "b", units: ["worker-9": PersistedUnit(failedReason: "gave up", containerID: "abc")])
+        d.h.boot(persisted: saved)
+        #expect(d.h.core.persistedState(bootID: "b", now: d.h.now).units["worker-9"]?.failedReason == "gave up")
+    }
+
+    @Test func shutdownLeavesContainersRunning() {
+        var d = DockerPlay(selectors: [workerSelector()], units: [unit("local")])
+        d.boot([DockerPlay.replica("worker", 1)])
+        d.send(.shutdown)
+        #expect(d.actions.isEmpty)
+        d.h.exit("local", .signaled(signal: 15, coreDumped: false))
+        #expect(d.h.effects.contains(.shutdownComplete))
+        #expect(d.phase("worker-1") == .running)
+    }
+
+    @Test func operatorStopAndStartGoThroughTheAPI() {
+        var d = DockerPlay(selectors: [workerSelector()])
+        d.boot([DockerPlay.replica("worker", 1)])
+        let (stop, fx) = d.h.core.command(.stop, unit: "worker-1", now: d.h.now)
+        #expect(stop == .accepted("stopping worker-1"))
+        d.h.effects += fx
+        // Feed the stop effect through the Docker play.
+        if case .container(_, let id, .stop)? = fx.first(where: { if case .container = $0 { true } else { false } }) {
+            d.containers[id]?.running = false
+            d.actions.append("worker-1:stop")
+            d.send(.container(id: id, .killed(signal: 15)))
+            d.send(.container(id: id, .died(exitCode: 143)))
+            d.send(.container(id: id, .stopped))
+        }
+        #expect(d.phase("worker-1") == .inactive)
+        #expect(d.h.core.unit("worker-1")?.operatorStopped == true)
+        let (start, fx2) = d.h.core.command(.start, unit: "worker-1", now: d.h.now)
+        #expect(start == .accepted("starting worker-1"))
+        #expect(fx2.contains { if case .container(_, _, .restart) = $0 { true } else { false } })
+    }
+
+    @Test func livenessProbesOfAContainerRunInItsNetworkNamespace() throws {
+        var probe = ProbeSpec(check: .http(HTTPCheck(url: "http://127.0.0.1:8081/replica/{replica}")), interval: .seconds(1), failureThreshold: 2)
+        probe.network = .container
+        var d = DockerPlay(selectors: [workerSelector(liveness: probe)])
+        d.boot([DockerPlay.replica("worker", 3)])
+        let started = d.h.effects.compactMap { e -> (UInt64, ProbeSpec)? in
+            if case .startProbe("worker-3", .liveness, let g, let spec) = e { return (g, spec) } else { return nil }
+        }
+        let (generation, spec) = try #require(started.last)
+        #expect(spec.networkNamespacePid == 4003)
+        #expect(spec.check == .http(HTTPCheck(url: "http://127.0.0.1:8081/replica/3")))
+        for _ in 0..<2 {
+            d.send(.probeResult(unit: "worker-3", role: .liveness, generation: generation,
+                                result: ProbeResult(healthy: false, latency: .milliseconds(1), failure: "connection refused")))
+        }
+        #expect(d.actions == ["worker-3:restart"])
+        #expect(d.h.logReasons.contains("unhealthy: connection refused"))
+    }
+}
