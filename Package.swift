@@ -20,7 +20,7 @@ let package = Package(
     targets: [
         // C libraries. libcurl (libcurl4-openssl-dev for its headers) is loaded with dlopen on first
         // use, so a daemon without probes does not carry it; typed shims wrap the variadic calls.
-        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCurl", dependencies: ["CSuperviseSys"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),

@@ -10,7 +10,7 @@ fi
 command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (expected swift on PATH or in /opt/swift)" >&2; exit 1; }
 
 # Debian packages: C libraries the package links, and tools the tests use (curl, setpriv).
-packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps)
+packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -90,6 +90,7 @@ CURLcode csupervise_easy_setopt_pointer(CURL *h, CURLoption o, void *v) { READY(
 CURLcode csupervise_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { READY(CURLE_FAILED_INIT); return lib.easy_setopt(h, o, v); }
 CURLcode csupervise_easy_setopt_write_callback(CURL *h, curl_write_callback cb) { READY(CURLE_FAILED_INIT); return lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, cb); }
 CURLcode csupervise_easy_setopt_header_callback(CURL *h, curl_write_callback cb) { READY(CURLE_FAILED_INIT); return lib.easy_setopt(h, CURLOPT_HEADERFUNCTION, cb); }
+CURLcode csupervise_easy_setopt_opensocket_callback(CURL *h, curl_opensocket_callback cb) { READY(CURLE_FAILED_INIT); return lib.easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, cb); }
 
 CURLcode csupervise_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { READY(CURLE_FAILED_INIT); return lib.easy_getinfo(h, i, v); }
 CURLcode csupervise_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { READY(CURLE_FAILED_INIT); return lib.easy_getinfo(h, i, v); }

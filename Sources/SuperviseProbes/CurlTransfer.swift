@@ -26,6 +26,8 @@ final class CurlTransfer {
     let timeoutMs: Int
     /// Monotonic nanoseconds when the run started.
     let started: UInt64
+    /// Connections are made in this process's network namespace (a container's main process).
+    let networkNamespacePid: Int32?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private(set) var body: [UInt8] = []
@@ -33,16 +35,19 @@ final class CurlTransfer {
     private(set) var bodyCapped = false
 
     /// A configured transfer, or why it could not be set up.
-    static func make(_ check: CurlCheck, timeoutMs: Int, started: UInt64) -> Result<CurlTransfer, ProbeSetupError> {
+    static func make(_ check: CurlCheck, timeoutMs: Int, started: UInt64,
+                     networkNamespacePid: Int32? = nil) -> Result<CurlTransfer, ProbeSetupError> {
         guard CurlGlobal.ensureInitialized() else { return .failure(ProbeSetupError("curl_global_init failed")) }
         guard let handle = curl_easy_init() else { return .failure(ProbeSetupError("curl_easy_init failed")) }
-        let transfer = CurlTransfer(handle: handle, check: check, timeoutMs: timeoutMs, started: started)
+        let transfer = CurlTransfer(handle: handle, check: check, timeoutMs: timeoutMs, started: started,
+                                    networkNamespacePid: networkNamespacePid)
         if let error = transfer.configure() { return .failure(error) }
         return .success(transfer)
     }
 
-    private init(handle: UnsafeMutableRawPointer, check: CurlCheck, timeoutMs: Int, started: UInt64) {
+    private init(handle: UnsafeMutableRawPointer, check: CurlCheck, timeoutMs: Int, started: UInt64, networkNamespacePid: Int32?) {
         self.handle = handle
+        self.networkNamespacePid = networkNamespacePid
         self.check = check
         self.timeoutMs = timeoutMs
         self.started = started
@@ -75,6 +80,13 @@ final class CurlTransfer {
         set("ERRORBUFFER", csupervise_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer))
         // Probes go straight to the unit: never through a proxy from the daemon's environment.
         set("PROXY", csupervise_easy_setopt_string(handle, CURLOPT_PROXY, ""))
+        if let pid = networkNamespacePid {
+            // Every container's 127.0.0.1:8081 looks the same to curl's connection pool: a pooled
+            // connection could lead into another container. Fresh connection, closed after the run.
+            set("OPENSOCKETFUNCTION", csupervise_easy_setopt_netns(handle, pid))
+            set("FRESH_CONNECT", csupervise_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, 1))
+            set("FORBID_REUSE", csupervise_easy_setopt_long(handle, CURLOPT_FORBID_REUSE, 1))
+        }
         switch check {
         case .http(let http):
             // HTTP runs reuse idle keep-alive connections from the multi handle's pool: a fresh

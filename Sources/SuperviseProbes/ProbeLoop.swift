@@ -199,7 +199,8 @@ final class ProbeLoop {
     }
 
     private func startTransfer(_ probe: ProbeState, _ check: CurlCheck, started: UInt64) {
-        switch CurlTransfer.make(check, timeoutMs: probe.timeoutMs, started: started) {
+        switch CurlTransfer.make(check, timeoutMs: probe.timeoutMs, started: started,
+                                  networkNamespacePid: probe.spec.networkNamespacePid) {
         case .failure(let error):
             deliver(probe, ProbeResult(healthy: false, latency: .zero, failure: error.description))
         case .success(let transfer):

@@ -237,6 +237,43 @@ struct ProbeEngineTests {
         reportChecks(of: refusedChild)
     }
 
+    /// A probe with `networkNamespacePid` reaches a server listening on the loopback of another
+    /// network namespace (as in a `network_mode: none` container), which the host cannot reach.
+    @Test func probesConnectInsideAnotherNetworkNamespace() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Binaries.agentSim))
+        let port = freeLoopbackPort()
+        // A private network namespace with only its loopback up, made with unshare(1) and ip(8).
+        let sim = try TestProcess("/usr/bin/unshare", ["--net", "/bin/bash", "-c",
+            "ip link set lo up && exec \(Binaries.agentSim) --port \(port) --name netns"])
+        defer { sim.stop() }
+        let listening = sim.waitForOutput(timeout: 15) { $0.contains("listening on 127.0.0.1:\(port)") }
+        try #require(listening, "agent-sim in its namespace did not start: \(sim.output)")
+        let pid = sim.pid
+
+        let child = await #expect(processExitsWith: .success, observing: [\.standardOutputContent]) { [port = port as Int, pid = pid as Int32] in
+            let (engine, log) = makeProbeEngine()
+            defer { engine.shutdown() }
+            var inside = httpProbe(port: port, path: "/worker", bodyContains: "\"name\":\"netns\"")
+            inside.networkNamespacePid = pid
+            let host = httpProbe(port: port)
+            engine.add(probeKey("inside"), spec: inside, environment: [:], workingDirectory: nil)
+            engine.add(probeKey("host"), spec: host, environment: [:], workingDirectory: nil)
+            check(eventually(timeout: 5) { log.count(probeKey("inside")) >= 3 && log.count(probeKey("host")) >= 1 })
+            check(log.results(probeKey("inside")).allSatisfy(\.healthy), "\(log.results(probeKey("inside")))")
+            check(log.results(probeKey("host")).allSatisfy { $0.failure == "connection refused (127.0.0.1:\(port))" },
+                  "\(log.results(probeKey("host")))")
+            // A namespace that is gone: a clear failure, and the engine's own network is untouched.
+            var gone = inside
+            gone.networkNamespacePid = 999_999_999
+            engine.add(probeKey("gone"), spec: gone, environment: [:], workingDirectory: nil)
+            check(eventually(timeout: 5) { log.count(probeKey("gone")) >= 1 })
+            check(log.results(probeKey("gone")).allSatisfy { !$0.healthy }, "\(log.results(probeKey("gone")))")
+            check(eventually(timeout: 5) { log.count(probeKey("host")) >= 4 })
+            check(log.results(probeKey("host")).last?.failure == "connection refused (127.0.0.1:\(port))")
+        }
+        reportChecks(of: child)
+    }
+
     // Exec tests keep their spawn count low: every spawn arms two Dispatch read sources
     // (SuperviseProcess's OutputCapture), and rapid arm/teardown can crash libdispatch's epoll loop
     // on Linux (swift-corelibs-libdispatch#949; reproduced here with the spawner alone).

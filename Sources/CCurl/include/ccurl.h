@@ -18,6 +18,11 @@ CURLcode csupervise_easy_setopt_pointer(CURL *h, CURLoption o, void *v);
 CURLcode csupervise_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v);
 CURLcode csupervise_easy_setopt_write_callback(CURL *h, curl_write_callback cb);
 CURLcode csupervise_easy_setopt_header_callback(CURL *h, curl_write_callback cb);
+CURLcode csupervise_easy_setopt_opensocket_callback(CURL *h, curl_opensocket_callback cb);
+
+/** Makes the transfer's sockets inside the network namespace of process `pid` (see
+    csupervise_socket_in_netns), so 127.0.0.1 is that process's loopback. */
+CURLcode csupervise_easy_setopt_netns(CURL *h, int pid);
 
 CURLcode csupervise_easy_getinfo_long(CURL *h, CURLINFO i, long *v);
 CURLcode csupervise_easy_getinfo_double(CURL *h, CURLINFO i, double *v);

@@ -52,4 +52,9 @@ int csupervise_epoll_wait(int epfd, int *fds, int max, int timeout_ms);
 
 /** Layout of Linux's struct ucred (SO_PEERCRED), which glibc only declares under _GNU_SOURCE. */
 typedef struct csupervise_ucred { pid_t pid; uid_t uid; gid_t gid; } csupervise_ucred;
+/** A socket created inside the network namespace of process `pid` (close-on-exec), so connecting
+    to 127.0.0.1 reaches that process's loopback; -1 with errno set on failure. Needs CAP_SYS_ADMIN. */
+
+int csupervise_socket_in_netns(pid_t pid, int domain, int type, int protocol);
+
 #endif
