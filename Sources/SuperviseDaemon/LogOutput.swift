@@ -96,14 +96,16 @@ public struct LineLogHandler: LogHandler {
 /// for a unit's output, `worker-1: restarting now (exit code 1)` for a record about a unit.
 /// `PRIORITY` is the syslog number, `SYSLOG_IDENTIFIER=supervise`, and every metadata key becomes
 /// a `SUPERVISE_` field: `SUPERVISE_UNIT`, `SUPERVISE_EVENT`, `SUPERVISE_REASON`, `SUPERVISE_EXIT_CODE`,
-/// `SUPERVISE_SIGNAL` (from `exit_signal`), `SUPERVISE_PID`, `SUPERVISE_STREAM`. If the journal
-/// cannot be reached, the line goes to stderr with a `<N>` priority prefix, which journald's
-/// stream reader understands.
+/// `SUPERVISE_SIGNAL` (from `exit_signal`), `SUPERVISE_PID`, `SUPERVISE_STREAM`. If journald is not
+/// running (`--log-format journal` on a host without it) or an entry cannot be sent, the line goes
+/// to stderr with a `<N>` priority prefix, which journald's stream reader understands.
 public struct JournalLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
+    /// journald's socket existed when the handler was made; without it lines go to stderr.
+    let journalAvailable: Bool
 
-    public init() {}
+    public init() { journalAvailable = Journal.isAvailable }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -117,7 +119,7 @@ public struct JournalLogHandler: LogHandler {
         let priority = Self.priority(event.level)
         var fields = Self.fields(message: message, priority: priority, metadata: all)
         fields += [("CODE_FILE", event.file), ("CODE_LINE", "\(event.line)"), ("CODE_FUNC", event.function)]
-        if !Journal.send(fields) {
+        if !journalAvailable || !Journal.send(fields) {
             let line = "<\(priority.rawValue)>" + message.replacingOccurrences(of: "\n", with: " ") + "\n"
             LineLogHandler.lock.withLock { FileHandle.standardError.write(Data(line.utf8)) }
         }

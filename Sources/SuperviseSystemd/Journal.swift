@@ -39,9 +39,17 @@ public enum Journal {
         case emergency = 0, alert, critical, error, warning, notice, info, debug
     }
 
+    /// journald's socket for native entries.
+    public static let socketPath = "/run/systemd/journal/socket"
+
+    /// Whether journald is listening here. `sd_journal_sendv` drops entries silently (and reports
+    /// success) when the socket is missing, so callers that need to know ask this first.
+    public static var isAvailable: Bool { access(socketPath, F_OK) == 0 }
+
     /// Sends one entry made of `fields` (name, value); values may hold newlines and any bytes.
     /// Field names must be uppercase letters, digits and underscores, not starting with `_`.
-    /// Returns false when the journal could not be reached (no journald socket, or a full buffer).
+    /// Returns false when the entry could not be sent (for example a full socket buffer); a missing
+    /// journald is not noticed here (see ``isAvailable``).
     @discardableResult
     public static func send(_ fields: [(name: String, value: String)]) -> Bool {
         let items = fields.map { Array("\($0.name)=\($0.value)".utf8) }
