@@ -1,16 +1,29 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The binary `install` copies; `make install-files BIN=.build/debug/supervise` installs a debug build.
+BIN ?= .build/release/supervise
+# Admin-owned unit directory, so `systemctl edit supervise` drop-ins sit next to it.
+UNITDIR ?= /etc/systemd/system
+CONFDIR ?= /etc/supervise
+DOCDIR ?= $(PREFIX)/share/doc/supervise
 
-.PHONY: build install demo test bench
+.PHONY: build install install-files demo test bench
 
 build:
 	. scripts/env.sh && swift build -c release --product supervise
 
-install: build
-	install -D -m 0755 .build/release/supervise $(DESTDIR)$(PREFIX)/bin/supervise
-	install -D -m 0644 units/supervise.service $(DESTDIR)/etc/systemd/system/supervise.service
-	test -e $(DESTDIR)/etc/supervise/supervise.yaml || install -D -m 0644 units/supervise.yaml $(DESTDIR)/etc/supervise/supervise.yaml
-	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/supervise/README.md
+install: build install-files
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "installed; start with: systemctl enable --now supervise"
+
+# Binary, unit, default config (never overwritten: it is the operator's), docs.
+install-files:
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/supervise
+	install -D -m 0644 units/supervise.service $(DESTDIR)$(UNITDIR)/supervise.service
+	test -e $(DESTDIR)$(CONFDIR)/supervise.yaml || install -D -m 0644 units/supervise.yaml $(DESTDIR)$(CONFDIR)/supervise.yaml
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
+	for f in runbooks/*.md; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/$$f"; done
 
 demo:
 	scripts/demo.sh

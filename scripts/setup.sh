@@ -10,7 +10,11 @@ fi
 command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (expected swift on PATH or in /opt/swift)" >&2; exit 1; }
 
 # Debian packages: C libraries the package links, and tools the tests use (curl, setpriv).
-packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2)
+# systemd: systemd-analyze for the unit tests (installing the package in a container is harmless: it
+# does not become PID 1). docker.io and debootstrap: the real-systemd tests run systemd as PID 1 in a
+# container of a private dockerd (scripts/systemd-testbed). make: `make install-files` is tested.
+# iproute2: `ip` brings up loopback in the network namespaces the probe tests make.
+packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2 systemd docker.io debootstrap make)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

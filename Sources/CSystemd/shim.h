@@ -1,5 +1,8 @@
 #ifndef SUPERVISE_CSYSTEMD_SHIM_H
 #define SUPERVISE_CSYSTEMD_SHIM_H
+/* Without this, sd-journal.h's sd_journal_sendv macro stamps every entry with CODE_FILE=shim.h; the
+   Swift side sends the caller's own CODE_FILE/CODE_LINE/CODE_FUNC instead. */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 #include <sys/uio.h>

@@ -16,7 +16,7 @@ public struct DaemonOptions: Sendable {
     public var stateDirectory: String?
     public var logFormat: LogFormat
 
-    public init(configPath: String, socketPath: String? = nil, stateDirectory: String? = nil, logFormat: LogFormat = .plain) {
+    public init(configPath: String, socketPath: String? = nil, stateDirectory: String? = nil, logFormat: LogFormat = .auto) {
         self.configPath = configPath
         self.socketPath = socketPath
         self.stateDirectory = stateDirectory
@@ -39,7 +39,7 @@ public final class Daemon: Sendable {
 
     public init(options: DaemonOptions) {
         self.options = options
-        var logger = Logger(label: "supervise") { _ in LineLogHandler(format: options.logFormat) }
+        var logger = Logger(label: "supervise") { _ in options.logFormat.makeHandler() }
         logger.logLevel = .info
         self.logger = logger
         (inputs, feed) = AsyncStream.makeStream(of: DaemonInput.self)

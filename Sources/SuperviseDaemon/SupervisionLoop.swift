@@ -65,10 +65,12 @@ struct SupervisionLoop {
             reply.resume(returning: response)
         case .terminate(let signal):
             if shuttingDown {
-                logger.notice("\(Signals.name(signal)) again: already stopping all units", metadata: ["event": "shutdown"])
+                logger.notice("\(Signals.name(signal)) again: already stopping all units",
+                              metadata: ["event": "shutdown", "signal": "\(Signals.name(signal))"])
             } else {
                 shuttingDown = true
-                logger.notice("\(Signals.name(signal)) received: stopping all units", metadata: ["event": "shutdown"])
+                logger.notice("\(Signals.name(signal)) received: stopping all units",
+                              metadata: ["event": "shutdown", "signal": "\(Signals.name(signal))"])
                 notifier.stopping()
                 perform(core.handle(.shutdown, now: now))
             }
@@ -105,7 +107,8 @@ struct SupervisionLoop {
                 spawn(spec)
             case .signal(let unit, let pid, let signal):
                 if !spawner.signalGroup(pid: pid, signal: signal) {
-                    logger.debug("\(Signals.name(signal)) to process group \(pid): already gone", metadata: ["unit": "\(unit)"])
+                    logger.debug("\(Signals.name(signal)) to process group \(pid): already gone",
+                                 metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
                 }
             case .log(let record):
                 logger.record(record)

@@ -36,8 +36,9 @@ struct Run: ParsableCommand {
     var socket: String?
     @Option(name: .customLong("state-dir"), help: "State directory (overrides state_dir).")
     var stateDir: String?
-    @Option(name: .customLong("log-format"), help: "plain or json.")
-    var logFormat: String = "plain"
+    @Option(name: .customLong("log-format"),
+            help: "auto (journal when stderr is systemd's journal, else plain), plain, json or journal.")
+    var logFormat: String = "auto"
 
     func validate() throws {
         guard LogFormat(rawValue: logFormat) != nil else {
@@ -47,7 +48,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
-                                    logFormat: LogFormat(rawValue: logFormat) ?? .plain)
+                                    logFormat: LogFormat(rawValue: logFormat) ?? .auto)
         let code = runAsync { await Daemon(options: options).run() }
         if code != 0 { throw ExitCode(code) }
     }

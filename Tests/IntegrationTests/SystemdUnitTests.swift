@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// The shipped unit files: `systemd-analyze verify` is silent, the sandbox scores well, and
+/// `make install-files` puts everything where the README says.
+@Suite(.serialized) struct SystemdUnitTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let unitFile = repository.appendingPathComponent("units/supervise.service")
+    /// The highest `systemd-analyze security` exposure accepted (0 = fully sandboxed, 10 = none).
+    /// README, "systemd", names the same figure.
+    static let exposureThreshold = 4.0
+
+    /// A copy of `units/NAME` whose ExecStart names the built binary (verify checks it exists).
+    static func unitCopy(in dir: URL) throws -> URL {
+        let text = try String(contentsOf: unitFile, encoding: .utf8)
+        let copy = text.replacingOccurrences(of: "ExecStart=/usr/local/bin/supervise ", with: "ExecStart=\(Binaries.supervise) ")
+        #expect(copy != text, "ExecStart=/usr/local/bin/supervise not found in the unit")
+        let url = dir.appendingPathComponent("supervise.service")
+        try copy.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    static func systemdAnalyze(_ arguments: [String]) throws -> (code: Int32, output: String) {
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"),
+                     "systemd-analyze missing: scripts/setup.sh installs the systemd package")
+        return try runCommand("/usr/bin/systemd-analyze", arguments, timeout: 60)
+    }
+
+    @Test func verifyIsSilent() throws {
+        let dir = makeTemporaryDirectory("supervise-unit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let unit = try Self.unitCopy(in: dir)
+        let (code, output) = try Self.systemdAnalyze(["verify", unit.path])
+        #expect(code == 0, "systemd-analyze verify exit \(code):\n\(output)")
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify:\n\(output)")
+    }
+
+    @Test func securityExposureIsAtMostTheThreshold() throws {
+        let dir = makeTemporaryDirectory("supervise-unit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let unit = try Self.unitCopy(in: dir)
+        let (code, output) = try Self.systemdAnalyze(["security", "--offline=true", "--no-pager", unit.path])
+        #expect(code == 0, "systemd-analyze security exit \(code):\n\(output)")
+        // "→ Overall exposure level for supervise.service: 3.3 OK 🙂"
+        let line = try #require(output.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(output)")
+        let words = line.split(separator: " ")
+        let scoreIndex = try #require(words.firstIndex { $0.hasSuffix("supervise.service:") }.map { $0 + 1 })
+        let score = try #require(Double(words[scoreIndex]), "\(line)")
+        #expect(score <= Self.exposureThreshold, "\(line)")
+        #expect(words.count > scoreIndex + 1 && ["SAFE", "OK", "PERFECT"].contains(String(words[scoreIndex + 1])), "\(line)")
+    }
+
+    @Test func makeInstallPutsFilesInPlaceAndKeepsTheOperatorsConfig() throws {
+        let root = makeTemporaryDirectory("supervise-install")
+        defer { try? FileManager.default.removeItem(at: root) }
+        func install() throws -> (code: Int32, output: String) {
+            try runCommand("/usr/bin/make", ["-s", "-C", Self.repository.path, "install-files",
+                                             "DESTDIR=\(root.path)", "BIN=\(Binaries.supervise)"], timeout: 60)
+        }
+        var result = try install()
+        #expect(result.code == 0, "\(result.output)")
+        let fm = FileManager.default
+        for path in ["usr/local/bin/supervise", "etc/systemd/system/supervise.service", "etc/supervise/supervise.yaml",
+                     "usr/local/share/doc/supervise/README.md"] {
+            #expect(fm.fileExists(atPath: root.appendingPathComponent(path).path), "\(path) not installed")
+        }
+        #expect(fm.isExecutableFile(atPath: root.appendingPathComponent("usr/local/bin/supervise").path))
+        #expect(fm.contents(atPath: root.appendingPathComponent("etc/systemd/system/supervise.service").path)
+                == fm.contents(atPath: Self.unitFile.path))
+        // The shipped default configuration is valid.
+        let check = try runCommand(Binaries.supervise, ["check-config", root.appendingPathComponent("etc/supervise/supervise.yaml").path])
+        #expect(check.code == 0, "\(check.output)")
+
+        let config = root.appendingPathComponent("etc/supervise/supervise.yaml")
+        try "# edited by the operator\nunits: {}\n".write(to: config, atomically: true, encoding: .utf8)
+        result = try install()
+        #expect(result.code == 0, "\(result.output)")
+        #expect(try String(contentsOf: config, encoding: .utf8).hasPrefix("# edited by the operator"))
+    }
+}
