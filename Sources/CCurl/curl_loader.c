@@ -9,6 +9,7 @@ static struct {
     CURLcode (*global_init)(long);
     CURL *(*easy_init)(void);
     void (*easy_cleanup)(CURL *);
+    CURLcode (*easy_perform)(CURL *);
     CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
     const char *(*easy_strerror)(CURLcode);
@@ -36,6 +37,7 @@ static void load(void) {
     SYM(global_init, "curl_global_init");
     SYM(easy_init, "curl_easy_init");
     SYM(easy_cleanup, "curl_easy_cleanup");
+    SYM(easy_perform, "curl_easy_perform");
     SYM(easy_setopt, "curl_easy_setopt");
     SYM(easy_getinfo, "curl_easy_getinfo");
     SYM(easy_strerror, "curl_easy_strerror");
@@ -67,6 +69,7 @@ int csupervise_curl_available(void) {
 CURLcode curl_global_init(long flags) { READY(CURLE_FAILED_INIT); return lib.global_init(flags); }
 CURL *curl_easy_init(void) { READY(NULL); return lib.easy_init(); }
 void curl_easy_cleanup(CURL *h) { if (csupervise_curl_available()) lib.easy_cleanup(h); }
+CURLcode curl_easy_perform(CURL *h) { READY(CURLE_FAILED_INIT); return lib.easy_perform(h); }
 const char *curl_easy_strerror(CURLcode c) { READY("libcurl.so.4 could not be loaded"); return lib.easy_strerror(c); }
 CURLM *curl_multi_init(void) { READY(NULL); return lib.multi_init(); }
 CURLMcode curl_multi_cleanup(CURLM *m) { READY(CURLM_INTERNAL_ERROR); return lib.multi_cleanup(m); }

@@ -35,7 +35,7 @@ extension Supervisor {
             case .running:
                 mutateUnits { $0[i].afterStop = .remove }
                 beginStop(i, now: now, why: "removed from the configuration")
-            case .stopping, .starting:
+            case .stopping, .starting, .draining:
                 // Removed once its process has gone (a spawn in flight is stopped when it reports).
                 mutateUnits { $0[i].afterStop = .remove; $0[i].operatorStopped = true }
             default:
@@ -53,6 +53,9 @@ extension Supervisor {
                 beginStop(i, now: now, why: "configuration changed")
             case .stopping:
                 mutateUnits { $0[i].afterStop = .replace(spec) }
+            case .draining:
+                // The drain goes on; whatever starts after it uses the new spec.
+                mutateUnits { $0[i].spec = spec }
             case .starting:
                 // Let the spawn finish, then replace it.
                 mutateUnits { $0[i].spec = spec; $0[i].afterStop = .replace(spec) }

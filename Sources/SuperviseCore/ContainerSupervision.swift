@@ -109,7 +109,18 @@ extension Supervisor {
         containerUnits[snapshot.id] = name
         guard let i = index(name) else { return }
         let exit = snapshot.exitCode.map(ContainerSnapshot.exitStatus)
-        if snapshot.running {
+        if let run = saved?.drain, saved?.containerID == snapshot.id {
+            mutateUnits { $0[i].drain = run; $0[i].phase = .draining; $0[i].pid = snapshot.running ? snapshot.pid : nil }
+            if snapshot.running {
+                log(.notice, name, "drain-resume", "still draining from before the restart; watching it to the end")
+                mutateUnits { $0[i].startedAt = now; $0[i].reason = "draining (\(run.requestedBy)); resumed after a daemon restart" }
+                startDrainProbe(i)
+            } else {
+                finishDrain(i, exit: snapshot.exitCode.map(ContainerSnapshot.exitStatus), now: now)
+            }
+        } else if saved?.drained == true {
+            mutateUnits { $0[i].phase = .inactive; $0[i].drained = true; $0[i].operatorStopped = true; $0[i].reason = "drained (remembered across a daemon restart)" }
+        } else if snapshot.running {
             log(.info, name, "discovered", "container \(snapshot.id.prefix(12)) (\(snapshot.name), \(snapshot.image)) running")
             containerRunning(i, pid: snapshot.pid, now: now)
         } else if let failure = saved?.failedReason {
@@ -205,6 +216,9 @@ extension Supervisor {
         let uptime = units[i].startedAt.map { now - $0 } ?? .zero
         let why = binding.oomKilled ? "out of memory (OOM killed, \(status))" : "\(status)"
         mutateUnits { $0[i].container?.oomKilled = false }
+        if units[i].drain != nil && (units[i].phase == .draining || units[i].phase == .stopping) {
+            return finishDrain(i, exit: status, now: now)
+        }
         switch units[i].phase {
         case .starting:
             // Docker's restart stops the old process first: expected.

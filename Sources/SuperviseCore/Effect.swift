@@ -44,4 +44,10 @@ public enum Effect: Sendable, Equatable {
     /// Act on a container unit's container through the Docker API; failures come back as
     /// `.containerActionFailed`, success shows in Docker's events.
     case container(unit: String, id: String, ContainerAction)
+    /// Start a drain over HTTP: `POST url` (inside `networkNamespacePid`'s network when set);
+    /// a failure comes back as `.drainProgress` with an error.
+    case drainRequest(unit: String, url: String, networkNamespacePid: Int32?)
+    /// Report the exit of `pid`, a process adopted from a previous daemon (not a child, so with
+    /// `.unknown` status), as `.exited`.
+    case watchProcess(unit: String, pid: Int32)
 }

@@ -26,4 +26,6 @@ public enum Event: Sendable, Equatable {
     case container(id: String, ContainerEvent)
     /// A container action (restart, stop, kill) failed.
     case containerActionFailed(unit: String, id: String, reason: String)
+    /// A drain progress reading (from the `.drain` probe of that generation), or why it failed.
+    case drainProgress(unit: String, generation: UInt64, activeCalls: Int?, error: String?)
 }

@@ -55,7 +55,13 @@ extension Supervisor {
 
     private mutating func operatorStart(_ i: Int, now: Instant) -> CommandOutcome {
         let u = units[i]
+        if u.drained {
+            mutateUnits { $0[i].drained = false }
+        }
         switch u.phase {
+        case .draining:
+            mutateUnits { $0[i].drain?.then = .restart }
+            return .accepted("\(u.name) is draining; it starts again as soon as its drain ends")
         case .running, .starting: return .unchanged("\(u.name) is already running")
         case .stopping: return .refused("\(u.name) is stopping; try again when it has stopped, or use restart")
         case .waiting: return .unchanged("\(u.name) is already starting (\(u.reason ?? "waiting"))")
@@ -70,6 +76,12 @@ extension Supervisor {
         let u = units[i]
         mutateUnits { $0[i].operatorStopped = true }
         switch u.phase {
+        case .running where u.spec.drain != nil:
+            beginDrain(i, timeout: u.spec.drain!.timeout, then: .stop, by: "operator stop", now: now)
+            return .accepted("draining \(u.name) before it stops (\(drainStartText(u.spec)), deadline in \(DurationText.format(u.spec.drain!.timeout)))")
+        case .draining:
+            mutateUnits { $0[i].drain?.then = .stop }
+            return .accepted("\(u.name) is draining; it stays stopped when its drain ends")
         case .running:
             mutateUnits { $0[i].afterStop = .stay; $0[i].reason = "stopped by operator" }
             beginStop(i, now: now, why: "operator stop")
@@ -91,6 +103,12 @@ extension Supervisor {
         let u = units[i]
         clearFailure(i)
         switch u.phase {
+        case .running where u.spec.drain != nil:
+            beginDrain(i, timeout: u.spec.drain!.timeout, then: .restart, by: "operator restart", now: now)
+            return .accepted("draining \(u.name), then starting a fresh one (\(drainStartText(u.spec)), deadline in \(DurationText.format(u.spec.drain!.timeout)))")
+        case .draining:
+            mutateUnits { $0[i].drain?.then = .restart }
+            return .accepted("\(u.name) is draining; a fresh one starts when its drain ends")
         case .running:
             mutateUnits { $0[i].afterStop = .start; $0[i].reason = "restart requested by operator" }
             beginStop(i, now: now, why: "operator restart")

@@ -14,6 +14,10 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     public var pidStartTicks: UInt64?
     /// Set for container units: their container, whose processes are Docker's and never a leftover to stop.
     public var containerID: String?
+    /// A drain in progress: a restarted daemon watches it to its end and never restarts the unit.
+    public var drain: DrainRun?
+    /// Drained and kept out of service until `supervise undrain`.
+    public var drained: Bool?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
                 failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil,
@@ -61,11 +65,14 @@ extension Supervisor {
             let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
             let failed = u.phase == .failed ? u.reason : nil
             guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || u.pid != nil
+                    || u.drain != nil || u.drained
             else { continue }
             result[u.name] = PersistedUnit(
                 restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
                 failedReason: failed, operatorStopped: u.operatorStopped,
                 pid: u.pid, pidStartTicks: u.pid == nil ? nil : u.pidStartTicks, containerID: u.container?.id)
+            result[u.name]?.drain = u.drain
+            result[u.name]?.drained = u.drained ? true : nil
         }
         // Container units not seen since the daemon started keep what was known of them.
         for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }

@@ -4,6 +4,8 @@ public enum ProbeRole: String, Sendable, Codable, CaseIterable {
     case liveness
     /// Reported and exported only; never restarts (used by drain and rolling restarts).
     case readiness
+    /// Reads a draining unit's live-call count (its drain progress URL); never a health verdict.
+    case drain
 }
 
 /// An HTTP GET check.
@@ -63,6 +65,8 @@ public struct ProbeSpec: Sendable, Hashable, Codable {
     /// Set by the core when it starts the probe of a container unit with `network: container`:
     /// the container's main process, whose network namespace the connections are made in.
     public var networkNamespacePid: Int32?
+    /// The result carries the start of the body (drain progress readings).
+    public var keepsBody = false
 
     public static let defaultInterval = Duration.seconds(10)
     public static let defaultTimeout = Duration.seconds(1)
@@ -86,6 +90,8 @@ public struct ProbeResult: Sendable, Hashable, Codable {
     /// Why it failed, precisely: `connection refused`, `timeout after 1000 ms`,
     /// `HTTP 503: unhealthy`, `exit code 1: <output tail>`.
     public var failure: String?
+    /// The start of the response body, for probes with `keepsBody` (drain progress).
+    public var body: String?
 
     public init(healthy: Bool, latency: Duration, failure: String? = nil) {
         self.healthy = healthy

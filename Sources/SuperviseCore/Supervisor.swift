@@ -22,6 +22,8 @@ public struct Supervisor: Sendable {
     var containerUnits: [String: String] = [:]
     /// Saved state of units not (yet) present: container units before their container is seen.
     var persistedUnseen: [String: PersistedUnit] = [:]
+    /// Rolling restarts in progress, by service.
+    public internal(set) var rolling: [String: RollingRestart] = [:]
 
     /// Creates the core for `config`. Call ``boot(now:persisted:)`` to start the units.
     public init(config: SupervisorConfig, seed: UInt64) {
@@ -48,7 +50,10 @@ public struct Supervisor: Sendable {
     // MARK: - Stepping
 
     /// Starts every unit that should run, honouring persisted give-ups and operator stops.
-    public mutating func boot(now: Instant, persisted: PersistedState?) -> [Effect] {
+    /// `alive`: units whose saved process is still running (same pid and start time); a unit
+    /// that was draining then is adopted and its drain watched to the end (the shell reports its
+    /// exit with an unknown status); any other live leftover the shell has already stopped.
+    public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = []) -> [Effect] {
         let names = Set(units.map(\.name))
         persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
         for i in units.indices {
@@ -58,6 +63,31 @@ public struct Supervisor: Sendable {
                 units[i].streak = saved.streak
                 units[i].startHistory = saved.startHistory ?? []
                 units[i].lastExit = saved.lastExit
+            }
+            if let saved, let run = saved.drain {
+                units[i].drain = run
+                if alive.contains(units[i].name), let pid = saved.pid {
+                    units[i].phase = .draining
+                    units[i].pid = pid
+                    units[i].pidStartTicks = saved.pidStartTicks ?? 0
+                    units[i].startedAt = now
+                    units[i].reason = "draining (\(run.requestedBy)), then \(run.then.rawValue); resumed after a daemon restart"
+                    log(.notice, units[i].name, "drain-resume", "still draining from before the restart (pid \(pid)); watching it to the end")
+                    emit(.watchProcess(unit: units[i].name, pid: pid))
+                    startDrainProbe(i)
+                } else {
+                    log(.notice, units[i].name, "drain-resume", "its drain ended while the daemon was down")
+                    units[i].phase = .draining
+                    finishDrain(i, exit: nil, now: now)
+                }
+                continue
+            }
+            if saved?.drained == true {
+                units[i].phase = .inactive
+                units[i].drained = true
+                units[i].operatorStopped = true
+                units[i].reason = "drained (remembered across a daemon restart); `supervise undrain \(units[i].name)` puts it back in service"
+                continue
             }
             if let failure = saved?.failedReason {
                 units[i].phase = .failed
@@ -93,6 +123,8 @@ public struct Supervisor: Sendable {
         case .containerSeen(let snapshot): _ = upsertContainer(snapshot, now: now)
         case .container(let id, let event): onContainerEvent(id: id, event, now: now)
         case .containerActionFailed(let name, let id, let reason): onContainerActionFailed(name, id: id, reason: reason, now: now)
+        case .drainProgress(let name, let generation, let active, let error):
+            onDrainProgress(name, generation: generation, activeCalls: active, error: error, now: now)
         }
         reconcile(now: now)
         return drain()
@@ -105,6 +137,7 @@ public struct Supervisor: Sendable {
             let due: Instant? = switch u.phase {
             case .backoff: u.restartAt
             case .stopping: u.killSent ? nil : u.stopDeadline
+            case .draining: u.drain?.cut == false ? u.drain?.deadline : nil
             default: nil
             }
             if let due, earliest.map({ due < $0 }) ?? true { earliest = due }
@@ -175,7 +208,9 @@ public struct Supervisor: Sendable {
     }
 
     private mutating func onExited(_ name: String, pid: Int32, status: ExitStatus, now: Instant) {
-        guard let i = index(name), units[i].pid == pid, units[i].phase == .running || units[i].phase == .stopping else { return }
+        guard let i = index(name), units[i].pid == pid,
+              units[i].phase == .running || units[i].phase == .stopping || units[i].phase == .draining else { return }
+        if units[i].drain != nil { return finishDrain(i, exit: status, now: now) }
         let uptime = units[i].startedAt.map { now - $0 } ?? .zero
         stopProbes(i)
         units[i].lastExit = status
@@ -258,6 +293,8 @@ public struct Supervisor: Sendable {
                     units[i].phase = .waiting
                     log(.notice, units[i].name, "restart", "restarting after backoff (attempt \(units[i].streak))", reason: units[i].reason)
                 }
+            case .draining:
+                if let deadline = units[i].drain?.deadline, deadline <= now { cutDrain(i, now: now) }
             case .stopping:
                 if !units[i].killSent, let deadline = units[i].stopDeadline, deadline <= now, let pid = units[i].pid {
                     units[i].killSent = true
@@ -278,10 +315,12 @@ public struct Supervisor: Sendable {
         guard units[i].phase == .running, let pid = units[i].pid else { return }
         let spec = units[i].spec
         stopProbes(i)
+        // supervise's own shutdown never cuts a unit's drain short.
+        let timeout = shuttingDown ? max(spec.stopTimeout, spec.drain?.timeout ?? .zero) : spec.stopTimeout
         units[i].phase = .stopping
-        units[i].stopDeadline = now + spec.stopTimeout
+        units[i].stopDeadline = now + timeout
         units[i].killSent = false
-        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to process group \(pid), SIGKILL after \(DurationText.format(spec.stopTimeout))")
+        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to process group \(pid), SIGKILL after \(DurationText.format(timeout))")
         emit(.signal(unit: spec.name, pid: pid, signal: spec.stopSignal))
     }
 
@@ -328,6 +367,7 @@ public struct Supervisor: Sendable {
             }
             return
         }
+        advanceRollingRestarts(now: now)
         // Repeat so a chain of waiting units is examined in one step; each pass only
         // starts units whose dependencies are already running, so it terminates.
         for i in units.indices where units[i].phase == .waiting {

@@ -7,6 +7,9 @@ public enum UnitPhase: String, Sendable, Codable {
     /// A spawn was issued; waiting for the shell's answer.
     case starting
     case running
+    /// Told to drain (one signal or an HTTP request); live calls are finishing. Never restarted
+    /// automatically, whatever its probes or exit say.
+    case draining
     /// The stop signal was sent; SIGKILL follows at the stop deadline.
     case stopping
     /// Waiting out the backoff delay before the next automatic restart.

@@ -79,13 +79,18 @@ public struct UnitRuntime: Sendable, Hashable {
     public var probes: [ProbeRole: ProbeState] = [:]
     /// Set for container units.
     public var container: ContainerBinding?
+    /// The drain in progress (phase `draining`, or `stopping` after an HTTP drain emptied it).
+    public var drain: DrainRun?
+    /// Drained and kept out of service until `supervise undrain`.
+    public var drained = false
+    public var lastDrain: DrainOutcome?
 
     public init(spec: UnitSpec) { self.spec = spec }
 
     public var name: String { spec.name }
 
     /// A process exists or is about to (spawn in flight).
-    public var hasProcess: Bool { phase == .starting || phase == .running || phase == .stopping }
+    public var hasProcess: Bool { phase == .starting || phase == .running || phase == .draining || phase == .stopping }
 
     public var isContainer: Bool { spec.kind == .container }
 }

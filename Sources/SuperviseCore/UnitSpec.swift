@@ -50,6 +50,23 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     public var liveness: ProbeSpec?
     /// Reported only; never restarts.
     public var readiness: ProbeSpec?
+    /// The unit's drain contract; when set, planned stops and restarts drain it first, and
+    /// supervise's own shutdown waits up to the drain timeout. `supervise drain` works without it
+    /// (one SIGTERM, wait for the exit, an hour at most).
+    public var drain: DrainSpec?
+    /// At most this many units of the unit's service are down or draining at once because of
+    /// supervise's own actions (drains, rolling restarts).
+    public var maxUnavailable: Int = 1
+
+    /// The service a unit belongs to: its name without a trailing `-N` (`worker-3` → `worker`).
+    public var service: String { Self.service(of: name) }
+
+    public static func service(of name: String) -> String {
+        guard let dash = name.lastIndex(of: "-"), dash != name.startIndex,
+              !name[name.index(after: dash)...].isEmpty,
+              name[name.index(after: dash)...].allSatisfy(\.isNumber) else { return name }
+        return String(name[..<dash])
+    }
 
     public init(name: String, kind: UnitKind = .process, command: [String], environment: [String: String] = [:],
                 workingDirectory: String? = nil, user: String? = nil, group: String? = nil,
@@ -76,6 +93,7 @@ public struct UnitSpec: Sendable, Hashable, Codable {
         switch role {
         case .liveness: liveness
         case .readiness: readiness
+        case .drain: nil
         }
     }
 }

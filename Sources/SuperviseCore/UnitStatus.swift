@@ -22,6 +22,10 @@ public struct UnitStatus: Sendable, Codable, Equatable {
     public var probes: [ProbeStatus]
     /// Container units only.
     public var container: ContainerStatus?
+    /// The drain in progress.
+    public var drain: DrainStatus?
+    /// How the last drain ended.
+    public var lastDrain: DrainOutcomeStatus?
 
     public init(name: String, kind: String, state: String, pid: Int32?, uptimeSeconds: Double?, restarts: Int,
                 lastExit: String?, lastExitDescription: String?, nextRestartInSeconds: Double?, reason: String?,
@@ -46,6 +50,26 @@ public struct UnitStatus: Sendable, Codable, Equatable {
         self.probes = probes
         self.container = container
     }
+}
+
+/// A drain in progress as the operator sees it.
+public struct DrainStatus: Sendable, Codable, Equatable {
+    public var activeCalls: Int?
+    public var elapsedSeconds: Double
+    public var deadlineInSeconds: Double
+    public var then: String
+    public var requestedBy: String
+    public var progressError: String?
+    /// The deadline passed and the unit is being killed.
+    public var cut: Bool
+}
+
+/// How the last drain ended.
+public struct DrainOutcomeStatus: Sendable, Codable, Equatable {
+    public var durationSeconds: Double
+    /// Calls cut by the deadline; 0 for a clean drain, nil when unknown.
+    public var callsCut: Int?
+    public var exit: String?
 }
 
 /// A container unit's container as the operator sees it.
@@ -108,10 +132,11 @@ extension ProbeCheck {
 
 /// Counts by state, for systemd's `STATUS=` line and the status footer.
 public struct StatusSummary: Sendable, Codable, Equatable, CustomStringConvertible {
-    public var running = 0, starting = 0, stopping = 0, backingOff = 0, failed = 0, stopped = 0
+    public var running = 0, draining = 0, starting = 0, stopping = 0, backingOff = 0, failed = 0, stopped = 0
 
     public var description: String {
         var parts = ["\(running) running"]
+        if draining > 0 { parts.append("\(draining) draining") }
         if starting > 0 { parts.append("\(starting) starting") }
         if stopping > 0 { parts.append("\(stopping) stopping") }
         parts.append("\(backingOff) backing off")
@@ -141,9 +166,17 @@ extension Supervisor {
         let dockerHealth = u.spec.liveness == nil ? u.container?.health.map { h in
             u.phase != .running ? ProbeHealth.unknown.rawValue : h == .starting ? ProbeHealth.unknown.rawValue : h.rawValue
         } : nil
-        return UnitStatus(
-            name: u.name, kind: u.spec.kind.rawValue, state: u.phase.rawValue, pid: u.pid,
-            uptimeSeconds: (u.phase == .running || u.phase == .stopping) ? u.startedAt.map { (now - $0).seconds } : nil,
+        let drain = u.drain.map { d in
+            DrainStatus(activeCalls: d.activeCalls, elapsedSeconds: (now - d.startedAt).seconds,
+                        deadlineInSeconds: max(0, (d.deadline - now).seconds), then: d.then.rawValue,
+                        requestedBy: d.requestedBy, progressError: d.progressError, cut: d.cut)
+        }
+        let lastDrain = u.lastDrain.map {
+            DrainOutcomeStatus(durationSeconds: $0.duration.seconds, callsCut: $0.callsCut, exit: $0.exit?.description)
+        }
+        var status = UnitStatus(
+            name: u.name, kind: u.spec.kind.rawValue, state: u.drained ? "drained" : u.phase.rawValue, pid: u.pid,
+            uptimeSeconds: (u.phase == .running || u.phase == .stopping || u.phase == .draining) ? u.startedAt.map { (now - $0).seconds } : nil,
             restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
             nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
             reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
@@ -163,6 +196,9 @@ extension Supervisor {
                     lastCheckedSecondsAgo: state?.lastResultAt.map { (now - $0).seconds })
             },
             container: container)
+        status.drain = drain
+        status.lastDrain = lastDrain
+        return status
     }
 
     public var summary: StatusSummary {
@@ -170,6 +206,7 @@ extension Supervisor {
         for u in units {
             switch u.phase {
             case .running: s.running += 1
+            case .draining: s.draining += 1
             case .starting, .waiting: s.starting += 1
             case .stopping: s.stopping += 1
             case .backoff: s.backingOff += 1

@@ -162,7 +162,7 @@ extension Logger {
         switch r.exit {
         case .exited(let code)?: meta["exit_code"] = "\(code)"
         case .signaled(let signal, _)?: meta["exit_signal"] = "\(Signals.name(signal))"
-        case nil: break
+        case .unknown?, nil: break
         }
         log(level: r.level.swiftLogLevel, "\(r.message)", metadata: meta)
     }

@@ -45,7 +45,7 @@ struct SupervisionLoop {
         case .probeResults(let results):
             var acted = false
             for result in results {
-                let effects = core.handle(result, now: now)
+                let effects = core.handle(drainReading(result) ?? result, now: now)
                 acted = acted || !effects.isEmpty
                 perform(effects)
             }
@@ -125,8 +125,33 @@ struct SupervisionLoop {
                 probes?.remove(ProbeKey(unit: unit, role: role, generation: generation))
             case .container(let unit, let id, let action):
                 performContainerAction(unit: unit, id: id, action)
+            case .drainRequest(let unit, let url, let netns):
+                let feed = self.feed
+                DrainRequest.post(url, networkNamespacePid: netns) { failure in
+                    guard let failure else { return }
+                    feed.yield(.event(.drainProgress(unit: unit, generation: 0, activeCalls: nil, error: failure)))
+                }
+            case .watchProcess(let unit, let pid):
+                let feed = self.feed
+                AdoptedProcess.watch(pid: pid) { feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown))) }
             }
         }
+    }
+
+    /// A drain-progress probe result becomes a `.drainProgress` reading: the active-call count is
+    /// the configured top-level JSON field of the body.
+    private func drainReading(_ event: Event) -> Event? {
+        guard case .probeResult(let unit, .drain, let generation, let result) = event else { return nil }
+        guard result.healthy, let body = result.body else {
+            return .drainProgress(unit: unit, generation: generation, activeCalls: nil, error: result.failure ?? "no body")
+        }
+        let field = core.unit(unit)?.spec.drain?.progress?.field ?? "active_jobs"
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
+              let count = (object[field] as? NSNumber)?.intValue else {
+            return .drainProgress(unit: unit, generation: generation, activeCalls: nil,
+                                  error: "no integer field \"\(field)\" in \(body.prefix(120))")
+        }
+        return .drainProgress(unit: unit, generation: generation, activeCalls: count, error: nil)
     }
 
     private func performContainerAction(unit: String, id: String, _ action: ContainerAction) {

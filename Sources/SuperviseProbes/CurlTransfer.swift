@@ -28,6 +28,8 @@ final class CurlTransfer {
     let started: UInt64
     /// Connections are made in this process's network namespace (a container's main process).
     let networkNamespacePid: Int32?
+    /// Results carry the start of the body (drain progress readings).
+    var keepsBody = false
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private(set) var body: [UInt8] = []
@@ -150,6 +152,12 @@ final class CurlTransfer {
         guard case .http(let http) = check else { return ProbeResult(healthy: true, latency: latency) }
         var status = 0
         _ = csupervise_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        if keepsBody {
+            var result = ProbeResult(healthy: status >= http.statusMin && status <= http.statusMax, latency: latency,
+                                     failure: status >= http.statusMin && status <= http.statusMax ? nil : FailureText.httpStatus(status, body: body))
+            result.body = String(decoding: body, as: UTF8.self)
+            return result
+        }
         guard status >= http.statusMin, status <= http.statusMax else {
             return ProbeResult(healthy: false, latency: latency, failure: FailureText.httpStatus(status, body: body))
         }

@@ -204,6 +204,7 @@ final class ProbeLoop {
         case .failure(let error):
             deliver(probe, ProbeResult(healthy: false, latency: .zero, failure: error.description))
         case .success(let transfer):
+            transfer.keepsBody = probe.spec.keepsBody
             let code = curl_multi_add_handle(multi, transfer.handle)
             guard code == CURLM_OK else {
                 let text = String(cString: curl_multi_strerror(code))

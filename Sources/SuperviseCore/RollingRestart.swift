@@ -1,0 +1,89 @@
+/// A rolling restart of one service: each unit is drained and replaced, the next one only after
+/// the previous one is back in service (ready, or healthy, or at least running).
+public struct RollingRestart: Sendable, Hashable, Codable {
+    public var service: String
+    /// Units still to restart, in order.
+    public var pending: [String]
+    /// The unit being drained and replaced now.
+    public var current: String?
+    public var done: [String] = []
+
+    public init(service: String, pending: [String]) {
+        self.service = service
+        self.pending = pending
+    }
+}
+
+extension Supervisor {
+    /// `supervise restart SERVICE --rolling`: drains and replaces the running units of `service` one by one.
+    public mutating func rollingRestart(service: String, now: Instant) -> (CommandOutcome, [Effect]) {
+        guard !shuttingDown else { return (.refused("the daemon is shutting down"), []) }
+        let members = units.filter { $0.spec.service == service || $0.name == service }
+            .sorted { ($0.container?.replica ?? 0, $0.name) < ($1.container?.replica ?? 0, $1.name) }
+        guard !members.isEmpty else {
+            let services = Array(Set(units.map(\.spec.service))).sorted()
+            return (.unknownUnit(name: service, known: services), [])
+        }
+        guard rolling[service] == nil else {
+            return (.unchanged("a rolling restart of \(service) is already under way (\(rolling[service]!.current ?? "between units"))"), [])
+        }
+        let running = members.filter { $0.phase == .running }.map(\.name)
+        guard !running.isEmpty else { return (.refused("no unit of \(service) is running"), []) }
+        rolling[service] = RollingRestart(service: service, pending: running)
+        log(.notice, nil, "rolling-start", "rolling restart of \(service): \(running.joined(separator: ", "))")
+        reconcile(now: now)
+        return (.accepted("rolling restart of \(service): \(running.joined(separator: ", ")), one at a time"), drain())
+    }
+
+    /// Whether a unit a rolling restart replaced is back in service: ready when it has a readiness
+    /// probe, else healthy when it has a liveness probe or a Docker HEALTHCHECK, else running.
+    func isBackInService(_ u: UnitRuntime) -> Bool {
+        guard u.phase == .running else { return false }
+        if u.spec.readiness != nil { return u.probes[.readiness]?.health == .healthy }
+        if u.spec.liveness != nil { return u.probes[.liveness]?.health == .healthy }
+        if let health = u.container?.health { return health == .healthy }
+        return true
+    }
+
+    mutating func advanceRollingRestarts(now: Instant) {
+        for service in rolling.keys.sorted() {
+            guard var roll = rolling[service] else { continue }
+            if let current = roll.current {
+                guard let i = index(current) else {
+                    log(.warning, nil, "rolling-abort", "rolling restart of \(service) stopped: \(current) is gone")
+                    rolling[service] = nil
+                    continue
+                }
+                if units[i].phase == .failed || units[i].drained {
+                    log(.error, current, "rolling-abort", "rolling restart of \(service) stopped: \(current) is \(units[i].drained ? "drained" : "failed") (\(units[i].reason ?? ""))")
+                    rolling[service] = nil
+                    continue
+                }
+                guard isBackInService(units[i]) else { continue }
+                log(.notice, current, "rolling-step", "back in service; rolling restart of \(service) moves on")
+                roll.done.append(current)
+                roll.current = nil
+            }
+            while roll.current == nil, let next = roll.pending.first {
+                roll.pending.removeFirst()
+                guard let i = index(next), units[i].phase == .running else { continue }
+                rolling[service] = roll
+                if let why = budgetRefusal(for: i) {
+                    // Another unit of the service is out: wait for it.
+                    roll.pending.insert(next, at: 0)
+                    mutateUnits { $0[i].reason = "rolling restart waits: \(why)" }
+                    break
+                }
+                roll.current = next
+                rolling[service] = roll
+                beginDrain(i, timeout: (units[i].spec.drain ?? .default).timeout, then: .restart, by: "rolling restart", now: now)
+            }
+            if roll.current == nil && roll.pending.isEmpty {
+                log(.notice, nil, "rolling-done", "rolling restart of \(service) done: \(roll.done.joined(separator: ", "))")
+                rolling[service] = nil
+            } else {
+                rolling[service] = roll
+            }
+        }
+    }
+}
