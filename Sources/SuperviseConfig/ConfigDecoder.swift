@@ -1,13 +1,13 @@
 import SuperviseCore
 import Yams
 
-/// Reading a whole document: `control`, `state_dir`, `defaults` and `units`.
+/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units` and `containers`.
 extension Diagnostics {
     /// The configuration `root` describes; nil when it is not even a mapping. Problems are collected in `errors`.
     func config(from root: Node?) -> SupervisorConfig? {
         guard let root, !root.isNull else {
             report(at: SourcePosition(line: 1, column: 1), "", found: "an empty document",
-                   expected: "a mapping with at least a \"units\" key")
+                   expected: "a mapping with at least a \"units\" or \"containers\" key")
             return nil
         }
         guard let fields = fields(of: root, at: "", section: Schema.top, expected: Schema.top.mappingPhrase) else {
@@ -23,20 +23,53 @@ extension Diagnostics {
         if let entry = fields["defaults"],
            let defaultFields = self.fields(of: entry.value, at: entry.path, section: Schema.defaults,
                                            expected: Schema.defaults.mappingPhrase) {
-            defaults = layer(from: defaultFields)
+            defaults = layer(from: defaultFields, owner: .defaults)
             checkBackoffBounds(defaults.restart.backoff, over: BackoffLayer())
         }
-        guard let unitsEntry = fields["units"] else {
+        let (docker, dockerProject) = fields["docker"].map(docker) ?? (DockerSettings(), nil)
+        let containersEntry = fields["containers"]
+        var units: [DecodedUnit] = []
+        if let unitsEntry = fields["units"] {
+            let unitsExpected = "a mapping of unit names to units, such as {api: {command: [/usr/bin/api]}}"
+            guard let unitEntries = entries(of: unitsEntry.value, at: unitsEntry.path, expected: unitsExpected) else {
+                return nil
+            }
+            units = unitEntries.map { unit($0, defaults: defaults) }
+            checkDependencies(of: units)
+            checkInheritedNetworks(of: units)
+        } else if containersEntry == nil {
             report(root, "units", found: "no \"units\"",
                    expected: "a mapping of unit names to units (units: {} for none)")
             return nil
         }
-        let unitsExpected = "a mapping of unit names to units, such as {api: {command: [/usr/bin/api]}}"
-        guard let unitEntries = entries(of: unitsEntry.value, at: unitsEntry.path, expected: unitsExpected) else {
-            return nil
+        let containers = containersEntry.map {
+            self.containers($0, defaults: defaults, docker: docker, dockerProject: dockerProject, units: units)
+        } ?? []
+        return SupervisorConfig(units: units.compactMap(\.spec), containers: containers, docker: docker,
+                                control: control, stateDirectory: stateDirectory)
+    }
+
+    /// `network: container` in a `defaults` probe that process units inherit: reported once per probe, naming them.
+    private func checkInheritedNetworks(of units: [DecodedUnit]) {
+        var inheriting: [String: (entry: Entry, units: [String])] = [:]
+        var order: [String] = []
+        for unit in units {
+            for network in unit.inheritedContainerNetworks {
+                if inheriting[network.path] == nil {
+                    inheriting[network.path] = (network, [])
+                    order.append(network.path)
+                }
+                inheriting[network.path]?.units.append(unit.name)
+            }
         }
-        let units = unitEntries.map { unit($0, defaults: defaults) }
-        checkDependencies(of: units)
-        return SupervisorConfig(units: units.compactMap(\.spec), control: control, stateDirectory: stateDirectory)
+        for path in order {
+            guard let (entry, names) = inheriting[path] else { continue }
+            let quotedNames = Section.list(names.map(quoted), conjunction: "and")
+            let role = path.hasSuffix("readiness.network") ? "readiness" : "liveness"
+            report(entry.value, entry.path,
+                   found: "container, inherited by the process unit\(names.count == 1 ? "" : "s") \(quotedNames)",
+                   expected: "host (network applies to probes of container entries only; give the process "
+                       + "unit\(names.count == 1 ? "" : "s") a \(role) of \(names.count == 1 ? "its" : "their") own)")
+        }
     }
 }

@@ -1,11 +1,18 @@
 import SuperviseCore
 import Yams
 
-/// Reading the settings that `defaults` and units share.
+/// Which mapping a layer is read from; it decides whether probes may have `network`.
+enum LayerOwner {
+    case defaults
+    case process
+    case container
+}
+
+/// Reading the settings that `defaults`, units and container entries share.
 extension Diagnostics {
     /// The shared settings among `fields` (`env`, `working_dir`, `user`, `group`, `stop_signal`, `stop_timeout`,
     /// `restart`, `liveness`, `readiness`); values with problems are reported and left out.
-    func layer(from fields: [String: Entry]) -> UnitLayer {
+    func layer(from fields: [String: Entry], owner: LayerOwner) -> UnitLayer {
         var layer = UnitLayer()
         if let entry = fields["env"] { layer.environment = environment(entry) }
         if let entry = fields["working_dir"] {
@@ -16,8 +23,8 @@ extension Diagnostics {
         if let entry = fields["stop_signal"] { layer.stopSignal = signal(entry.value, entry.path) }
         if let entry = fields["stop_timeout"] { layer.stopTimeout = duration(entry.value, entry.path, positive: true) }
         if let entry = fields["restart"] { layer.restart = restart(entry) }
-        if let entry = fields["liveness"] { layer.liveness = probe(entry) }
-        if let entry = fields["readiness"] { layer.readiness = probe(entry) }
+        if let entry = fields["liveness"] { layer.liveness = probe(entry, owner: owner) }
+        if let entry = fields["readiness"] { layer.readiness = probe(entry, owner: owner) }
         return layer
     }
 

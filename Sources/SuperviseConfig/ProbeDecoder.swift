@@ -15,9 +15,11 @@ extension Diagnostics {
     static let execExpected =
         "a command as a list, such as [sh, -c, \"test -f /tmp/ok\"], or a mapping {command: [...]}"
 
+    static let networkExpected = "host or container"
+
     /// A probe: a mapping with one check and optional timing, or `none` (no probe, not even the one in `defaults`).
-    /// Anything wrong is reported, and then gives `.none`.
-    func probe(_ entry: Entry) -> ProbeSetting {
+    /// `network` is allowed unless `owner` is a process unit. Anything wrong is reported, and then gives `.none`.
+    func probe(_ entry: Entry, owner: LayerOwner) -> ProbeSetting {
         let node = entry.value
         if node.text == "none" { return .none }
         if case .scalar = node {
@@ -25,7 +27,8 @@ extension Diagnostics {
             return .none
         }
         let errorsBefore = errors.count
-        guard let fields = fields(of: node, at: entry.path, section: Schema.probe, expected: Diagnostics.probeExpected)
+        let section = owner == .process ? Schema.probe : Schema.containerProbe
+        guard let fields = fields(of: node, at: entry.path, section: section, expected: Diagnostics.probeExpected)
         else { return .none }
 
         let checks = Schema.probeChecks.compactMap { fields[$0] }.sorted {
@@ -57,9 +60,26 @@ extension Diagnostics {
         if let entry = fields["initial_delay"], let value = duration(entry.value, entry.path, positive: false) {
             spec.initialDelay = value
         }
+        let network = fields["network"]
+        if let network, let value = probeNetwork(network) {
+            spec.network = value
+            if value == .container, checks.count == 1, checks[0].key == "exec" {
+                report(network.value, network.path, found: "\"container\" with an exec check",
+                       expected: "host (an exec check runs on the host; network applies to http and tcp checks)")
+            }
+        }
         guard errors.count == errorsBefore, decoded.count == 1, let check = decoded[0] else { return .none }
         spec.check = check
-        return .probe(spec)
+        return .probe(spec, network: network)
+    }
+
+    /// `network`: `host` or `container`.
+    private func probeNetwork(_ entry: Entry) -> ProbeNetwork? {
+        guard let text = text(entry.value, entry.path, expected: Diagnostics.networkExpected) else { return nil }
+        if let network = ProbeNetwork(rawValue: text) { return network }
+        let hint = KeySuggestion.didYouMean(text, among: Schema.probeNetworks).map { " (\($0))" } ?? ""
+        report(entry.value, entry.path, expected: Diagnostics.networkExpected + hint)
+        return nil
     }
 
     /// `failure_threshold` or `success_threshold`: at least 1.

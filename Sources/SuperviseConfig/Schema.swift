@@ -24,16 +24,68 @@ struct Section: Sendable {
 
 /// The shape of a configuration file.
 enum Schema {
-    static let top = Section(["control", "state_dir", "defaults", "units"], misplaced: [
+    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers"], misplaced: [
         "command": "a top-level key (unit settings such as command go under units.NAME)",
         "depends_on": "a top-level key (depends_on goes under units.NAME)",
-        "liveness": "a top-level key (liveness goes under units.NAME or defaults)",
-        "readiness": "a top-level key (readiness goes under units.NAME or defaults)",
+        "liveness": "a top-level key (liveness goes under units.NAME, containers.NAME or defaults)",
+        "readiness": "a top-level key (readiness goes under units.NAME, containers.NAME or defaults)",
+        "compose": "a top-level key (compose goes under containers.NAME: containers: {NAME: {compose: SERVICE}})",
+        "container": "a top-level key (container goes under containers.NAME: containers: {NAME: {container: NAME}})",
+        "label": "a top-level key (label goes under containers.NAME: containers: {NAME: {label: KEY=VALUE}})",
+        "services": "a top-level key (Compose services are selected under containers.NAME: "
+            + "containers: {NAME: {compose: SERVICE}})",
+        "socket": "a top-level key (socket goes under control or docker)",
+        "project": "a top-level key (project goes under docker: docker: {project: NAME})",
+        "network": "a top-level key (network goes in a probe of a container entry: "
+            + "containers.NAME.liveness.network)",
     ])
     static let control = Section(["socket", "group", "mode"])
+    static let docker = Section(["socket", "project"], misplaced: [
+        "host": "a key of docker (give the path of the Docker socket in socket, such as /var/run/docker.sock)",
+        "compose": "a key of docker (compose goes under containers.NAME)",
+        "service": "a key of docker (a Compose service is selected under containers.NAME: {compose: SERVICE})",
+    ])
+
+    /// The keys that say which containers a `containers` entry selects; an entry has exactly one.
+    static let containerSelectors = ["compose", "container", "label"]
+    /// Unit keys that only processes have: a container's come from its image or Compose file.
+    static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "depends_on"]
+    static let container = Section(
+        containerSelectors + ["stop_signal", "stop_timeout", "restart", "liveness", "readiness"],
+        misplaced: probeKeysMisplaced(in: "a key of a container entry").merging(processOnlyMisplaced()) { _, own in own }
+            .merging([
+                "network": "a key of a container entry (network goes under liveness or readiness: "
+                    + "liveness: {network: ...})",
+                "policy": "a key of a container entry (policy goes under restart: restart: {policy: ...})",
+                "backoff": "a key of a container entry (backoff goes under restart)",
+                "start_limit": "a key of a container entry (start_limit goes under restart)",
+                "success_exit_codes": "a key of a container entry (success_exit_codes goes under restart)",
+                "service": "a key of a container entry (service goes under compose: {compose: {service: ...}})",
+                "project": "a key of a container entry (project goes under compose: "
+                    + "{compose: {project: ..., service: ...}}, or under docker for every entry)",
+                "name": "a key of a container entry (a container by name is container: NAME)",
+                "image": "a key of a container entry (containers are selected by compose, container or label)",
+            ]) { _, own in own })
+    static let compose = Section(["project", "service"], misplaced: [
+        "name": "a key of compose (the service's name is service: compose: {service: NAME})",
+        "services": "a key of compose (one service per entry: compose: {service: NAME})",
+    ])
+
+    /// Where the process-only keys point when they are written in a container entry.
+    static func processOnlyMisplaced() -> [String: String] {
+        var result: [String: String] = [:]
+        for key in processOnlyKeys {
+            result[key] = "a key of a container entry (\(key) applies to process units only: "
+                + "a container's command, environment, working directory and user come from its image or Compose file)"
+        }
+        result["depends_on"] = "a key of a container entry (depends_on applies to process units only; "
+            + "order containers with Compose's depends_on)"
+        return result
+    }
     static let defaults = Section(
         ["env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "liveness", "readiness"],
         misplaced: probeKeysMisplaced(in: "a key allowed in defaults").merging([
+            "network": "a key allowed in defaults (network goes under liveness or readiness: liveness: {network: ...})",
             "command": "a key allowed in defaults (command is set in each unit)",
             "depends_on": "a key allowed in defaults (depends_on is set in each unit)",
         ]) { _, own in own })
@@ -41,6 +93,7 @@ enum Schema {
         ["command", "env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "depends_on",
          "liveness", "readiness"],
         misplaced: probeKeysMisplaced(in: "a key of a unit").merging([
+            "network": "a key of a unit (network applies to probes of container entries only)",
             "policy": "a key of a unit (policy goes under restart: restart: {policy: ...})",
             "backoff": "a key of a unit (backoff goes under restart)",
             "start_limit": "a key of a unit (start_limit goes under restart)",
@@ -55,7 +108,14 @@ enum Schema {
     /// A probe's timing and thresholds, beside its check.
     static let probeTiming = ["interval", "timeout", "failure_threshold", "success_threshold", "start_period",
                               "initial_delay"]
-    static let probe = Section(probeChecks + probeTiming, misplaced: [
+    /// A probe of a process unit: no `network`.
+    static let probe = Section(probeChecks + probeTiming, misplaced: probeMisplaced.merging([
+        "network": "a key of a probe of a process unit (network applies to probes of container entries only)",
+    ]) { _, own in own })
+    /// A probe of a container entry, or in `defaults` (which container entries inherit): `network` too.
+    static let containerProbe = Section(probeChecks + probeTiming + ["network"], misplaced: probeMisplaced)
+    static let probeNetworks = ["host", "container"]
+    static let probeMisplaced: [String: String] = [
         "url": "a key of a probe (url goes under http: {http: {url: ...}})",
         "status": "a key of a probe (status goes under http: {http: {url: ..., status: ...}})",
         "body_contains": "a key of a probe (body_contains goes under http: {http: {url: ..., body_contains: ...}})",
@@ -66,7 +126,7 @@ enum Schema {
         "periodSeconds": "a known key (Kubernetes' periodSeconds is interval here, a duration such as 10s)",
         "retries": "a known key (Compose's retries is failure_threshold here)",
         "test": "a known key (Compose's test is exec here: {exec: [sh, -c, ...]})",
-    ])
+    ]
     static let http = Section(["url", "status", "body_contains", "headers"], misplaced: checkTimingMisplaced("http")
         .merging(["path", "port", "host", "scheme"].map {
             ($0, "a key of http (give the whole address in url, such as http://127.0.0.1:8080/healthz)")

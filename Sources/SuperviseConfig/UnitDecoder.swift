@@ -8,6 +8,8 @@ struct DecodedUnit {
     /// The resolved unit; nil when its command is missing or unusable.
     var spec: UnitSpec?
     var dependencies: [Dependency]
+    /// The `network: container` entries of the `defaults` probes this unit inherits (an error for a process).
+    var inheritedContainerNetworks: [Entry] = []
 }
 
 /// One name under a unit's `depends_on`, with where it was written.
@@ -30,8 +32,10 @@ extension Diagnostics {
         }
         guard let fields = fields(of: entry.value, at: entry.path, section: Schema.unit,
                                   expected: "a mapping with at least \"command\"") else { return decoded }
-        let layer = layer(from: fields)
+        let layer = layer(from: fields, owner: .process)
         checkBackoffBounds(layer.restart.backoff, over: defaults.restart.backoff)
+        let merged = layer.overriding(defaults)
+        decoded.inheritedContainerNetworks = [merged.liveness, merged.readiness].compactMap { $0?.containerNetwork }
         if let dependsOn = fields["depends_on"] { decoded.dependencies = dependencies(dependsOn) }
         guard let commandEntry = fields["command"] else {
             report(entry.keyNode, KeyPath.join(entry.path, "command"), found: "no \"command\"",
@@ -39,7 +43,7 @@ extension Diagnostics {
             return decoded
         }
         guard let command = command(commandEntry) else { return decoded }
-        decoded.spec = layer.overriding(defaults).unit(named: entry.key, command: command,
+        decoded.spec = merged.unit(named: entry.key, command: command,
                                                        dependsOn: decoded.dependencies.map(\.name))
         return decoded
     }

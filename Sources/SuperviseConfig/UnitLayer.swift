@@ -74,16 +74,23 @@ struct RestartLayer {
     }
 }
 
-/// A `liveness` or `readiness` as one layer gives it: a probe, or `none` to drop the one `defaults` gives.
-enum ProbeSetting: Equatable {
+/// A `liveness` or `readiness` as one layer gives it: a probe (with its `network` entry when one was written), or
+/// `none` to drop the one `defaults` gives.
+enum ProbeSetting {
     case none
-    case probe(ProbeSpec)
+    case probe(ProbeSpec, network: Entry?)
 
     var spec: ProbeSpec? {
         switch self {
         case .none: nil
-        case .probe(let spec): spec
+        case .probe(let spec, _): spec
         }
+    }
+
+    /// The `network` entry of a probe made from the container's network, where it was written.
+    var containerNetwork: Entry? {
+        guard case .probe(let spec, let network) = self, spec.network == .container else { return nil }
+        return network
     }
 }
 
@@ -107,6 +114,15 @@ struct UnitLayer {
                   group: group ?? base.group, stopSignal: stopSignal ?? base.stopSignal,
                   stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart),
                   liveness: liveness ?? base.liveness, readiness: readiness ?? base.readiness)
+    }
+
+    /// The template of a container entry's units: only the settings a container has (stop signal and timeout,
+    /// restart, probes); `env`, `working_dir`, `user` and `group` (from `defaults`) do not apply.
+    func container(named name: String) -> UnitSpec {
+        let defaults = UnitSpec(name: name, kind: .container, command: [])
+        return UnitSpec(name: name, kind: .container, command: [], stopSignal: stopSignal ?? defaults.stopSignal,
+                        stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
+                        liveness: liveness?.spec, readiness: readiness?.spec)
     }
 
     /// The unit, with the `UnitSpec` defaults where nothing was given.

@@ -91,15 +91,15 @@ struct DocumentErrorTests {
 
     @Test("an empty document, or one that is not a mapping")
     func notAMapping() {
-        let empty = error(1, 1, "", found: "an empty document", expected: "a mapping with at least a \"units\" key")
+        let empty = error(1, 1, "", found: "an empty document", expected: "a mapping with at least a \"units\" or \"containers\" key")
         #expect(errors("") == [empty])
         #expect(errors("# nothing yet\n") == [empty])
         #expect(errors("---\n...\n") == [empty])
         #expect(errors("- units\n") == [
-            error(1, 1, "", found: "a list", expected: "a mapping with the keys control, state_dir, defaults and units"),
+            error(1, 1, "", found: "a list", expected: "a mapping with the keys control, state_dir, docker, defaults, units and containers"),
         ])
         #expect(errors("\n\nunits\n") == [
-            error(3, 1, "", found: "\"units\"", expected: "a mapping with the keys control, state_dir, defaults and units"),
+            error(3, 1, "", found: "\"units\"", expected: "a mapping with the keys control, state_dir, docker, defaults, units and containers"),
         ])
         #expect(errors("state_dir: /x\n") == [
             error(1, 1, "units", found: "no \"units\"", expected: "a mapping of unit names to units (units: {} for none)"),

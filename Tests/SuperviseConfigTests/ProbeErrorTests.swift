@@ -187,7 +187,7 @@ struct ProbeErrorTests {
             """)
         #expect(found == [
             error(1, 1, "liveness", found: "unknown key \"liveness\"",
-                  expected: "a top-level key (liveness goes under units.NAME or defaults)"),
+                  expected: "a top-level key (liveness goes under units.NAME, containers.NAME or defaults)"),
             error(3, 3, "defaults.failure_threshold", found: "unknown key \"failure_threshold\"",
                   expected: "a key allowed in defaults (failure_threshold goes under liveness or readiness: "
                       + "liveness: {failure_threshold: ...})"),
