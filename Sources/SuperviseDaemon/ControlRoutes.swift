@@ -30,6 +30,25 @@ enum ControlRoutes {
                 return (unknown(p[1], core), [])
             }
             return (json(200, status), [])
+        case ("POST", let p) where p.count == 3 && p[0] == "units" && (p[2] == "drain" || p[2] == "undrain"):
+            guard core.unit(p[1]) != nil else { return (unknown(p[1], core), []) }
+            guard request.mayChangeState else { return (error(403, request.refusal ?? "permission denied"), []) }
+            if p[2] == "undrain" { return answer(core.undrain(p[1], now: now), p[1], core) }
+            var timeout: Duration?
+            if let text = request.query["timeout"] {
+                guard let d = DurationText.parse(text), d > .zero else {
+                    return (error(400, "timeout=\(text): expected a duration greater than zero, such as 90s, 10m or 1h"), [])
+                }
+                timeout = d
+            }
+            guard let then = DrainThen(rawValue: request.query["then"] ?? "stop") else {
+                return (error(400, "then=\(request.query["then"] ?? ""): expected stop or restart"), [])
+            }
+            let force = request.query["force"] == "1" || request.query["force"] == "true"
+            return answer(core.drain(p[1], timeout: timeout, then: then, force: force, now: now), p[1], core)
+        case ("POST", let p) where p.count == 3 && p[0] == "services" && p[2] == "rolling-restart":
+            guard request.mayChangeState else { return (error(403, request.refusal ?? "permission denied"), []) }
+            return answer(core.rollingRestart(service: p[1], now: now), p[1], core)
         case ("POST", let p) where p.count == 3 && p[0] == "units":
             guard let command = OperatorCommand(rawValue: p[2]) else {
                 return (error(404, "unknown action \"\(p[2])\"; expected one of: \(OperatorCommand.allCases.map(\.rawValue).joined(separator: ", "))"), [])
@@ -38,19 +57,24 @@ enum ControlRoutes {
             guard request.mayChangeState else {
                 return (error(403, request.refusal ?? "permission denied"), [])
             }
-            let (outcome, effects) = core.command(command, unit: p[1], now: now)
-            switch outcome {
-            case .accepted(let m): return (json(200, CommandResponse(outcome: "accepted", message: m)), effects)
-            case .unchanged(let m): return (json(200, CommandResponse(outcome: "unchanged", message: m)), effects)
-            case .refused(let m): return (error(409, m), effects)
-            case .unknownUnit: return (unknown(p[1], core), effects)
-            }
+            return answer(core.command(command, unit: p[1], now: now), p[1], core)
         case ("GET", ["version"]):
             return (json(200, VersionResponse(version: superviseVersion, pid: getpid())), [])
-        case (_, let p) where !p.isEmpty && (p[0] == "units" || p == ["version"]):
+        case (_, let p) where !p.isEmpty && (p[0] == "units" || p[0] == "services" || p == ["version"]):
             return (error(405, "method \(request.method) not allowed on \(request.path)"), [])
         default:
             return (error(404, "no such endpoint: \(request.method) \(request.path); see GET /v1/units"), [])
+        }
+    }
+
+    /// A command's outcome as an HTTP answer: 200 accepted/unchanged, 409 refused, 404 unknown.
+    static func answer(_ result: (CommandOutcome, [Effect]), _ name: String, _ core: Supervisor) -> (ControlResponse, [Effect]) {
+        let (outcome, effects) = result
+        switch outcome {
+        case .accepted(let m): return (json(200, CommandResponse(outcome: "accepted", message: m)), effects)
+        case .unchanged(let m): return (json(200, CommandResponse(outcome: "unchanged", message: m)), effects)
+        case .refused(let m): return (error(409, m), effects)
+        case .unknownUnit(_, let known): return (error(404, outcome.message, units: known), effects)
         }
     }
 

@@ -98,7 +98,11 @@ public final class Daemon: Sendable {
             spawner: spawner, makeProbeEngine: makeProbeEngine, store: store, notifier: notifier, logger: logger, feed: feed)
         let watchdog = startWatchdog()
 
-        loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted))
+        // Units that were draining when the previous daemon died keep their process: adopted.
+        let adopted = Set(persisted?.units.compactMap { name, unit in
+            unit.drain != nil && unit.containerID == nil && AdoptedProcess.isAlive(pid: unit.pid ?? 0, startTicks: unit.pidStartTicks ?? 0) ? name : nil
+        } ?? [])
+        loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted, alive: adopted))
         notifier.ready(status: loop.core.summary.description)
         loop.afterInput()
         logger.info("ready: \(loop.core.summary)", metadata: ["event": "ready"])

@@ -16,7 +16,8 @@ struct Supervise: ParsableCommand {
             78 invalid configuration.
             """,
         version: superviseVersion,
-        subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Reset.self, CheckConfig.self, Version.self])
+        subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Reset.self, Drain.self, Undrain.self,
+                      CheckConfig.self, Version.self])
 }
 
 /// Options shared by commands that talk to the daemon.

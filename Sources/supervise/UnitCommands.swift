@@ -57,10 +57,18 @@ struct Stop: ParsableCommand {
 
 struct Restart: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Restart a unit; also retries a unit that gave up (failed), clearing its start limit.")
-    @Argument(help: "Unit name.") var name: String
+        abstract: "Restart a unit; also retries a unit that gave up (failed), clearing its start limit.",
+        discussion: "With --rolling, NAME is a service (worker for worker-1, worker-2, ...): each running unit is drained and replaced, the next one only after the previous one is ready again.")
+    @Argument(help: "Unit name, or a service name with --rolling.") var name: String
+    @Flag(help: "Drain and restart the units of service NAME one by one.") var rolling = false
     @OptionGroup var socket: SocketOptions
-    func run() throws { try sendCommand(.restart, unit: name, socket: socket) }
+    func run() throws {
+        if rolling {
+            try sendPost("/v1/services/\(percentEncode(name))/rolling-restart", socket: socket)
+        } else {
+            try sendCommand(.restart, unit: name, socket: socket)
+        }
+    }
 }
 
 struct Reset: ParsableCommand {
