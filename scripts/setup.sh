@@ -9,8 +9,9 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
 fi
 command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (expected swift on PATH or in /opt/swift)" >&2; exit 1; }
 
-# Debian packages: C libraries the package links, and tools the tests use (curl, setpriv).
-packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps)
+# Debian packages: C libraries the package links, and tools the tests use (curl, setpriv; a private
+# Docker engine and a busybox rootfs for the Docker client's tests).
+packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps docker.io docker-compose busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
