@@ -78,19 +78,18 @@ public final class DockerClient: Sendable {
 
     /// `POST /containers/{id}/restart?t=N`: stop signal, SIGKILL after `timeoutSeconds`, start.
     /// Returns when the container runs again, which may take the whole timeout (an hour for a
-    /// draining worker); other calls proceed meanwhile.
+    /// draining worker); other calls proceed meanwhile. A negative timeout waits for the stop
+    /// signal without limit (Docker's `t=-1`).
     public func restart(_ id: String, timeoutSeconds: Int) async throws {
         _ = try await call(.post, "/containers/\(QueryEncoding.encode(id))/restart",
-                           query: [("t", String(timeoutSeconds))], container: id,
-                           timeout: requestTimeoutSeconds + max(timeoutSeconds, 0))
+                           query: [("t", String(timeoutSeconds))], container: id, timeout: stopLimit(timeoutSeconds))
     }
 
     /// `POST /containers/{id}/stop?t=N`: stop signal, SIGKILL after `timeoutSeconds`. Stopping a
-    /// stopped container succeeds (Docker answers 304).
+    /// stopped container succeeds (Docker answers 304). A negative timeout waits without limit.
     public func stop(_ id: String, timeoutSeconds: Int) async throws {
         _ = try await call(.post, "/containers/\(QueryEncoding.encode(id))/stop",
-                           query: [("t", String(timeoutSeconds))], container: id,
-                           timeout: requestTimeoutSeconds + max(timeoutSeconds, 0))
+                           query: [("t", String(timeoutSeconds))], container: id, timeout: stopLimit(timeoutSeconds))
     }
 
     /// `POST /containers/{id}/start`. Starting a running container succeeds (Docker answers 304).
@@ -146,6 +145,12 @@ public final class DockerClient: Sendable {
     private func negotiatedVersion() async throws -> DockerAPIVersion {
         if let known = version.withLock({ $0 }) { return known }
         return try await ping().negotiated
+    }
+
+    /// The transfer limit of a stop or restart: the stop timeout plus the usual request limit, or
+    /// none (0) when Docker waits without limit.
+    private func stopLimit(_ timeoutSeconds: Int) -> Int {
+        timeoutSeconds < 0 ? 0 : requestTimeoutSeconds + timeoutSeconds
     }
 
     /// Performs a versioned call and returns a 2xx (or 304) answer; anything else is thrown.

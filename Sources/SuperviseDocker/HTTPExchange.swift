@@ -5,7 +5,7 @@ struct HTTPRequest: Sendable {
     var method: Method
     /// Path and query, already percent-encoded: `/v1.41/containers/json?all=1`.
     var path: String
-    /// Whole-transfer limit; nil for none (the event stream, which is meant to stay open).
+    /// Whole-transfer limit; nil or 0 for none (the event stream, which is meant to stay open).
     var timeoutSeconds: Int?
     /// Deliver the body as it arrives (``TransferHandlers/onData``) instead of collecting it.
     var streaming = false

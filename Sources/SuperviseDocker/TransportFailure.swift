@@ -16,7 +16,7 @@ enum TransportFailure {
             let errno = osErrno != 0 ? osErrno : socketState(socket)
             return connectFailure(errno: errno, socket: socket, detail: detail)
         case CURLE_OPERATION_TIMEDOUT:
-            let limit = timeoutSeconds.map { " within \($0) s" } ?? ""
+            let limit = timeoutSeconds.flatMap { $0 > 0 ? " within \($0) s" : nil } ?? ""
             return .connectionLost(socket: socket, reason: "no answer\(limit)")
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
             let text = curlText(code)
