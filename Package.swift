@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "SuperviseSystemd", dependencies: ["CSystemd"], swiftSettings: strict),
         // Health probes: HTTP/TCP on one libcurl multi handle driven by one thread; exec through the spawner.
         .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "CCurl"], swiftSettings: strict),
+        // Docker Engine API over its unix socket: libcurl multi on one dedicated thread, async calls.
+        .target(name: "SuperviseDocker", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -63,6 +65,8 @@ let package = Package(
 
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
+        // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
+        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
         ], swiftSettings: strict),

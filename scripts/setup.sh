@@ -11,10 +11,12 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 
 # Debian packages: C libraries the package links, and tools the tests use (curl, setpriv).
 # systemd: systemd-analyze for the unit tests (installing the package in a container is harmless: it
-# does not become PID 1). docker.io and debootstrap: the real-systemd tests run systemd as PID 1 in a
-# container of a private dockerd (scripts/systemd-testbed). make: `make install-files` is tested.
-# iproute2: `ip` brings up loopback in the network namespaces the probe tests make.
-packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2 systemd docker.io debootstrap make)
+# does not become PID 1). docker.io, docker-compose, busybox-static and debootstrap: the Docker and
+# real-systemd tests run a private dockerd, Compose projects and imported images
+# (scripts/systemd-testbed). make: `make install-files` is tested. iproute2: `ip` brings up loopback
+# in the network namespaces the probe tests make.
+packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
+          busybox-static debootstrap make)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
