@@ -45,6 +45,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "SuperviseDaemon", dependencies: [
             "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl", "SuperviseProbes",
+            "SuperviseDocker",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 

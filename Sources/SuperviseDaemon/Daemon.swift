@@ -103,6 +103,7 @@ public final class Daemon: Sendable {
             unit.drain != nil && unit.containerID == nil && AdoptedProcess.isAlive(pid: unit.pid ?? 0, startTicks: unit.pidStartTicks ?? 0) ? name : nil
         } ?? [])
         loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted, alive: adopted))
+        loop.watchDockerIfConfigured()
         notifier.ready(status: loop.core.summary.description)
         loop.afterInput()
         logger.info("ready: \(loop.core.summary)", metadata: ["event": "ready"])
@@ -114,6 +115,7 @@ public final class Daemon: Sendable {
         watchdog?.cancel()
         signals.cancel()
         loop.probes?.shutdown()
+        loop.stopWatchingDocker()
         // Answer whatever arrived after the last unit stopped, so no request waits forever.
         feed.finish()
         for await input in inputs {

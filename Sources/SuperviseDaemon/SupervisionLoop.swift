@@ -20,6 +20,8 @@ struct SupervisionLoop {
     let feed: AsyncStream<DaemonInput>.Continuation
     let bootID = StateStore.bootID()
 
+    /// The Docker adapter, made when the configuration first has container selectors.
+    private(set) var docker: DockerWatcher?
     private(set) var finished = false
     private var shuttingDown = false
     private var persistScheduled = false
@@ -82,6 +84,7 @@ struct SupervisionLoop {
                     logger.warning("control socket settings changed; they take effect when the daemon restarts", metadata: ["event": "reload"])
                 }
                 perform(core.handle(.reload(config), now: now))
+                watchDockerIfConfigured()
             case .failure(let failure):
                 logger.error("reload refused, the running configuration stays:\n\(failure.message)", metadata: ["event": "reload-failed"])
             }
@@ -155,9 +158,26 @@ struct SupervisionLoop {
     }
 
     private func performContainerAction(unit: String, id: String, _ action: ContainerAction) {
-        // Container units exist only once the Docker watcher has reported containers.
-        feed.yield(.event(.containerActionFailed(unit: unit, id: id, reason: "Docker is not configured")))
+        guard let docker else {
+            // Container units exist only once the Docker watcher has reported containers.
+            feed.yield(.event(.containerActionFailed(unit: unit, id: id, reason: "Docker is not configured")))
+            return
+        }
+        docker.perform(unit: unit, id: id, action)
     }
+
+    /// Starts watching Docker once the configuration has container selectors.
+    mutating func watchDockerIfConfigured() {
+        guard docker == nil, !core.config.containers.isEmpty else { return }
+        let watcher = DockerWatcher(settings: core.config.docker, environment: ProcessInfo.processInfo.environment,
+                                    feed: feed, logger: logger)
+        logger.info("watching Docker at \(watcher.socketPath)\(core.config.docker.project.map { " (Compose project \($0))" } ?? "")",
+                    metadata: ["event": "docker-watch"])
+        watcher.start()
+        docker = watcher
+    }
+
+    func stopWatchingDocker() { docker?.stop() }
 
     private func spawn(_ spec: UnitSpec) {
         let name = spec.name
