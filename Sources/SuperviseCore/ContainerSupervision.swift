@@ -104,7 +104,15 @@ extension Supervisor {
             runtime.lastExit = saved.lastExit
             runtime.operatorStopped = saved.operatorStopped
         }
-        mutateUnits { $0.append(runtime) }
+        mutateUnits { units in
+            units.append(runtime)
+            // Processes first, in configuration order; then containers by service and replica.
+            let keyed = units.enumerated().map { offset, u in
+                (u.isContainer ? 1 : 0, u.isContainer ? u.spec.service : "", u.container?.replica ?? 0,
+                 u.isContainer ? u.name : "", offset, u)
+            }
+            units = keyed.sorted { ($0.0, $0.1, $0.2, $0.3, $0.4) < ($1.0, $1.1, $1.2, $1.3, $1.4) }.map(\.5)
+        }
         reindex()
         containerUnits[snapshot.id] = name
         guard let i = index(name) else { return }

@@ -24,7 +24,8 @@ struct Status: ParsableCommand {
         if name != nil {
             let unit = try decoder.decode(UnitStatus.self, from: Data(response.body))
             print(StatusTable.render([unit]))
-            if !unit.probes.isEmpty { print("\n" + StatusTable.renderProbes(unit)) }
+            let details = StatusTable.renderDetails(unit)
+            if !details.isEmpty { print("\n" + details) }
         } else {
             let all = try decoder.decode(UnitsResponse.self, from: Data(response.body))
             print(StatusTable.render(all.units))
@@ -37,13 +38,23 @@ struct Status: ParsableCommand {
 enum StatusTable {
     static let headers = ["NAME", "KIND", "STATE", "HEALTH", "PROBE", "PID", "UPTIME", "RESTARTS", "LAST EXIT", "NEXT RESTART", "REASON"]
 
+    /// Shown only when a container unit is listed: short container id and image.
+    static let containerHeaders = ["CONTAINER", "IMAGE"]
+
     static func render(_ units: [UnitStatus]) -> String {
-        let rows = units.map { u in
-            [u.name, u.kind, u.state, health(u), probeLatency(u), u.pid.map(String.init) ?? "-",
-             u.uptimeSeconds.map { DurationText.format(.seconds(Int64($0))) } ?? "-",
-             "\(u.restarts)", u.lastExit ?? "-",
-             u.nextRestartInSeconds.map { DurationText.format(.milliseconds(Int64($0 * 1000))) } ?? "-",
-             reason(u)]
+        let containers = units.contains { $0.container != nil }
+        let headers = containers ? Array(Self.headers.dropLast()) + containerHeaders + ["REASON"] : Self.headers
+        let rows = units.map { u -> [String] in
+            let pid = u.pid.map(String.init) ?? "-"
+            let uptime = u.uptimeSeconds.map { DurationText.format(.seconds(Int64($0))) } ?? "-"
+            let next = u.nextRestartInSeconds.map { DurationText.format(.milliseconds(Int64($0 * 1000))) } ?? "-"
+            var row: [String] = [u.name, u.kind, u.state, health(u), probeLatency(u), pid, uptime, "\(u.restarts)", u.lastExit ?? "-", next]
+            if containers {
+                row.append(u.container.map { String($0.id.prefix(12)) } ?? "-")
+                row.append(u.container?.image ?? "-")
+            }
+            row.append(reason(u))
+            return row
         }
         let widths = headers.indices.map { i in ([headers[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
         func line(_ cells: [String]) -> String {
@@ -61,6 +72,8 @@ enum StatusTable {
                          ? "failing \(live.failingStreak)/\(live.failureThreshold)" : live.health)
         }
         if let ready = u.ready { parts.append(ready ? "ready" : "not ready") }
+        // A container without a liveness probe: Docker's own HEALTHCHECK verdict.
+        if parts.isEmpty, let docker = u.container?.dockerHealth, u.state == "running" { parts.append(docker) }
         return parts.isEmpty ? "-" : parts.joined(separator: ", ")
     }
 
@@ -72,10 +85,40 @@ enum StatusTable {
 
     /// The unit's reason, or the last probe failure while a probe is failing.
     static func reason(_ u: UnitStatus) -> String {
+        if let d = u.drain { return drainProgress(d) }
         if let reason = u.reason { return reason }
         guard u.state == "running" else { return "" }
         return u.probes.first { $0.failingStreak > 0 || $0.health == "unhealthy" }
             .flatMap { p in p.lastFailure.map { "\(p.role): \($0)" } } ?? ""
+    }
+
+    /// `draining: 3 live calls, 2m elapsed, deadline in 58m, then stop`
+    static func drainProgress(_ d: DrainStatus) -> String {
+        let calls = d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s")" } ?? "live calls unknown"
+        return "draining (\(d.requestedBy)): \(calls), \(DurationText.format(.seconds(Int64(d.elapsedSeconds)))) elapsed, "
+            + "deadline in \(DurationText.format(.seconds(Int64(d.deadlineInSeconds)))), then \(d.then)"
+            + (d.cut ? "; deadline reached, killing" : "") + (d.progressError.map { "; progress: \($0)" } ?? "")
+    }
+
+    /// Everything `supervise status NAME` shows below the table.
+    static func renderDetails(_ u: UnitStatus) -> String {
+        var lines: [String] = []
+        if let c = u.container {
+            lines.append("container: \(c.id.prefix(12)) \(c.name), image \(c.image)"
+                         + (c.dockerHealth.map { ", Docker HEALTHCHECK \($0)" } ?? ""))
+            if c.exitsLeftToDocker {
+                lines.append("exits: restarted by Docker (its restart policy \(c.dockerRestartPolicy)); supervise still heals it when unhealthy")
+            }
+        }
+        if let d = u.drain { lines.append(drainProgress(d)) }
+        if let last = u.lastDrain {
+            let cut = last.callsCut.map { $0 == 0 ? "no call cut" : "\($0) live calls cut" } ?? "calls cut: unknown"
+            lines.append("last drain: \(DurationText.format(.seconds(Int64(last.durationSeconds.rounded())))), \(cut)"
+                         + (last.exit.map { ", \($0)" } ?? ""))
+        }
+        let probes = renderProbes(u)
+        if !probes.isEmpty { lines.append(probes) }
+        return lines.joined(separator: "\n")
     }
 
     /// Probe details for `supervise status NAME`.
