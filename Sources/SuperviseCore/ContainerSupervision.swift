@@ -179,7 +179,7 @@ extension Supervisor {
             break
         case .killed(let signal):
             // Our own stop or restart sends kills too; any other is someone stopping the container.
-            guard units[i].phase != .stopping && units[i].phase != .starting else { return }
+            guard units[i].phase != .stopping && units[i].phase != .starting && units[i].phase != .draining else { return }
             mutateUnits { $0[i].container?.stoppedOutside = true }
             log(.info, name, "kill", "\(Signals.name(signal)) sent to the container outside supervise")
         case .oom:

@@ -90,7 +90,10 @@ extension Supervisor {
         switch (spec.drain ?? .default).start {
         case .signal(let signal):
             if let container = units[i].container {
-                emit(.container(unit: name, id: container.id, .kill(signal: signal)))
+                // `docker stop -t DRAIN_TIMEOUT`: Docker sends the container's stop signal once and
+                // waits the whole drain before SIGKILL (its 10 s default would cut calls), and marks
+                // the container stopped by hand, so its own restart policy does not bring it back.
+                emit(.container(unit: name, id: container.id, .stop(timeout: timeout)))
             } else if let pid = units[i].pid {
                 emit(.signal(unit: name, pid: pid, signal: signal))
             }

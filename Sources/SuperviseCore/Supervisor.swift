@@ -50,9 +50,10 @@ public struct Supervisor: Sendable {
     // MARK: - Stepping
 
     /// Starts every unit that should run, honouring persisted give-ups and operator stops.
-    /// `alive`: units whose saved process is still running (same pid and start time); a unit
-    /// that was draining then is adopted and its drain watched to the end (the shell reports its
-    /// exit with an unknown status); any other live leftover the shell has already stopped.
+    /// `alive`: units whose saved process is still running (same pid and start time), left by a
+    /// predecessor that was killed. They are adopted, not started again: a running unit stays
+    /// running and a draining one goes on draining to the end; the shell reports the exit of an
+    /// adopted process (not its child) with an unknown status.
     public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = []) -> [Effect] {
         let names = Set(units.map(\.name))
         persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
@@ -80,6 +81,17 @@ public struct Supervisor: Sendable {
                     units[i].phase = .draining
                     finishDrain(i, exit: nil, now: now)
                 }
+                continue
+            }
+            if let saved, alive.contains(units[i].name), let pid = saved.pid, saved.failedReason == nil {
+                units[i].phase = .running
+                units[i].pid = pid
+                units[i].pidStartTicks = saved.pidStartTicks ?? 0
+                units[i].startedAt = now
+                units[i].reason = "adopted from the previous daemon (pid \(pid)); its output is no longer captured"
+                log(.notice, units[i].name, "adopted", "still running from before the daemon restart (pid \(pid)): adopted, not restarted")
+                emit(.watchProcess(unit: units[i].name, pid: pid))
+                startProbes(i)
                 continue
             }
             if saved?.drained == true {

@@ -77,9 +77,17 @@ public final class Daemon: Sendable {
         logger.info("supervise \(superviseVersion) starting: \(config.units.count) units from \(options.configPath), control socket \(config.control.socketPath)", metadata: ["event": "daemon-start"])
 
         let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
+        // Processes a killed predecessor left running are adopted, not restarted: their calls go on
+        // (`KillMode=process` keeps them alive when systemd restarts the daemon). Only those of units
+        // no longer in the configuration are stopped.
+        let configured = Set(config.units.map(\.name))
+        let adopted = Set(persisted?.units.compactMap { name, unit in
+            configured.contains(name) && unit.containerID == nil
+                && AdoptedProcess.isAlive(pid: unit.pid ?? 0, startTicks: unit.pidStartTicks ?? 0) ? name : nil
+        } ?? [])
         if let persisted {
-            // Zombies are reaped, and no unit runs twice: stop what a killed predecessor left behind.
-            let leftovers = LeftoverProcesses.find(in: persisted, specs: config.units)
+            // No unit runs twice: stop what a killed predecessor left of units that are gone.
+            let leftovers = LeftoverProcesses.find(in: persisted, specs: config.units).filter { !adopted.contains($0.unit) }
             let longest = config.units.map(\.stopTimeout).max() ?? .seconds(10)
             LeftoverProcesses.stop(leftovers, timeout: min(longest, .seconds(30))) {
                 logger.warning("\($0)", metadata: ["event": "leftover"])
@@ -98,10 +106,6 @@ public final class Daemon: Sendable {
             spawner: spawner, makeProbeEngine: makeProbeEngine, store: store, notifier: notifier, logger: logger, feed: feed)
         let watchdog = startWatchdog()
 
-        // Units that were draining when the previous daemon died keep their process: adopted.
-        let adopted = Set(persisted?.units.compactMap { name, unit in
-            unit.drain != nil && unit.containerID == nil && AdoptedProcess.isAlive(pid: unit.pid ?? 0, startTicks: unit.pidStartTicks ?? 0) ? name : nil
-        } ?? [])
         loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted, alive: adopted))
         loop.watchDockerIfConfigured()
         notifier.ready(status: loop.core.summary.description)

@@ -18,8 +18,7 @@ public enum LeftoverProcesses {
         let signals = Dictionary(specs.map { ($0.name, $0.stopSignal) }, uniquingKeysWith: { a, _ in a })
         return state.units.compactMap { name, unit in
             // A container unit's pid is Docker's process: never ours to stop.
-            // A draining unit's process is adopted, not stopped: its calls must finish.
-            guard unit.containerID == nil, unit.drain == nil, let pid = unit.pid, pid > 1, let ticks = unit.pidStartTicks, ticks != 0,
+            guard unit.containerID == nil, let pid = unit.pid, pid > 1, let ticks = unit.pidStartTicks, ticks != 0,
                   csupervise_process_start_ticks(pid) == ticks else { return nil }
             return Leftover(unit: name, pid: pid, stopSignal: signals[name] ?? Signals.term)
         }.sorted { $0.unit < $1.unit }

@@ -222,7 +222,7 @@ func pids(matching marker: String) -> [Int32] {
 
 /// A daemon killed with SIGKILL leaves its processes running; the next one must not run them twice.
 @Suite(.serialized) struct DaemonRestartTests {
-    @Test func aRestartedDaemonStopsWhatItsKilledPredecessorLeftAndKeepsGiveUps() throws {
+    @Test func aRestartedDaemonAdoptsWhatItsKilledPredecessorLeftAndKeepsGiveUps() throws {
         let marker = "leftover-\(UUID().uuidString.prefix(8))"
         let config = """
             units:
@@ -244,10 +244,14 @@ func pids(matching marker: String) -> [Int32] {
 
         try first.start()
         let newPid = try #require(first.waitForRunning("worker"))
-        #expect(newPid != oldPid)
-        #expect(eventually(timeout: 5) { !processAlive(oldPid) })
+        #expect(newPid == oldPid, "adopted, not started again")
+        #expect(processAlive(oldPid))
         #expect(pids(matching: marker).count == 1)
-        #expect(first.output.contains("worker: stopping process group \(oldPid) left by the previous daemon"))
+        #expect(first.output.contains("worker: still running from before the daemon restart (pid \(oldPid)): adopted"))
+        // The adopted process is watched: when it dies, the policy restarts the unit.
+        kill(oldPid, SIGKILL)
+        #expect(eventually(timeout: 10) { (try? first.unit("worker"))?.pid.map { $0 != oldPid } ?? false })
+        #expect(pids(matching: marker).count == 1)
         // The give-up survived the restart: not retried.
         let broken = try #require(try first.unit("broken"))
         #expect(broken.state == "failed")

@@ -54,8 +54,9 @@ import Testing
         #expect(try bed.workerPid(port: 18081) == before.0 && bed.workerPid(port: 18082) == before.1)
         #expect(try bed.property("ActiveState") == "active")
 
-        // SIGSTOP freezes the daemon: systemd's watchdog aborts and restarts it; then each worker
-        // runs exactly once.
+        // SIGSTOP freezes the daemon: systemd's watchdog aborts and restarts it; each worker keeps
+        // running (KillMode=process: its calls go on), is adopted by the new daemon, and runs exactly once.
+        let workersBefore = try [18081, 18082, 18083].map { try bed.workerPid(port: $0) }
         let frozen = try bed.property("MainPID")
         try bed.ok("kill", "-STOP", frozen)
         t = Date()
@@ -73,6 +74,8 @@ import Testing
             #expect(try bed.count("^/usr/local/bin/agent-sim --port \(port) ") == 1, "agent-sim instances on port \(port)")
         }
         #expect(try bed.count("agent-sim") == 3)
+        #expect(try [18081, 18082, 18083].map { try bed.workerPid(port: $0) } == workersBefore, "workers adopted, not restarted")
+        #expect(try bed.run("journalctl", "--no-pager", "-u", "supervise").output.contains("adopted, not restarted"))
 
         // Stop: units stopped in order, the daemon exits 0 long before TimeoutStopSec, workers gone.
         t = Date()
