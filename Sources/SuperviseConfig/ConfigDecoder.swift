@@ -49,7 +49,8 @@ extension Diagnostics {
                                 control: control, stateDirectory: stateDirectory)
     }
 
-    /// `network: container` in a `defaults` probe that process units inherit: reported once per probe, naming them.
+    /// `network: container` in a `defaults` probe or drain that process units inherit: reported once per probe or
+    /// drain, naming them.
     private func checkInheritedNetworks(of units: [DecodedUnit]) {
         var inheriting: [String: (entry: Entry, units: [String])] = [:]
         var order: [String] = []
@@ -65,10 +66,12 @@ extension Diagnostics {
         for path in order {
             guard let (entry, names) = inheriting[path] else { continue }
             let quotedNames = Section.list(names.map(quoted), conjunction: "and")
-            let role = path.hasSuffix("readiness.network") ? "readiness" : "liveness"
+            let role = path.hasSuffix("readiness.network") ? "readiness"
+                : path.hasSuffix("drain.network") ? "drain" : "liveness"
+            let owner = role == "drain" ? "drains" : "probes"
             report(entry.value, entry.path,
                    found: "container, inherited by the process unit\(names.count == 1 ? "" : "s") \(quotedNames)",
-                   expected: "host (network applies to probes of container entries only; give the process "
+                   expected: "host (network applies to \(owner) of container entries only; give the process "
                        + "unit\(names.count == 1 ? "" : "s") a \(role) of \(names.count == 1 ? "its" : "their") own)")
         }
     }

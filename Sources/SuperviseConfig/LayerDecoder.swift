@@ -11,7 +11,7 @@ enum LayerOwner {
 /// Reading the settings that `defaults`, units and container entries share.
 extension Diagnostics {
     /// The shared settings among `fields` (`env`, `working_dir`, `user`, `group`, `stop_signal`, `stop_timeout`,
-    /// `restart`, `liveness`, `readiness`); values with problems are reported and left out.
+    /// `restart`, `liveness`, `readiness`, `drain`, `max_unavailable`); values with problems are reported and left out.
     func layer(from fields: [String: Entry], owner: LayerOwner) -> UnitLayer {
         var layer = UnitLayer()
         if let entry = fields["env"] { layer.environment = environment(entry) }
@@ -25,6 +25,11 @@ extension Diagnostics {
         if let entry = fields["restart"] { layer.restart = restart(entry) }
         if let entry = fields["liveness"] { layer.liveness = probe(entry, owner: owner) }
         if let entry = fields["readiness"] { layer.readiness = probe(entry, owner: owner) }
+        if let entry = fields["drain"] { layer.drain = drain(entry, owner: owner) }
+        if let entry = fields["max_unavailable"] {
+            layer.maxUnavailable = integer(entry.value, entry.path, in: 1...Int.max,
+                                           expected: Diagnostics.maxUnavailableExpected)
+        }
         return layer
     }
 

@@ -74,7 +74,7 @@ extension Diagnostics {
     }
 
     /// `network`: `host` or `container`.
-    private func probeNetwork(_ entry: Entry) -> ProbeNetwork? {
+    func probeNetwork(_ entry: Entry) -> ProbeNetwork? {
         guard let text = text(entry.value, entry.path, expected: Diagnostics.networkExpected) else { return nil }
         if let network = ProbeNetwork(rawValue: text) { return network }
         let hint = KeySuggestion.didYouMean(text, among: Schema.probeNetworks).map { " (\($0))" } ?? ""

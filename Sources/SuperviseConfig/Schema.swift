@@ -38,6 +38,8 @@ enum Schema {
         "project": "a top-level key (project goes under docker: docker: {project: NAME})",
         "network": "a top-level key (network goes in a probe of a container entry: "
             + "containers.NAME.liveness.network)",
+        "drain": "a top-level key (drain goes under units.NAME, containers.NAME or defaults)",
+        "max_unavailable": "a top-level key (max_unavailable goes under units.NAME, containers.NAME or defaults)",
     ])
     static let control = Section(["socket", "group", "mode"])
     static let docker = Section(["socket", "project"], misplaced: [
@@ -51,10 +53,12 @@ enum Schema {
     /// Unit keys that only processes have: a container's come from its image or Compose file.
     static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "depends_on"]
     static let container = Section(
-        containerSelectors + ["stop_signal", "stop_timeout", "restart", "liveness", "readiness"],
+        containerSelectors + ["stop_signal", "stop_timeout", "restart", "liveness", "readiness", "drain",
+                              "max_unavailable"],
         misplaced: probeKeysMisplaced(in: "a key of a container entry").merging(processOnlyMisplaced()) { _, own in own }
+            .merging(drainKeysMisplaced(in: "a key of a container entry")) { _, own in own }
             .merging([
-                "network": "a key of a container entry (network goes under liveness or readiness: "
+                "network": "a key of a container entry (network goes under liveness, readiness or drain: "
                     + "liveness: {network: ...})",
                 "policy": "a key of a container entry (policy goes under restart: restart: {policy: ...})",
                 "backoff": "a key of a container entry (backoff goes under restart)",
@@ -83,16 +87,20 @@ enum Schema {
         return result
     }
     static let defaults = Section(
-        ["env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "liveness", "readiness"],
-        misplaced: probeKeysMisplaced(in: "a key allowed in defaults").merging([
-            "network": "a key allowed in defaults (network goes under liveness or readiness: liveness: {network: ...})",
+        ["env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "liveness", "readiness",
+         "drain", "max_unavailable"],
+        misplaced: probeKeysMisplaced(in: "a key allowed in defaults")
+            .merging(drainKeysMisplaced(in: "a key allowed in defaults")) { _, own in own }.merging([
+            "network": "a key allowed in defaults (network goes under liveness, readiness or drain: "
+                + "liveness: {network: ...})",
             "command": "a key allowed in defaults (command is set in each unit)",
             "depends_on": "a key allowed in defaults (depends_on is set in each unit)",
         ]) { _, own in own })
     static let unit = Section(
         ["command", "env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "depends_on",
-         "liveness", "readiness"],
-        misplaced: probeKeysMisplaced(in: "a key of a unit").merging([
+         "liveness", "readiness", "drain", "max_unavailable"],
+        misplaced: probeKeysMisplaced(in: "a key of a unit")
+            .merging(drainKeysMisplaced(in: "a key of a unit")) { _, own in own }.merging([
             "network": "a key of a unit (network applies to probes of container entries only)",
             "policy": "a key of a unit (policy goes under restart: restart: {policy: ...})",
             "backoff": "a key of a unit (backoff goes under restart)",
@@ -141,7 +149,7 @@ enum Schema {
             result[key] = "\(owner) (\(key) goes under liveness or readiness: liveness: {\(key): ...})"
         }
         result["timeout"] = "\(owner) (timeout goes under liveness or readiness: liveness: {timeout: ...}; "
-            + "the stop grace period is stop_timeout)"
+            + "the stop grace period is stop_timeout, the drain deadline drain: {timeout: ...})"
         result["healthcheck"] = "\(owner) (health checks are liveness and readiness)"
         return result
     }
@@ -153,6 +161,36 @@ enum Schema {
             result[key] = "a key of \(check) (\(key) goes beside \(check), in the probe: {\(check): ..., \(key): ...})"
         }
         return result
+    }
+
+    /// A drain's keys: how it starts (`signal` or `http`, exactly one), its progress URL, deadline and network.
+    static let drainStarts = ["signal", "http"]
+    /// A drain of a process unit: no `network`.
+    static let drain = Section(drainStarts + ["progress", "field", "timeout"], misplaced: drainMisplaced.merging([
+        "network": "a key of a drain of a process unit (network applies to drains of container entries only)",
+    ]) { _, own in own })
+    /// A drain of a container entry, or in `defaults`: `network` too.
+    static let containerDrain = Section(drainStarts + ["progress", "field", "timeout", "network"],
+                                        misplaced: drainMisplaced)
+    static let drainMisplaced: [String: String] = [
+        "url": "a key of drain (the drain request is http: URL, the live-call count is read from progress: URL)",
+        "interval": "a key of drain (interval goes under progress: {progress: {url: ..., interval: ...}})",
+        "stop_signal": "a key of drain (the drain's signal is signal: SIGTERM)",
+        "max_unavailable": "a key of drain (max_unavailable goes beside drain, in the unit)",
+        "grace_period": "a known key (the drain's deadline is timeout, a duration such as 3600s)",
+    ]
+    static let drainProgress = Section(["url", "field", "interval"], misplaced: [
+        "timeout": "a key of progress (the drain's deadline goes beside progress: {progress: ..., timeout: ...})",
+        "path": "a key of progress (give the whole address in url, such as http://127.0.0.1:8081/worker)",
+    ])
+
+    /// Where a drain's keys go when they are written directly in a unit, container entry or `defaults`.
+    static func drainKeysMisplaced(in owner: String) -> [String: String] {
+        [
+            "progress": "\(owner) (progress goes under drain: drain: {progress: URL})",
+            "drain_timeout": "\(owner) (the drain's deadline goes under drain: drain: {timeout: ...})",
+            "drain_signal": "\(owner) (the drain's signal goes under drain: drain: {signal: ...})",
+        ]
     }
 
     static let durationExpected = "a duration such as 250ms, 10s, 5m or 1h"

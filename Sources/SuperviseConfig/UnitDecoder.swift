@@ -8,7 +8,7 @@ struct DecodedUnit {
     /// The resolved unit; nil when its command is missing or unusable.
     var spec: UnitSpec?
     var dependencies: [Dependency]
-    /// The `network: container` entries of the `defaults` probes this unit inherits (an error for a process).
+    /// The `network: container` entries of the `defaults` probes and drain this unit inherits (an error for a process).
     var inheritedContainerNetworks: [Entry] = []
 }
 
@@ -36,6 +36,7 @@ extension Diagnostics {
         checkBackoffBounds(layer.restart.backoff, over: defaults.restart.backoff)
         let merged = layer.overriding(defaults)
         decoded.inheritedContainerNetworks = [merged.liveness, merged.readiness].compactMap { $0?.containerNetwork }
+            + [merged.drain?.containerNetwork].compactMap { $0 }
         if let dependsOn = fields["depends_on"] { decoded.dependencies = dependencies(dependsOn) }
         guard let commandEntry = fields["command"] else {
             report(entry.keyNode, KeyPath.join(entry.path, "command"), found: "no \"command\"",

@@ -94,6 +94,26 @@ enum ProbeSetting {
     }
 }
 
+/// A `drain` as one layer gives it: a drain contract (with its `network` entry when one was written), or `none` to
+/// drop the one `defaults` gives.
+enum DrainSetting {
+    case none
+    case drain(DrainSpec, network: Entry?)
+
+    var spec: DrainSpec? {
+        switch self {
+        case .none: nil
+        case .drain(let spec, _): spec
+        }
+    }
+
+    /// The `network` entry of a drain made through the container's network, where it was written.
+    var containerNetwork: Entry? {
+        guard case .drain(let spec, let network) = self, spec.network == .container else { return nil }
+        return network
+    }
+}
+
 /// What `defaults` and a unit have in common: the settings of one layer, nil where not given.
 struct UnitLayer {
     var environment: [String: String] = [:]
@@ -105,32 +125,41 @@ struct UnitLayer {
     var restart = RestartLayer()
     var liveness: ProbeSetting?
     var readiness: ProbeSetting?
+    var drain: DrainSetting?
+    var maxUnavailable: Int?
 
-    /// This layer over `base`: key by key for `env`, field by field for everything else except the probes, which
-    /// replace `base`'s as a whole.
+    /// This layer over `base`: key by key for `env`, field by field for everything else except the probes and the
+    /// drain, which replace `base`'s as a whole.
     func overriding(_ base: UnitLayer) -> UnitLayer {
         UnitLayer(environment: base.environment.merging(environment) { _, unit in unit },
                   workingDirectory: workingDirectory ?? base.workingDirectory, user: user ?? base.user,
                   group: group ?? base.group, stopSignal: stopSignal ?? base.stopSignal,
                   stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart),
-                  liveness: liveness ?? base.liveness, readiness: readiness ?? base.readiness)
+                  liveness: liveness ?? base.liveness, readiness: readiness ?? base.readiness,
+                  drain: drain ?? base.drain, maxUnavailable: maxUnavailable ?? base.maxUnavailable)
     }
 
     /// The template of a container entry's units: only the settings a container has (stop signal and timeout,
-    /// restart, probes); `env`, `working_dir`, `user` and `group` (from `defaults`) do not apply.
+    /// restart, probes, drain); `env`, `working_dir`, `user` and `group` (from `defaults`) do not apply.
     func container(named name: String) -> UnitSpec {
         let defaults = UnitSpec(name: name, kind: .container, command: [])
-        return UnitSpec(name: name, kind: .container, command: [], stopSignal: stopSignal ?? defaults.stopSignal,
-                        stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
-                        liveness: liveness?.spec, readiness: readiness?.spec)
+        var spec = UnitSpec(name: name, kind: .container, command: [], stopSignal: stopSignal ?? defaults.stopSignal,
+                            stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
+                            liveness: liveness?.spec, readiness: readiness?.spec)
+        spec.drain = drain?.spec
+        spec.maxUnavailable = maxUnavailable ?? defaults.maxUnavailable
+        return spec
     }
 
     /// The unit, with the `UnitSpec` defaults where nothing was given.
     func unit(named name: String, command: [String], dependsOn: [String]) -> UnitSpec {
         let defaults = UnitSpec(name: name, command: command)
-        return UnitSpec(name: name, command: command, environment: environment, workingDirectory: workingDirectory,
-                        user: user, group: group, stopSignal: stopSignal ?? defaults.stopSignal,
-                        stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
-                        dependsOn: dependsOn, liveness: liveness?.spec, readiness: readiness?.spec)
+        var spec = UnitSpec(name: name, command: command, environment: environment, workingDirectory: workingDirectory,
+                            user: user, group: group, stopSignal: stopSignal ?? defaults.stopSignal,
+                            stopTimeout: stopTimeout ?? defaults.stopTimeout, restart: restart.resolved,
+                            dependsOn: dependsOn, liveness: liveness?.spec, readiness: readiness?.spec)
+        spec.drain = drain?.spec
+        spec.maxUnavailable = maxUnavailable ?? defaults.maxUnavailable
+        return spec
     }
 }

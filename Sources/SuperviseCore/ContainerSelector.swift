@@ -48,7 +48,7 @@ public struct ContainerSelector: Sendable, Hashable, Codable {
     }
 
     /// The spec of the unit called `name` for `replica`: the template with `{replica}` filled in
-    /// probe URLs.
+    /// probe URLs and the drain's URLs.
     public func spec(name: String, replica: Int?) -> UnitSpec {
         var spec = template
         spec.name = name
@@ -56,6 +56,7 @@ public struct ContainerSelector: Sendable, Hashable, Codable {
         let number = replica.map(String.init) ?? ""
         spec.liveness = spec.liveness.map { $0.filling(replica: number) }
         spec.readiness = spec.readiness.map { $0.filling(replica: number) }
+        spec.drain = spec.drain.map { $0.filling(replica: number) }
         return spec
     }
 }
@@ -89,6 +90,19 @@ extension ProbeSpec {
         case .exec(let command):
             copy.check = .exec(command: command.map(fill))
         }
+        return copy
+    }
+}
+
+extension DrainSpec {
+    /// The drain with `{replica}` replaced in its request and progress URLs.
+    func filling(replica: String) -> DrainSpec {
+        var copy = self
+        func fill(_ s: String) -> String {
+            s.split(separator: "{replica}", omittingEmptySubsequences: false).joined(separator: replica)
+        }
+        if case .http(let url) = start { copy.start = .http(url: fill(url)) }
+        copy.progress?.url = fill(progress?.url ?? "")
         return copy
     }
 }

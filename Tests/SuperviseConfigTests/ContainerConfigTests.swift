@@ -2,7 +2,8 @@ import SuperviseConfig
 import SuperviseCore
 import Testing
 
-let containerKeys = "compose, container, label, stop_signal, stop_timeout, restart, liveness or readiness"
+let containerKeys = "compose, container, label, stop_signal, stop_timeout, restart, liveness, readiness, drain or "
+    + "max_unavailable"
 let selectorExpected = "exactly one of compose, container or label"
 
 @Suite("Container entries and docker settings")
@@ -275,7 +276,7 @@ struct ContainerConfigTests {
             error(5, 40, "containers.a.readiness.network", found: "\"container\" with an exec check",
                   expected: "host (an exec check runs on the host; network applies to http and tcp checks)"),
             error(8, 5, "containers.b.network", found: "unknown key \"network\"",
-                  expected: "a key of a container entry (network goes under liveness or readiness: "
+                  expected: "a key of a container entry (network goes under liveness, readiness or drain: "
                       + "liveness: {network: ...})"),
         ])
     }

@@ -197,7 +197,7 @@ struct ProbeErrorTests {
                   expected: "a key of a unit (interval goes under liveness or readiness: liveness: {interval: ...})"),
             error(9, 5, "units.a.timeout", found: "unknown key \"timeout\"",
                   expected: "a key of a unit (timeout goes under liveness or readiness: liveness: {timeout: ...}; "
-                      + "the stop grace period is stop_timeout)"),
+                      + "the stop grace period is stop_timeout, the drain deadline drain: {timeout: ...})"),
             error(11, 23, "units.a.liveness.tcp.interval", found: "unknown key \"interval\"",
                   expected: "a key of tcp (interval goes beside tcp, in the probe: {tcp: ..., interval: ...})"),
             error(12, 7, "units.a.liveness.url", found: "unknown key \"url\"",
