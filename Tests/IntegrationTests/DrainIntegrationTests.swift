@@ -186,8 +186,8 @@ import Testing
         #expect(took > 1.8 && took < 7, "--wait returned after \(took)s")
         #expect(!processAlive(pids[0]))
         let out = w.daemon.output
-        #expect(out.contains("worker-1: drain deadline reached after 2s: killing it, live calls unknown (no progress URL)"), "\(out)")
-        #expect(out.contains("worker-1: drain cut at its deadline: live calls unknown"), "\(out)")
+        #expect(out.contains("worker-1: drain deadline reached after 2.0s: killing it, live calls unknown (no progress URL)"), "\(out)")
+        #expect(out.contains("worker-1: drain cut at its deadline: live calls unknown, killed by SIGKILL"), "\(out)")
         // The calls were cut: the worker never logged their end.
         #expect(WorkerCallLog(daemonOutput: out).ended(unit: "worker-1").isEmpty)
         // Without a progress URL nobody counted the live calls: calls_cut is unknown (absent in JSON).
@@ -195,7 +195,7 @@ import Testing
         #expect(status["state"] as? String == "drained")
         let lastDrain = try #require(status["last_drain"] as? [String: Any])
         #expect(lastDrain["calls_cut"] == nil)
-        #expect(lastDrain["exit"] as? String == "SIGKILL")
+        #expect(lastDrain["exit"] as? String == "killed by SIGKILL")
         // Drained means out of service: no automatic restart.
         Thread.sleep(forTimeInterval: 0.5)
         #expect(w.state("worker-1") == "drained" && w.agentSims(port: w.port("worker-1")).isEmpty)
@@ -270,6 +270,8 @@ import Testing
         }
         let took = Date().timeIntervalSince(start)
         #expect(replaced, "pids \(old) -> \(fresh)\n\(w.daemon.output)")
+        // Keep the load on the new workers a little longer, then let their calls end.
+        Thread.sleep(forTimeInterval: 1.5)
         calls.stop()
         // Let the calls on the new workers end.
         Thread.sleep(forTimeInterval: 3.3)
