@@ -11,8 +11,6 @@ import Testing
     final class Workers: @unchecked Sendable {
         let ports: [Int]
         let daemon: DaemonHarness
-        /// Output of daemons that were killed (test 7), for pid bookkeeping.
-        var earlierOutput = ""
 
         init(linger: Double = 0, readiness: Bool = false) throws {
             ports = loopbackPortBlock(3)
@@ -313,7 +311,6 @@ import Testing
         let first = try #require(w.daemon.process)
         first.signal(SIGKILL)
         #expect(first.waitForExit(timeout: 5) != nil)
-        w.earlierOutput = first.output
         #expect(processAlive(old[0]) && processAlive(old[1]) && processAlive(old[2]))
 
         try w.daemon.start()
