@@ -169,6 +169,8 @@ unsigned long long csupervise_process_start_ticks(pid_t pid) {
     char *save = NULL;
     for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         field++;
+        /* A zombie (or a dead task) is not alive, even while its parent has not reaped it. */
+        if (field == 3 && (tok[0] == 'Z' || tok[0] == 'X')) return 0;
         if (field == 22) { sscanf(tok, "%llu", &value); break; }
     }
     return value;
