@@ -65,6 +65,8 @@ let package = Package(
         ], swiftSettings: strict),
 
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
+        // Every `supervise` command line in runbooks/ parses with the real CLI parser.
+        .testTarget(name: "RunbookTests", dependencies: ["supervise"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker"], swiftSettings: strict),
