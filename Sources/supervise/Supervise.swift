@@ -65,7 +65,8 @@ struct CheckConfig: ParsableCommand {
     func run() throws {
         do {
             let config = try ConfigLoader.load(path: file)
-            print("\(file): OK (\(config.units.count) units\(config.units.isEmpty ? "" : ": " + config.units.map(\.name).joined(separator: ", ")))")
+            let containers = config.containers.isEmpty ? "" : "; container selectors: " + config.containers.map(\.key).joined(separator: ", ")
+            print("\(file): OK (\(config.units.count) units\(config.units.isEmpty ? "" : ": " + config.units.map(\.name).joined(separator: ", "))\(containers))")
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(ExitCodes.configInvalid)
