@@ -19,15 +19,22 @@ narrate() {
   sleep 2;  say "worker-2 exits with code 3 (policy on-failure: restarted at once)"
   curl -s -X POST 'http://127.0.0.1:18082/control/exit?code=3' >/dev/null || true
   sleep 1;  st
-  sleep 2;  say "worker-1 turns unhealthy and hangs (liveness probes arrive in the next issue)"
+  sleep 2;  say "worker-1 hangs: its liveness probe times out twice and it is restarted"
   curl -s -X POST http://127.0.0.1:18081/control/hang >/dev/null || true
-  sleep 1;  say "supervise stop worker-3 (an operator's stop is not a crash)"
+  sleep 4;  st
+  say "supervise stop worker-3 (an operator's stop is not a crash)"
   $BIN/supervise stop worker-3 --socket "$SOCK" >&2 || true
-  sleep 1;  st
-  sleep 2;  say "supervise start worker-3";  $BIN/supervise start worker-3 --socket "$SOCK" >&2 || true
-  sleep 1;  say "supervise restart worker-1 (operator restart replaces the hung worker)"
-  $BIN/supervise restart worker-1 --socket "$SOCK" >&2 || true
   sleep 2;  st
+  sleep 1;  say "supervise start worker-3";  $BIN/supervise start worker-3 --socket "$SOCK" >&2 || true
+  sleep 2;  say "two calls (3 s and 6 s) on worker-2, then: supervise drain worker-2 --wait"
+  curl -s -X POST 'http://127.0.0.1:18082/calls?duration=3' >/dev/null || true
+  curl -s -X POST 'http://127.0.0.1:18082/calls?duration=6' >/dev/null || true
+  $BIN/supervise drain worker-2 --wait --socket "$SOCK" >&2 || true
+  st
+  say "supervise undrain worker-2";  $BIN/supervise undrain worker-2 --socket "$SOCK" >&2 || true
+  sleep 2;  say "supervise restart worker --rolling (one worker at a time, each drained first)"
+  $BIN/supervise restart worker --rolling --socket "$SOCK" >&2 || true
+  sleep 4;  st
   say "the flaky worker keeps crashing every 4 s and is healed each time; Ctrl-C to stop"
 }
 
