@@ -32,6 +32,10 @@ extension Supervisor {
         for name in diff.removed {
             guard let i = index(name) else { continue }
             switch units[i].phase {
+            case .running where units[i].spec.drain != nil:
+                // A planned stop: its live calls finish first; forgotten once it has exited.
+                mutateUnits { $0[i].afterStop = .remove }
+                beginDrain(i, timeout: units[i].spec.drain!.timeout, then: .stop, by: "removed from the configuration", now: now)
             case .running:
                 mutateUnits { $0[i].afterStop = .remove }
                 beginStop(i, now: now, why: "removed from the configuration")
@@ -48,6 +52,12 @@ extension Supervisor {
             guard let i = index(name), let spec = newByName[name] else { continue }
             log(.info, name, "changed", "configuration changed; restarting with the new configuration")
             switch units[i].phase {
+            case .running where units[i].spec.drain != nil || spec.drain != nil:
+                // A worker that can still serve is replaced like a rolling restart: drained first,
+                // within its service's max_unavailable, one after the other. The running process
+                // keeps its settings; the new spec applies to the one that replaces it.
+                mutateUnits { $0[i].spec = spec; $0[i].reason = "configuration changed: replaced after a drain" }
+                enqueueRollingRestart(of: name)
             case .running:
                 mutateUnits { $0[i].afterStop = .replace(spec) }
                 beginStop(i, now: now, why: "configuration changed")

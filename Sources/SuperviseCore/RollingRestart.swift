@@ -35,6 +35,16 @@ extension Supervisor {
         return (.accepted("rolling restart of \(service): \(running.joined(separator: ", ")), one at a time"), drain())
     }
 
+    /// Adds `name` to its service's rolling restart (started when there is none).
+    mutating func enqueueRollingRestart(of name: String) {
+        guard let i = index(name) else { return }
+        let service = units[i].spec.service
+        var roll = rolling[service] ?? RollingRestart(service: service, pending: [])
+        guard roll.current != name, !roll.pending.contains(name) else { return }
+        roll.pending.append(name)
+        rolling[service] = roll
+    }
+
     /// Whether a unit a rolling restart replaced is back in service: ready when it has a readiness
     /// probe, else healthy when it has a liveness probe or a Docker HEALTHCHECK, else running.
     func isBackInService(_ u: UnitRuntime) -> Bool {

@@ -1,7 +1,7 @@
 import Testing
 @testable import SuperviseCore
 
-private func worker(_ name: String, progress: Bool = true, start: DrainStart = .signal(Signals.term),
+func worker(_ name: String, progress: Bool = true, start: DrainStart = .signal(Signals.term),
                     timeout: Duration = .seconds(60), maxUnavailable: Int = 1) -> UnitSpec {
     var spec = unit(name, policy: .always)
     spec.drain = DrainSpec(start: start, progress: progress ? DrainProgress(url: "http://127.0.0.1:8081/worker") : nil,
@@ -205,5 +205,38 @@ extension Harness {
         #expect(UnitSpec.service(of: "api") == "api")
         #expect(UnitSpec.service(of: "agent-sim") == "agent-sim")
         #expect(UnitSpec.service(of: "-1") == "-1")
+    }
+}
+
+@Suite struct DrainOnReloadTests {
+    @Test func changedWorkersAreDrainedOneByOneWithTheNewSpec() {
+        let old = [worker("worker-1"), worker("worker-2")]
+        var h = Harness(old)
+        h.boot()
+        var changed = old
+        for i in changed.indices { changed[i].command = ["/bin/sleep", "2000"] }
+        h.send(.reload(SupervisorConfig(units: changed)))
+        #expect(h.phase("worker-1") == .draining)
+        #expect(h.phase("worker-2") == .running, "one at a time (max_unavailable 1)")
+        #expect(h.signals.map(\.signal) == [Signals.term])
+        h.exit("worker-1", .exited(code: 0))
+        #expect(h.phase("worker-1") == .running)
+        #expect(h.core.unit("worker-1")?.spec.command == ["/bin/sleep", "2000"])
+        #expect(h.phase("worker-2") == .draining)
+        h.exit("worker-2", .exited(code: 0))
+        #expect(h.core.rolling.isEmpty)
+        #expect(h.spawns == ["worker-1", "worker-2", "worker-1", "worker-2"])
+    }
+}
+
+@Suite struct DrainOnRemovalTests {
+    @Test func aRemovedWorkerIsDrainedThenForgotten() {
+        var h = Harness([worker("worker-1"), worker("worker-2")])
+        h.boot()
+        h.send(.reload(SupervisorConfig(units: [worker("worker-2")])))
+        #expect(h.phase("worker-1") == .draining)
+        h.exit("worker-1", .exited(code: 0))
+        #expect(h.core.unit("worker-1") == nil)
+        #expect(h.core.unitNames == ["worker-2"])
     }
 }
