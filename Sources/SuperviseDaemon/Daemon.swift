@@ -59,7 +59,17 @@ public final class Daemon: Sendable {
 
         signal(SIGPIPE, SIG_IGN)
         let store = StateStore(directory: config.stateDirectory) { [logger] in logger.error("\($0)", metadata: ["event": "state-error"]) }
-        let persisted = loadState(store)
+        var (persisted, stateUnusable) = loadState(store)
+        if persisted == nil && stateUnusable {
+            // Without the file, find the units' processes by their environment: adopted, never started twice.
+            let scanned = UnitProcessScan.state(instance: config.stateDirectory, units: Set(config.units.map(\.name)),
+                                                bootID: StateStore.bootID())
+            if !scanned.units.isEmpty {
+                logger.warning("found \(scanned.units.count) running units of this daemon by their environment: \(scanned.units.keys.sorted().joined(separator: ", ")); adopting them",
+                               metadata: ["event": "state-error"])
+                persisted = scanned
+            }
+        }
 
         let server: ControlServer
         do {
@@ -94,7 +104,7 @@ public final class Daemon: Sendable {
             }
         }
         let reaper = Reaper()
-        let spawner = ProcessSpawner(reaper: reaper)
+        let spawner = ProcessSpawner(reaper: reaper, instance: config.stateDirectory)
         let batcher = ProbeResultBatcher(feed: feed)
         let makeProbeEngine = {
             ProbeEngine(spawner: spawner) { key, result in
@@ -134,17 +144,18 @@ public final class Daemon: Sendable {
 
     static let shuttingDown = ControlRoutes.error(503, "the daemon is shutting down")
 
-    private func loadState(_ store: StateStore) -> PersistedState? {
+    /// The saved state, and whether a file was there but unusable.
+    private func loadState(_ store: StateStore) -> (PersistedState?, Bool) {
         switch store.load() {
         case .none:
-            return nil
+            return (nil, false)
         case .loaded(let state):
-            return state.bootID == StateStore.bootID() ? state : state.forgettingTimes()
+            return (state.bootID == StateStore.bootID() ? state : state.forgettingTimes(), false)
         case .unusable(let why):
             let moved = store.quarantine()
             logger.error("\(why); starting without saved state\(moved.map { " (moved aside to \($0))" } ?? "")",
                          metadata: ["event": "state-error"])
-            return nil
+            return (nil, true)
         }
     }
 

@@ -19,8 +19,13 @@ public final class ProcessSpawner: Sendable {
     /// Default `PATH` when a unit sets none, as systemd gives services.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    public init(reaper: Reaper) {
+    /// Identifies the daemon instance in every unit's environment (`SUPERVISE_INSTANCE`, its state
+    /// directory), so a daemon whose state file is lost can still recognise its own processes.
+    let instance: String?
+
+    public init(reaper: Reaper, instance: String? = nil) {
         self.reaper = reaper
+        self.instance = instance
     }
 
     /// Starts `spec`. `completion` gets the pid or the reason, always before `onExit` fires
@@ -55,6 +60,7 @@ public final class ProcessSpawner: Sendable {
         var environment = spec.environment
         if environment["PATH"] == nil { environment["PATH"] = Self.defaultPath }
         environment["SUPERVISE_UNIT"] = spec.name
+        if let instance { environment[UnitProcessScan.instanceVariable] = instance }
         guard let argv0 = spec.command.first else { return .failure(SpawnError(description: "empty command")) }
         let path: String
         switch Self.resolveExecutable(argv0, path: environment["PATH"]!, workingDirectory: spec.workingDirectory) {

@@ -257,4 +257,31 @@ func pids(matching marker: String) -> [Int32] {
         #expect(broken.state == "failed")
         #expect(broken.reason?.hasPrefix("start limit hit") == true)
     }
+
+    /// A corrupt state file is reported, moved aside, and no unit is started twice: the daemon finds
+    /// its units' processes by their environment and adopts them.
+    @Test func aCorruptStateFileIsReportedAndStartsNothingTwice() throws {
+        let marker = "corrupt-\(UUID().uuidString.prefix(8))"
+        let config = """
+            units:
+              worker:
+                command: [bash, -c, "exec -a \(marker) sleep 1000"]
+            """
+        let daemon = try DaemonHarness(config: config)
+        defer { daemon.stop() }
+        let oldPid = try #require(daemon.waitForRunning("worker"))
+        Thread.sleep(forTimeInterval: 0.8)
+        daemon.process?.signal(SIGKILL)
+        _ = daemon.process?.waitForExit(timeout: 5)
+        try Data("{not json".utf8).write(to: URL(fileURLWithPath: daemon.stateDirectory + "/state.json"))
+
+        try daemon.start()
+        let pid = try #require(daemon.waitForRunning("worker"))
+        #expect(pid == oldPid, "adopted, not started again")
+        #expect(pids(matching: marker).count == 1)
+        #expect(daemon.output.contains("state.json is corrupt"))
+        #expect(daemon.output.contains("found 1 running units of this daemon by their environment: worker; adopting them"))
+        let moved = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory).filter { $0.hasPrefix("state.json.corrupt-") }
+        #expect(moved.count == 1)
+    }
 }

@@ -1,0 +1,33 @@
+import CSuperviseSys
+import Foundation
+import SuperviseCore
+
+/// Finds the live processes a daemon instance started, from their environment, for when its
+/// state file is unusable: each unit's process leads its own process group and carries
+/// `SUPERVISE_UNIT` and `SUPERVISE_INSTANCE` (the daemon's state directory).
+public enum UnitProcessScan {
+    public static let instanceVariable = "SUPERVISE_INSTANCE"
+
+    /// A state with the pid and start time of every live group leader started by `instance` for
+    /// one of `units`; adopting them keeps a lost state file from starting any unit twice.
+    public static func state(instance: String, units: Set<String>, bootID: String) -> PersistedState {
+        var found: [String: PersistedUnit] = [:]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry), pid > 1, getpgid(pid) == pid,
+                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+            var unit: String?
+            var mine = false
+            for variable in data.split(separator: 0) {
+                let text = String(decoding: variable, as: UTF8.self)
+                if text.hasPrefix("SUPERVISE_UNIT=") { unit = String(text.dropFirst(15)) }
+                if text == "\(instanceVariable)=\(instance)" { mine = true }
+            }
+            guard mine, let unit, units.contains(unit), found[unit] == nil else { continue }
+            let ticks = UInt64(csupervise_process_start_ticks(pid))
+            guard ticks != 0 else { continue }
+            found[unit] = PersistedUnit(pid: pid, pidStartTicks: ticks)
+        }
+        return PersistedState(bootID: bootID, units: found)
+    }
+}
