@@ -177,6 +177,7 @@ import Testing
         let out = daemon.output
         #expect(out.contains("printer[\(pid)]: GREETING=hello"))
         #expect(out.contains("printer[\(pid)]: SUPERVISE_UNIT=printer"))
+        #expect(out.contains("printer[\(pid)]: SUPERVISE_INSTANCE=\(daemon.stateDirectory)"))
         for leaked in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "LISTEN_FDS", "SECRET_FROM_DAEMON"] {
             #expect(!out.contains("printer[\(pid)]: \(leaked)="), "\(leaked) leaked into the child")
         }
