@@ -24,7 +24,9 @@ enum Server {
                     try channel.pipeline.syncOperations.addHandler(HTTPHandler(worker: worker))
                 }
             }
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            // tcpOption: IPPROTO_TCP. socketOption(.tcp_nodelay) would be SOL_SOCKET option 1, SO_DEBUG, which needs
+            // CAP_NET_ADMIN: refused in a container, and NIO then closes every accepted connection.
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port)
             .wait()
     }

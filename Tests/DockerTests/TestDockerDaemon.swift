@@ -17,32 +17,61 @@ final class TestDockerDaemon: Sendable {
 
     let directory: String
     let socket: String
+    /// Extra dockerd flags (`DOCKERD_EXTRA_ARGS` of start-dockerd.sh), e.g. `--live-restore`.
+    let extraArguments: [String]
     private let stopped = Mutex(false)
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
     static let testbed = repository + "/scripts/systemd-testbed"
 
-    private init(directory: String, socket: String) {
+    private init(directory: String, socket: String, extraArguments: [String]) {
         self.directory = directory
         self.socket = socket
+        self.extraArguments = extraArguments
     }
 
     /// Starts a daemon (a few seconds; installs docker.io first if dockerd is missing).
-    static func start() throws -> TestDockerDaemon {
+    static func start(extraArguments: [String] = []) throws -> TestDockerDaemon {
         let directory = try Shell.makeTemporaryDirectory(prefix: "/tmp/sv-dk-")
-        let started = try Shell.run(testbed + "/start-dockerd.sh", [directory])
-        guard started.status == 0 else {
-            _ = try? Shell.run(testbed + "/stop-dockerd.sh", [directory])
-            try? FileManager.default.removeItem(atPath: directory)
-            throw TestFailure("start-dockerd.sh failed (\(started.status)): \(started.output)")
+        let daemon = TestDockerDaemon(directory: directory, socket: directory + "/docker.sock", extraArguments: extraArguments)
+        do {
+            try daemon.startEngine()
+        } catch {
+            daemon.stop()
+            throw error
         }
-        return TestDockerDaemon(directory: directory, socket: directory + "/docker.sock")
+        return daemon
+    }
+
+    /// Starts dockerd on this directory (again, after ``stopEngine()``: same data root).
+    func startEngine() throws {
+        let started = try Shell.run(Self.testbed + "/start-dockerd.sh", [directory],
+                                    environment: ["DOCKERD_EXTRA_ARGS": extraArguments.joined(separator: " ")])
+        guard started.status == 0 else { throw TestFailure("start-dockerd.sh failed (\(started.status)): \(started.output)") }
+    }
+
+    /// Stops only the dockerd process (SIGTERM by the pid in its pidfile, waiting up to `timeout`
+    /// seconds), leaving its directory, mounts and, with `--live-restore`, its containers alone.
+    func stopEngine(timeout: Double = 20) throws {
+        let pidText = try String(contentsOfFile: directory + "/dockerd.pid", encoding: .utf8)
+        guard let pid = pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestFailure("no pid in \(directory)/dockerd.pid: \(pidText)")
+        }
+        let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard comm == "dockerd" else { throw TestFailure("pid \(pid) is \(comm ?? "gone"), not dockerd") }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(timeout)
+        while kill(pid, 0) == 0, Date() < deadline { usleep(50_000) }
+        guard kill(pid, 0) != 0 else { throw TestFailure("dockerd \(pid) still running \(timeout)s after SIGTERM") }
     }
 
     /// Removes every container, stops the daemon and deletes its directory. Idempotent.
     func stop() {
         guard stopped.withLock({ done in defer { done = true }; return !done }) else { return }
+        // A test that stopped the engine (containers kept by --live-restore) and failed before
+        // starting it again: start it, so that its containers can be removed.
+        if (try? docker(["info", "--format", "{{.ID}}"])) == nil { try? startEngine() }
         if let ids = try? docker(["ps", "-aq"]).split(whereSeparator: \.isWhitespace), !ids.isEmpty {
             _ = try? docker(["rm", "-f"] + ids.map(String.init))
         }
@@ -100,9 +129,11 @@ final class TestDockerDaemon: Sendable {
 
 /// One dockerd for a whole suite: started before its first test, stopped after its last.
 struct PrivateDockerdTrait: SuiteTrait, TestScoping {
+    var extraArguments: [String] = []
+
     func provideScope(for test: Test, testCase: Test.Case?,
                       performing function: @Sendable () async throws -> Void) async throws {
-        let daemon = try TestDockerDaemon.start()
+        let daemon = try TestDockerDaemon.start(extraArguments: extraArguments)
         defer { daemon.stop() }
         try await TestDockerDaemon.$current.withValue(daemon) { try await function() }
     }
@@ -111,6 +142,9 @@ struct PrivateDockerdTrait: SuiteTrait, TestScoping {
 extension Trait where Self == PrivateDockerdTrait {
     /// Runs the suite against a private dockerd (``TestDockerDaemon/current``).
     static var privateDockerd: Self { PrivateDockerdTrait() }
+
+    /// Runs the suite against a private dockerd started with these extra flags (`--live-restore`).
+    static func privateDockerd(_ extraArguments: [String]) -> Self { PrivateDockerdTrait(extraArguments: extraArguments) }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

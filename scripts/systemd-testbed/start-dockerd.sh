@@ -3,6 +3,7 @@
 # Start a private Docker daemon whose state lives entirely under DIR:
 #   DIR/data  (data root)   DIR/exec (exec root)   DIR/docker.sock
 #   DIR/dockerd.pid         DIR/dockerd.log
+# DOCKERD_EXTRA_ARGS (optional, split on whitespace) adds flags, e.g. "--live-restore".
 # Installs docker.io with apt-get only if `dockerd` is missing.
 # Never touches a system-wide daemon. Prints the socket path on success.
 # Stop it with stop-dockerd.sh DIR.
@@ -19,6 +20,7 @@ SOCK="$DIR/docker.sock"
 PIDFILE="$DIR/dockerd.pid"
 LOG="$DIR/dockerd.log"
 WAIT_SECS=${DOCKERD_WAIT_SECS:-30}
+read -r -a EXTRA_ARGS <<<"${DOCKERD_EXTRA_ARGS:-}"
 
 # The unix socket path must fit in sun_path (108 bytes).
 [ ${#SOCK} -lt 100 ] || die "socket path too long (${#SOCK} chars): $SOCK"
@@ -49,8 +51,8 @@ mkdir -p "$DIR/data" "$DIR/exec"
 setsid dockerd \
   --iptables=false --ip6tables=false --bridge=none \
   --data-root "$DIR/data" --exec-root "$DIR/exec" \
-  -H "unix://$SOCK" --pidfile "$PIDFILE" \
-  </dev/null >"$LOG" 2>&1 &
+  -H "unix://$SOCK" --pidfile "$PIDFILE" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"} \
+  </dev/null >>"$LOG" 2>&1 &
 LAUNCH_PID=$!
 
 for _ in $(seq 1 $((WAIT_SECS * 5))); do
