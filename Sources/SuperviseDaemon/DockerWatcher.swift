@@ -105,7 +105,14 @@ final class DockerWatcher: Sendable {
         let core: ContainerEvent?
         switch event.action {
         case .start:
-            if let snapshot = try await snapshot(id) { feed.yield(.event(.containerSeen(snapshot))) }
+            guard var snapshot = try await snapshot(id) else { return }
+            // It started, even if it has already exited again by the time of the inspect: its `die`
+            // comes next in the stream and drives the restart (a crash loop must reach its limit).
+            if !snapshot.running {
+                snapshot.running = true
+                snapshot.pid = 0
+            }
+            feed.yield(.event(.containerSeen(snapshot)))
             return
         case .die: core = .died(exitCode: event.attributes["exitCode"].flatMap { Int32($0) } ?? -1)
         case .oom: core = .oom
