@@ -6,17 +6,7 @@ import SuperviseDaemon
 
 /// Sends `POST /v1/units/NAME/ACTION` and reports the answer.
 func sendCommand(_ action: OperatorCommand, unit: String, socket: SocketOptions) throws {
-    let response: (status: Int, body: [UInt8])
-    do {
-        response = try socket.client.request("POST", "/v1/units/\(percentEncode(unit))/\(action.rawValue)")
-    } catch {
-        fail("\(error)", code: ExitCodes.failure)
-    }
-    if response.status == 200, let answer = try? ControlJSON.decoder().decode(CommandResponse.self, from: Data(response.body)) {
-        print(answer.message)
-        return
-    }
-    try failFromDaemon(response)
+    try sendPost("/v1/units/\(percentEncode(unit))/\(action.rawValue)", socket: socket)
 }
 
 /// Turns an error answer into a message and the documented exit code.
