@@ -162,6 +162,8 @@ extension Supervisor {
             $0[i].startedAt = now
             $0[i].restartAt = nil
             $0[i].operatorStopped = false
+            // Started by hand after a drain: back in service.
+            $0[i].drained = false
             $0[i].automaticRestartPending = false
             $0[i].reason = nil
             $0[i].container?.stoppedOutside = false
