@@ -8,9 +8,13 @@ import Synchronization
 enum StartedProcesses {
     private static let pids = Mutex<[pid_t]>([])
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    private static let hooks = Mutex<[@Sendable () -> Void]>([])
 
     static func add(_ pid: pid_t) { pids.withLock { $0.append(pid) } }
     static func remove(_ pid: pid_t) { pids.withLock { $0.removeAll { $0 == pid } } }
+    /// Cleanup that is not a process (containers, a private dockerd, temporary directories), run on a
+    /// signal after the processes are stopped, newest first. Make it idempotent: the normal path runs it too.
+    static func atSignal(_ hook: @escaping @Sendable () -> Void) { hooks.withLock { $0.append(hook) } }
 
     /// Installs the SIGINT/SIGTERM/SIGHUP handlers; call once, before starting anything.
     static func stopOnSignals() {
@@ -25,6 +29,7 @@ enum StartedProcesses {
                     while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
                     if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL) }
                 }
+                for hook in hooks.withLock({ $0.reversed() }) { hook() }
                 exit(128 + signo)
             }
             source.resume()
