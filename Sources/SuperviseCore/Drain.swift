@@ -135,7 +135,15 @@ extension Supervisor {
     }
 
     mutating func onDrainProgress(_ name: String, generation: UInt64, activeCalls: Int?, error: String?, now: Instant) {
-        guard let i = index(name), units[i].drain != nil, units[i].probes[.drain]?.generation == generation else { return }
+        guard let i = index(name), units[i].drain != nil else { return }
+        if generation == 0, let error {
+            // The HTTP drain request itself failed: the worker may not be draining at all.
+            mutateUnits { $0[i].drain?.progressError = error }
+            log(.error, name, "drain-request-failed", "the drain request failed: \(error); the drain deadline still applies",
+                reason: error)
+            return
+        }
+        guard units[i].probes[.drain]?.generation == generation else { return }
         mutateUnits {
             if let activeCalls { $0[i].drain?.activeCalls = activeCalls }
             $0[i].drain?.progressError = error

@@ -240,3 +240,14 @@ extension Harness {
         #expect(h.core.unitNames == ["worker-2"])
     }
 }
+
+@Suite struct DrainRequestFailureTests {
+    @Test func aFailedDrainRequestIsLoggedAndShown() {
+        var h = Harness([worker("worker-1", start: .http(url: "http://127.0.0.1:8081/drain"))])
+        h.boot()
+        _ = h.drain("worker-1")
+        h.send(.drainProgress(unit: "worker-1", generation: 0, activeCalls: nil, error: "POST http://127.0.0.1:8081/drain: HTTP 500"))
+        #expect(h.logEvents.contains("worker-1:drain-request-failed"))
+        #expect(h.core.status(of: "worker-1", now: h.now)?.drain?.progressError == "POST http://127.0.0.1:8081/drain: HTTP 500")
+    }
+}
