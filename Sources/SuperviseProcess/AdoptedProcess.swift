@@ -1,18 +1,48 @@
 import CSuperviseSys
 import Foundation
+import Synchronization
 
-/// Watches a process this daemon did not start (adopted from a predecessor that was killed in
-/// the middle of a drain): not a child, so no `waitpid`. A thread checks every 100 ms whether the
-/// pid still names the same process (same start time) and reports once it is gone.
+/// Watches processes this daemon did not start (adopted from a predecessor that was killed):
+/// not children, so no `waitpid`. One thread checks every 100 ms whether each pid still names
+/// the same process (same start time, not a zombie) and reports the ones that are gone; a
+/// thousand adopted units cost one thread, not a thousand.
 public enum AdoptedProcess {
+    private struct Watched {
+        var pid: Int32
+        var ticks: UInt64
+        var onExit: @Sendable () -> Void
+    }
+
+    private static let watched = Mutex<[Watched]>([])
+    private static let thread = Mutex<Thread?>(nil)
+
+    /// Calls `onExit` (on the watcher thread) once `pid` has ended.
     public static func watch(pid: Int32, onExit: @escaping @Sendable () -> Void) {
-        let ticks = csupervise_process_start_ticks(pid)
-        let thread = Thread {
-            while ticks != 0 && csupervise_process_start_ticks(pid) == ticks { usleep(100_000) }
-            onExit()
+        let ticks = UInt64(csupervise_process_start_ticks(pid))
+        guard ticks != 0 else { return onExit() }
+        watched.withLock { $0.append(Watched(pid: pid, ticks: ticks, onExit: onExit)) }
+        thread.withLock { thread in
+            guard thread == nil else { return }
+            let t = Thread { poll() }
+            t.name = "supervise.adopted"
+            t.start()
+            thread = t
         }
-        thread.name = "supervise.adopted-\(pid)"
-        thread.start()
+    }
+
+    private static func poll() {
+        while true {
+            usleep(100_000)
+            let gone = watched.withLock { list -> [Watched] in
+                var alive: [Watched] = [], ended: [Watched] = []
+                for w in list {
+                    if isAlive(pid: w.pid, startTicks: w.ticks) { alive.append(w) } else { ended.append(w) }
+                }
+                list = alive
+                return ended
+            }
+            gone.forEach { $0.onExit() }
+        }
     }
 
     /// Whether `pid` is still the process that started at `startTicks`.
