@@ -85,6 +85,13 @@ extension Supervisor {
         } else if role == .liveness {
             mutateUnits { $0[i].afterStop = .policyRestart(reason); $0[i].reason = reason }
             beginStop(i, now: now, why: "liveness probe: \(failure)")
+        } else if role == .readiness, units[i].spec.drain != nil,
+                  units[i].spec.liveness == nil || units[i].probes[.liveness]?.health != .unhealthy {
+            // Not ready but still alive, so it may hold calls: replace it through a drain, within
+            // its service's max_unavailable (like a rolling restart), never by cutting it off.
+            log(.notice, name, "heal-drain", "not ready but alive: draining it, then starting a fresh one", reason: reason)
+            mutateUnits { $0[i].reason = "not ready (\(failure)): replaced after a drain" }
+            enqueueRollingRestart(of: name)
         }
     }
 }

@@ -251,3 +251,28 @@ extension Harness {
         #expect(h.core.status(of: "worker-1", now: h.now)?.drain?.progressError == "POST http://127.0.0.1:8081/drain: HTTP 500")
     }
 }
+
+@Suite struct HealingWithDrainTests {
+    @Test func notReadyButAliveIsDrainedThenReplaced() throws {
+        var spec = worker("worker-1")
+        spec.readiness = ProbeSpec(check: .tcp(host: "127.0.0.1", port: 8081), failureThreshold: 2)
+        var plain = unit("api-1")
+        plain.readiness = ProbeSpec(check: .tcp(host: "127.0.0.1", port: 8080), failureThreshold: 2)
+        var h = Harness([spec, plain])
+        h.boot()
+        for name in ["worker-1", "api-1"] {
+            let g = try #require(h.effects.reversed().lazy.compactMap { e -> UInt64? in
+                if case .startProbe(name, .readiness, let g, _) = e { return g } else { return nil } }.first)
+            for _ in 0..<2 {
+                h.send(.probeResult(unit: name, role: .readiness, generation: g,
+                                    result: ProbeResult(healthy: false, latency: .zero, failure: "connection refused")))
+            }
+        }
+        #expect(h.phase("worker-1") == .draining, "a worker with a drain contract is replaced through a drain")
+        #expect(h.signals.map(\.signal) == [Signals.term])
+        #expect(h.phase("api-1") == .running, "without a drain contract readiness is only reported")
+        h.exit("worker-1", .exited(code: 0))
+        #expect(h.phase("worker-1") == .running)
+        #expect(h.spawns.filter { $0 == "worker-1" }.count == 2)
+    }
+}
