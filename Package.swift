@@ -60,7 +60,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
-            "SuperviseControl", "SuperviseCore",
+            "SuperviseControl", "SuperviseCore", "CSuperviseSys",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "RunbookTests", dependencies: ["supervise"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
-        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker"], swiftSettings: strict),
+        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
         ], swiftSettings: strict),

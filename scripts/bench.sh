@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Benchmarks on a release build; prints figures.
-#   scripts/bench.sh                 all three benchmarks with their defaults
+#   scripts/bench.sh                 all benchmarks with their defaults
 #   scripts/bench.sh restart [opts]  kill -9 -> running at 100 and 1,000 units; idle RSS/CPU
 #   scripts/bench.sh probes [opts]   1,000 HTTP probes at 1 s; unhealthy -> restart issued
 #   scripts/bench.sh docker [opts]   containers on a private dockerd (root): kill -9 -> running again,
 #                                    Docker's restart: always vs supervise; HEALTHCHECK unhealthy -> restart issued
+#   scripts/bench.sh rolling [opts]  calls dropped: docker-compose restart vs supervise restart --rolling
+#                                    (3 Compose workers on a private dockerd; root, docker.io, docker-compose)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,6 +18,7 @@ if [ $# -eq 0 ]; then
   .build/release/supervise-bench restart
   .build/release/supervise-bench probes
   .build/release/supervise-bench docker
+  .build/release/supervise-bench rolling
 else
   exec .build/release/supervise-bench "$@"
 fi

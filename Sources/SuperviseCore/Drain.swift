@@ -185,8 +185,16 @@ extension Supervisor {
 
     /// The drained unit's process (or container) has ended.
     mutating func finishDrain(_ i: Int, exit: ExitStatus?, now: Instant) {
-        guard let d = units[i].drain else { return }
+        guard var d = units[i].drain else { return }
         let name = units[i].name
+        // A container drain is `stop?t=DRAIN_TIMEOUT`: Docker's own SIGKILL at that deadline can
+        // arrive before our deadline tick. It is the same cut; count its calls as cut, not done.
+        if !d.cut, now >= d.deadline, exit == .signaled(signal: Signals.kill, coreDumped: false) {
+            d.cut = true
+            let calls = d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s") cut" } ?? "live calls unknown (no progress URL)"
+            log(.error, name, "drain-timeout", "drain deadline reached after \(DurationText.format(now - d.startedAt)): killed at the deadline, \(calls)",
+                reason: "drain deadline: \(calls)")
+        }
         stopProbes(i)
         let cut = d.cut ? d.activeCalls : 0
         let outcome = DrainOutcome(duration: now - d.startedAt, callsCut: cut, exit: exit)

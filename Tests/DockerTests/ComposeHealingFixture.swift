@@ -61,7 +61,10 @@ final class ComposeProject: Sendable {
     var file: String { directory + "/docker-compose.yml" }
 
     /// `healthcheckInterval`: Docker's HEALTHCHECK interval (retries 2); long to keep it out of the way.
-    init(daemon: TestDockerDaemon, name: String, healthcheckInterval: String = "1s") throws {
+    /// `restart`: the services' own Docker restart policy (`always`), none by default.
+    /// `workerArguments`: more agent-sim flags for the workers (`--drain-linger 1`).
+    init(daemon: TestDockerDaemon, name: String, healthcheckInterval: String = "1s", restart: String? = nil,
+         workerArguments: [String] = []) throws {
         self.daemon = daemon
         self.name = name
         directory = try Shell.makeTemporaryDirectory(prefix: "/tmp/sv-ch-")
@@ -73,7 +76,7 @@ final class ComposeProject: Sendable {
                     image: \(image)
                     command: [\(quoted)]
                     network_mode: none
-                    stop_grace_period: 5s
+                    stop_grace_period: 5s\(restart.map { "\n    restart: \($0)" } ?? "")
                     volumes:
                       - /usr:/usr:ro
                       - /opt/swift:/opt/swift:ro
@@ -89,7 +92,7 @@ final class ComposeProject: Sendable {
             version: "2.4"
             services:
               worker:
-            \(service(["--port", "8081", "--name", "worker"]))
+            \(service(["--port", "8081", "--name", "worker"] + workerArguments))
               crasher:
             \(service(["--port", "8081", "--name", "crasher", "--exit-after", "0", "--exit-code", "1"]))
 
@@ -173,10 +176,21 @@ final class SuperviseProcess: @unchecked Sendable {
     private(set) var pid: pid_t = 0
     private var reaped = false
 
-    init(config: String) throws {
-        directory = try Shell.makeTemporaryDirectory(prefix: "/tmp/sv-chd-")
+    /// Whether ``stop()`` removes the directory (not when it was borrowed from another daemon).
+    private let ownsDirectory: Bool
+
+    /// `reusing`: a daemon started before in `reusing.directory` (same config, socket and state
+    /// directory; its own log file), as after a restart of supervise.
+    init(config: String, reusing previous: SuperviseProcess? = nil) throws {
+        if let previous {
+            directory = previous.directory
+            ownsDirectory = false
+        } else {
+            directory = try Shell.makeTemporaryDirectory(prefix: "/tmp/sv-chd-")
+            ownsDirectory = true
+        }
         socket = directory + "/control.sock"
-        logPath = directory + "/daemon.log"
+        logPath = directory + (previous == nil ? "/daemon.log" : "/daemon-\(UInt32.random(in: 0...UInt32.max)).log")
         let configPath = directory + "/supervise.yaml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
 
@@ -197,7 +211,7 @@ final class SuperviseProcess: @unchecked Sendable {
         defer { (argv + env).forEach { free($0) } }
         let spawned = posix_spawn(&pid, BuiltProducts.supervise, &actions, nil, argv, env)
         guard spawned == 0 else {
-            _ = try? Shell.run("/bin/rm", ["-rf", directory])
+            if ownsDirectory { _ = try? Shell.run("/bin/rm", ["-rf", directory]) }
             throw TestFailure("posix_spawn supervise: \(String(cString: strerror(spawned)))")
         }
         guard poll(timeout: 15, { (try? units()) != nil }) else {
@@ -240,7 +254,14 @@ final class SuperviseProcess: @unchecked Sendable {
         records().filter { $0["unit"] == unit && $0["event"] == event }
     }
 
-    /// SIGTERM by pid, SIGKILL after 10 s; removes the directory. Idempotent.
+    /// SIGKILL by pid (no shutdown at all), reaped; the directory stays.
+    func killHard() {
+        guard pid > 0 && !reaped else { return }
+        kill(pid, SIGKILL)
+        _ = waitExit(timeout: 10)
+    }
+
+    /// SIGTERM by pid, SIGKILL after 10 s; removes the directory (when its own). Idempotent.
     func stop() {
         if pid > 0 && !reaped {
             kill(pid, SIGTERM)
@@ -249,7 +270,7 @@ final class SuperviseProcess: @unchecked Sendable {
                 _ = waitExit(timeout: 5)
             }
         }
-        _ = try? Shell.run("/bin/rm", ["-rf", "--one-file-system", directory])
+        if ownsDirectory { _ = try? Shell.run("/bin/rm", ["-rf", "--one-file-system", directory]) }
     }
 
     private func waitExit(timeout: Double) -> Bool {

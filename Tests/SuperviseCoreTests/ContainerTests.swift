@@ -317,4 +317,26 @@ private func workerSelector(policy: RestartPolicy = .always, burst: Int = 5, liv
         #expect(d.actions == ["worker-3:restart"])
         #expect(d.h.logReasons.contains("unhealthy: connection refused"))
     }
+
+    @Test func dockersOwnKillAtTheDrainDeadlineCountsTheCallsAsCut() throws {
+        // `stop?t=3`: Docker kills the container at 3 s, and its `die` can arrive before the core's own deadline tick.
+        var selector = workerSelector()
+        selector.template.drain = DrainSpec(progress: DrainProgress(url: "http://127.0.0.1:8081/worker"), timeout: .seconds(60), network: .container)
+        var d = DockerPlay(selectors: [selector])
+        d.boot([DockerPlay.replica("worker", 1), DockerPlay.replica("worker", 2)])
+        let (outcome, fx) = d.h.core.drain("worker-1", timeout: .seconds(3), now: d.h.now)
+        d.h.absorb(fx)
+        #expect(outcome.message.contains("deadline in 3s"), "\(outcome)")
+        let generation = try #require(d.h.core.unit("worker-1")?.probes[.drain]?.generation)
+        d.h.now = d.h.now + .seconds(2)
+        d.h.send(.drainProgress(unit: "worker-1", generation: generation, activeCalls: 2, error: nil))
+        d.h.now = d.h.now + .milliseconds(1005)
+        let id = try #require(d.h.core.unit("worker-1")?.container?.id)
+        d.h.send(.container(id: id, .killed(signal: 9)))
+        d.h.send(.container(id: id, .died(exitCode: 137)))
+        d.h.send(.container(id: id, .stopped))
+        let u = try #require(d.h.core.unit("worker-1"))
+        #expect(u.drained && u.phase == .inactive)
+        #expect(u.lastDrain?.callsCut == 2)
+    }
 }

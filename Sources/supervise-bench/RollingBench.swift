@@ -1,0 +1,428 @@
+import ArgumentParser
+import CSuperviseSys
+import Foundation
+
+/// Restarting 3 Compose `worker` replicas under a steady load of long calls, on a private dockerd:
+/// (a) `docker-compose restart worker` (Compose's 10 s grace, then SIGKILL) against (b)
+/// `supervise restart worker --rolling` (drain one at a time: one SIGTERM, wait for the calls).
+/// Counts calls dropped (accepted but never completed) from the workers' own output.
+struct RollingBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rolling", abstract: "Calls dropped by docker-compose restart vs supervise restart --rolling (private dockerd, root).")
+
+    @Option(help: "Seconds between calls (round-robin over the 3 workers).") var every = 0.5
+    @Option(name: .customLong("min-call"), help: "Shortest call, seconds.") var minCall = 5.0
+    @Option(name: .customLong("max-call"), help: "Longest call, seconds.") var maxCall = 20.0
+    @Option(help: "Seconds of load before each restart.") var warmup = 20.0
+    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+
+    func run() throws {
+        guard getuid() == 0 else { throw BenchError("rolling: run as root (private dockerd, network namespaces)") }
+        StartedProcesses.stopOnSignals()
+        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let superviseBinary = supervise ?? binDir + "/supervise"
+        print("supervise-bench rolling: \(superviseBinary)")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 3 worker replicas, a call every \(every)s "
+              + "round-robin, \(Int(minCall))-\(Int(maxCall)) s each, \(Int(warmup)) s of load before each restart")
+
+        let engine = try PrivateDockerd.start()
+        let cleanup = StartedProcesses.addCleanup { engine.stop() }
+        defer { engine.stop(); StartedProcesses.removeCleanup(cleanup) }
+        let project = try WorkerProject(engine: engine, binDir: binDir)
+        let durations = minCall...maxCall
+
+        // (a) docker-compose restart.
+        try project.compose(["up", "-d", "--scale", "worker=3", "worker"])
+        try project.waitServing()
+        let a = try measure(project, durations: durations) {
+            try project.compose(["restart", "worker"])
+            return nil
+        }
+
+        // (b) supervise restart --rolling, on the same containers.
+        let dir = try makeTemporaryDirectory("/tmp/sv-bench-roll-")
+        let removeDir = StartedProcesses.addCleanup { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); StartedProcesses.removeCleanup(removeDir) }
+        let config = dir + "/supervise.yaml"
+        try """
+            docker: {socket: \(engine.socket), project: \(project.name)}
+            containers:
+              worker:
+                compose: worker
+                stop_timeout: 5s
+                restart: {policy: always}
+                readiness: {http: "http://127.0.0.1:8081/", interval: 1s, network: container}
+                drain: {progress: "http://127.0.0.1:8081/worker", network: container, timeout: 60s}
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let socket = dir + "/control.sock", logPath = dir + "/daemon.log"
+        let daemon = try launch(superviseBinary, ["run", "--config", config, "--socket", socket, "--state-dir", dir + "/state",
+                                                  "--log-format", "json"], log: logPath)
+        defer { stop(daemon) }
+        try waitUntil(60, "supervise: worker-1..3 ready") {
+            guard let out = try? runCommand(superviseBinary, ["status", "--json", "--socket", socket]), out.status == 0,
+                  let object = try? JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any],
+                  let units = object["units"] as? [[String: Any]] else { return false }
+            return units.filter { $0["state"] as? String == "running" && $0["ready"] as? Bool == true }.count == 3
+        }
+        let b = try measure(project, durations: durations) {
+            let out = try runCommand(superviseBinary, ["restart", "worker", "--rolling", "--socket", socket])
+            guard out.status == 0 else { throw BenchError("supervise restart --rolling: \(out.output)") }
+            try waitUntil(600, "the rolling restart to finish") {
+                ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("\"event\":\"rolling-done\"")
+            }
+            return logPath
+        }
+
+        func row(_ name: String, _ r: Measurement) -> String {
+            name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                + "\(r.dropped)/\(r.liveAtStart)".padding(toLength: 14, withPad: " ", startingAt: 0)
+                + "\(r.accepted)".padding(toLength: 10, withPad: " ", startingAt: 0)
+                + "\(fmt1(r.seconds)) s".padding(toLength: 12, withPad: " ", startingAt: 0)
+                + "\(fmt1(r.longestLiveAtStart)) s".padding(toLength: 14, withPad: " ", startingAt: 0)
+                + "\(fmt1(r.seconds - r.longestLiveAtStart)) s"
+        }
+        print("""
+
+            == restarting 3 Compose workers under load (calls \(Int(minCall))-\(Int(maxCall)) s) ==
+              restart                                 dropped/live  accepted  took        longest live  extra
+              \(row("docker-compose restart worker (t=10)", a))
+              \(row("supervise restart worker --rolling", b))
+              dropped: calls accepted but never completed (worker killed with them live), from the workers' own output;
+              live: calls in progress when the restart began; longest live: the longest remaining call then;
+              extra: how much longer the restart took than that call (goal for --rolling: 0 dropped).
+            """)
+        if !b.steps.isEmpty {
+            print("  --rolling, per replica: drain (longest live call at its drain start) -> back in service")
+            for s in b.steps {
+                print("    \(s.unit): drained in \(fmt1(s.drain)) s (longest live \(fmt1(s.longestLive)) s, overhead \(fmt1(s.drain - s.longestLive)) s), "
+                      + "back in service \(fmt1(s.back)) s later")
+            }
+        }
+    }
+
+    struct Step { var unit: String; var drain: Double; var longestLive: Double; var back: Double }
+
+    struct Measurement {
+        var dropped = 0, liveAtStart = 0, accepted = 0
+        var seconds = 0.0, longestLiveAtStart = 0.0
+        var steps: [Step] = []
+    }
+
+    /// Load for `warmup` seconds, the restart (`restart` returns the daemon log for per-step
+    /// figures, or nil), load for 5 s more, then every call left to end; drops from the logs.
+    private func measure(_ project: WorkerProject, durations: ClosedRange<Double>, restart: () throws -> String?) throws -> Measurement {
+        let before = try project.callCounts()
+        let calls = BenchCallGenerator(project: project)
+        calls.start(durations: durations, every: every)
+        defer { calls.stop() }
+        Thread.sleep(forTimeInterval: warmup)
+        var m = Measurement()
+        let t0 = Date()
+        let live = calls.accepted.filter { $0.endsAt > t0 }
+        m.liveAtStart = live.count
+        m.longestLiveAtStart = live.map { $0.endsAt.timeIntervalSince(t0) }.max() ?? 0
+        let log = try restart()
+        m.seconds = Date().timeIntervalSince(t0)
+        if let log { m.steps = steps(log: log, calls: calls.accepted) }
+        Thread.sleep(forTimeInterval: 5)
+        calls.stop()
+        Thread.sleep(forTimeInterval: durations.upperBound + 1.5)
+        let after = try project.callCounts()
+        m.accepted = calls.accepted.count
+        m.dropped = (after.started - before.started) - (after.ended - before.ended)
+        if after.started - before.started != m.accepted {
+            print("  note: the workers logged \(after.started - before.started) calls started, the generator \(m.accepted) accepted")
+        }
+        return m
+    }
+
+    /// drain-start and rolling-step times from supervise's JSON log.
+    private func steps(log: String, calls: [BenchCallGenerator.Call]) -> [Step] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var starts: [String: Date] = [:], drained: [String: Date] = [:], back: [String: Date] = [:]
+        for line in text.split(separator: "\n") {
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: String],
+                  let unit = o["unit"], let time = o["time"].flatMap(iso.date(from:)) else { continue }
+            switch o["event"] {
+            case "drain-start": starts[unit] = time
+            case "drain-done", "drain-cut": drained[unit] = time
+            case "rolling-step": back[unit] = time
+            default: break
+            }
+        }
+        return starts.keys.sorted().compactMap { unit in
+            guard let s = starts[unit], let d = drained[unit], let replica = Int(unit.split(separator: "-").last ?? "") else { return nil }
+            let longest = calls.filter { $0.replica == replica && $0.placedAt < s && $0.endsAt > s }
+                .map { $0.endsAt.timeIntervalSince(s) }.max() ?? 0
+            return Step(unit: unit, drain: d.timeIntervalSince(s), longestLive: longest, back: back[unit].map { $0.timeIntervalSince(d) } ?? .nan)
+        }
+    }
+}
+
+func fmt1(_ v: Double) -> String { String(format: "%.1f", v) }
+
+/// Runs `executable` to completion, stdout and stderr into an unlinked temporary file (not a pipe:
+/// a daemon it starts would keep a pipe open forever; unlinked: nothing left behind on an exit).
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    var template = Array("/tmp/sv-bench-out-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else { throw BenchError("mkstemp: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&actions, fd, 1)
+    posix_spawn_file_actions_adddup2(&actions, fd, 2)
+    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { (argv + env).forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, env)
+    guard spawned == 0 else { throw BenchError("posix_spawn \(executable): \(String(cString: strerror(spawned)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    var data = [UInt8](), buffer = [UInt8](repeating: 0, count: 65536)
+    var offset: off_t = 0
+    while true {
+        let n = pread(fd, &buffer, buffer.count, offset)
+        if n <= 0 { break }
+        data.append(contentsOf: buffer[0..<n])
+        offset += off_t(n)
+    }
+    return (code, String(decoding: data, as: UTF8.self))
+}
+
+func makeTemporaryDirectory(_ prefix: String) throws -> String {
+    var template = Array((prefix + "XXXXXX").utf8CString)
+    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+        throw BenchError("mkdtemp \(prefix): \(String(cString: strerror(errno)))")
+    }
+    return String(cString: made)
+}
+
+func waitUntil(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while try !condition() {
+        guard Date() < deadline else { throw BenchError("timed out after \(Int(seconds)) s waiting for \(what)") }
+        usleep(200_000)
+    }
+}
+
+/// A private dockerd (`scripts/systemd-testbed/start-dockerd.sh DIR`); `stop()` removes every
+/// container, stops it by its pid (`stop-dockerd.sh`) and deletes DIR. Idempotent.
+final class PrivateDockerd: @unchecked Sendable {
+    static let testbed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path + "/scripts/systemd-testbed"
+    let directory: String
+    var socket: String { directory + "/docker.sock" }
+    private let lock = NSLock()
+    private var stopped = false
+
+    private init(directory: String) { self.directory = directory }
+
+    static func start() throws -> PrivateDockerd {
+        let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bk-"))
+        let cleanup = StartedProcesses.addCleanup { engine.stop() }
+        defer { StartedProcesses.removeCleanup(cleanup) }
+        let started = try runCommand(testbed + "/start-dockerd.sh", [engine.directory])
+        guard started.status == 0 else {
+            engine.stop()
+            throw BenchError("start-dockerd.sh: \(started.output)")
+        }
+        return engine
+    }
+
+    @discardableResult
+    func docker(_ arguments: [String]) throws -> String {
+        let out = try runCommand("docker", ["-H", "unix://" + socket] + arguments)
+        guard out.status == 0 else { throw BenchError("docker \(arguments.joined(separator: " ")): \(out.output)") }
+        return out.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whoever comes second (the benchmark's own exit path, or a signal) waits for the first to finish.
+    func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return }
+        stopped = true
+        if let ids = try? docker(["ps", "-aq"]), !ids.isEmpty {
+            _ = try? docker(["rm", "-f"] + ids.split(whereSeparator: \.isWhitespace).map(String.init))
+        }
+        _ = try? runCommand(Self.testbed + "/stop-dockerd.sh", [directory])
+        _ = try? runCommand("/bin/rm", ["-rf", "--one-file-system", directory])
+    }
+}
+
+/// A Compose v1 project: service `worker` running the host's agent-sim (bind-mounted /usr,
+/// /opt/swift, the build directory) in `network_mode: none`, listening on 127.0.0.1:8081 inside;
+/// Compose's default 10 s stop grace period.
+final class WorkerProject: @unchecked Sendable {
+    let engine: PrivateDockerd
+    let name = "svbench\(getpid())"
+    let file: String
+
+    init(engine: PrivateDockerd, binDir: String) throws {
+        self.engine = engine
+        file = engine.directory + "/docker-compose.yml"
+        let image = "supervise-agent-root:bench"
+        let script = """
+            set -e
+            root=$(mktemp -d /tmp/sv-bench-rootfs-XXXXXX)
+            trap 'rm -rf "$root"' EXIT
+            mkdir -p "$root/usr/lib" "$root/usr/lib64" "$root/usr/bin" "$root/usr/sbin" "$root/opt/swift" "$root/etc" "$root/tmp" \\
+              "$root/proc" "$root/sys" "$root/dev"
+            chmod 1777 "$root/tmp"
+            ln -s usr/lib "$root/lib"; ln -s usr/lib64 "$root/lib64"; ln -s usr/bin "$root/bin"; ln -s usr/sbin "$root/sbin"
+            tar -C "$root" -c . | docker -H "unix://\(engine.socket)" import - \(image) >/dev/null
+            """
+        let imported = try runCommand("/bin/bash", ["-c", script])
+        guard imported.status == 0 else { throw BenchError("importing the image: \(imported.output)") }
+        try """
+            version: "2.4"
+            services:
+              worker:
+                image: \(image)
+                command: ["\(binDir)/agent-sim", "--port", "8081", "--name", "worker"]
+                network_mode: none
+                volumes: ["/usr:/usr:ro", "/opt/swift:/opt/swift:ro", "\(binDir):\(binDir):ro"]
+
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    func compose(_ arguments: [String]) throws -> String {
+        let out = try runCommand("docker-compose", ["--no-ansi", "-p", name, "-f", file] + arguments,
+                          environment: ["DOCKER_HOST": "unix://" + engine.socket, "COMPOSE_INTERACTIVE_NO_CLI": "1"])
+        guard out.status == 0 else { throw BenchError("docker-compose \(arguments.joined(separator: " ")): \(out.output)") }
+        return out.output
+    }
+
+    /// Replica number -> container id.
+    func containers() throws -> [Int: String] {
+        let lines = try engine.docker(["ps", "-a", "--no-trunc", "--filter", "label=com.docker.compose.project=\(name)",
+                                       "--format", "{{.ID}} {{.Label \"com.docker.compose.container-number\"}}"])
+        var found: [Int: String] = [:]
+        for line in lines.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let n = Int(parts[1]) { found[n] = String(parts[0]) }
+        }
+        return found
+    }
+
+    /// The running container's main pid, or nil.
+    func pid(_ replica: Int) -> Int32? {
+        guard let id = try? containers()[replica],
+              let out = try? engine.docker(["inspect", "-f", "{{.State.Running}} {{.State.Pid}}", id]) else { return nil }
+        let f = out.split(separator: " ")
+        return f.count == 2 && f[0] == "true" ? Int32(f[1]) : nil
+    }
+
+    func waitServing() throws {
+        try waitUntil(60, "3 workers answering") {
+            (1...3).allSatisfy { r in pid(r).flatMap { netnsHTTP(pid: $0, "GET", "/worker") }?.status == 200 }
+        }
+    }
+
+    /// "call N started" and "call N ended" lines over every container's whole output.
+    func callCounts() throws -> (started: Int, ended: Int) {
+        var started = 0, ended = 0
+        for id in try containers().values {
+            for line in try engine.docker(["logs", id]).split(separator: "\n") {
+                guard let r = line.range(of: "] call ") else { continue }
+                let words = line[r.upperBound...].split(separator: " ")
+                if words.count >= 2, words[1] == "started" { started += 1 }
+                if words.count >= 2, words[1] == "ended" { ended += 1 }
+            }
+        }
+        return (started, ended)
+    }
+}
+
+/// HTTP/1.1 to 127.0.0.1:8081 inside the network namespace of `pid`.
+func netnsHTTP(pid: Int32, _ method: String, _ path: String, timeout: Int = 3) -> (status: Int, body: String)? {
+    let fd = csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: timeout, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(8081).bigEndian
+    address.sin_addr.s_addr = in_addr_t(0x7f00_0001).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { return nil }
+    let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    _ = request.withCString { send(fd, $0, strlen($0), 0) }
+    var data = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        data.append(contentsOf: buffer[0..<n])
+    }
+    let text = String(decoding: data, as: UTF8.self)
+    guard let line = text.split(separator: "\r\n").first, let status = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+    return (status, text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? "")
+}
+
+/// Places calls round-robin on replicas 1...3 through their network namespaces, one every
+/// `every` seconds; a refused or unreachable call goes to the next replica at once.
+final class BenchCallGenerator: @unchecked Sendable {
+    struct Call { var replica: Int; var placedAt: Date; var endsAt: Date }
+    private let project: WorkerProject
+    private let lock = NSLock()
+    private var calls: [Call] = []
+    private var pids: [Int: Int32] = [:]
+    private var stopRequested = false, running = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(project: WorkerProject) { self.project = project }
+
+    var accepted: [Call] { lock.withLock { calls } }
+
+    private func place(_ replica: Int, _ duration: Double) -> Bool {
+        let cached = lock.withLock { pids[replica] }
+        var answer = cached.flatMap { netnsHTTP(pid: $0, "POST", "/calls?duration=\(duration)") }
+        if answer == nil || answer?.status == 503, let fresh = project.pid(replica), fresh != cached {
+            lock.withLock { pids[replica] = fresh }
+            answer = netnsHTTP(pid: fresh, "POST", "/calls?duration=\(duration)")
+        }
+        guard answer?.status == 201 else { return false }
+        let now = Date()
+        lock.withLock { calls.append(Call(replica: replica, placedAt: now, endsAt: now.addingTimeInterval(duration))) }
+        return true
+    }
+
+    func start(durations: ClosedRange<Double>, every: Double) {
+        lock.withLock { running = true }
+        let thread = Thread { [self] in
+            var next = 0
+            while !lock.withLock({ stopRequested }) {
+                let started = Date()
+                let duration = (Double.random(in: durations) * 10).rounded() / 10
+                for _ in 0..<3 {
+                    next += 1
+                    if place(next % 3 + 1, duration) { break }
+                }
+                let spent = Date().timeIntervalSince(started)
+                if spent < every { Thread.sleep(forTimeInterval: every - spent) }
+            }
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    func stop() {
+        let wasRunning = lock.withLock { () -> Bool in defer { stopRequested = true }; return running && !stopRequested }
+        if wasRunning { _ = finished.wait(timeout: .now() + 30) }
+    }
+}

@@ -1,0 +1,213 @@
+import CSuperviseSys
+import Foundation
+
+/// HTTP/1.1 to a worker's 127.0.0.1:8081 inside a container's network namespace
+/// (`network_mode: none`): the socket is made in the namespace of the container's main pid.
+enum ContainerHTTP {
+    static func request(pid: Int32, _ method: String, _ path: String, timeout: Double = 3) -> (status: Int, body: String)? {
+        let fd = csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(8081).bigEndian
+        address.sin_addr.s_addr = in_addr_t(0x7f00_0001).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        _ = request.withCString { send(fd, $0, strlen($0), 0) }
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let statusLine = text.split(separator: "\r\n").first else { return nil }
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (status, body)
+    }
+}
+
+/// `GET /worker` of an agent-sim worker in a container.
+struct ContainerWorkerSnapshot: Sendable, Decodable {
+    var pid: Int32
+    var activeJobs: Int
+    var draining: Bool
+    var callsStarted: Int
+    var callsCompleted: Int
+    var callsCut: Int
+
+    static func fetch(pid: Int32) -> ContainerWorkerSnapshot? {
+        guard let (status, body) = ContainerHTTP.request(pid: pid, "GET", "/worker", timeout: 2), status == 200 else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try? decoder.decode(ContainerWorkerSnapshot.self, from: Data(body.utf8))
+    }
+}
+
+/// Places calls (`POST /calls?duration=S`) on the `worker` replicas of a Compose project through
+/// their network namespaces, and records the answers. The container's pid is looked up again
+/// after a call could not be placed (the container was restarted).
+final class ContainerCallGenerator: @unchecked Sendable {
+    enum Outcome: Sendable, Equatable {
+        case accepted(id: Int)
+        case refused
+        case unreachable
+        case other(status: Int)
+    }
+
+    struct Call: Sendable {
+        var replica: Int
+        var duration: Double
+        var outcome: Outcome
+        var placedAt: Date
+        var accepted: Bool { if case .accepted = outcome { true } else { false } }
+        var endsAt: Date { placedAt.addingTimeInterval(duration) }
+    }
+
+    private let project: ComposeProject
+    private let lock = NSLock()
+    private var calls: [Call] = []
+    private var pids: [Int: Int32] = [:]
+    private var stopRequested = false
+    private var running = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(project: ComposeProject) { self.project = project }
+
+    var all: [Call] { lock.withLock { calls } }
+    var accepted: [Call] { all.filter(\.accepted) }
+    func accepted(on replica: Int) -> [Call] { accepted.filter { $0.replica == replica } }
+
+    /// The replica's container main pid (cached; `refresh` asks Docker again).
+    func pid(_ replica: Int, refresh: Bool = false) -> Int32? {
+        if !refresh, let pid = lock.withLock({ pids[replica] }) { return pid }
+        guard let id = try? project.container(replica), let state = try? project.state(id), state.running, state.pid > 0 else {
+            lock.withLock { pids[replica] = nil }
+            return nil
+        }
+        lock.withLock { pids[replica] = state.pid }
+        return state.pid
+    }
+
+    @discardableResult
+    func place(on replica: Int, duration: Double) -> Call {
+        let placedAt = Date()
+        let cached = pid(replica)
+        var answer = cached.flatMap { ContainerHTTP.request(pid: $0, "POST", "/calls?duration=\(duration)") }
+        if answer == nil || answer?.status == 503, let fresh = pid(replica, refresh: true), fresh != cached {
+            // A restarted container: try its new process once.
+            answer = ContainerHTTP.request(pid: fresh, "POST", "/calls?duration=\(duration)")
+        }
+        let outcome: Outcome
+        switch answer {
+        case nil: outcome = .unreachable
+        case let (status, body)? where status == 201:
+            let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+            outcome = .accepted(id: (object?["id"] as? NSNumber)?.intValue ?? -1)
+        case let (status, _)? where status == 503: outcome = .refused
+        case let (status, _)?: outcome = .other(status: status)
+        }
+        let call = Call(replica: replica, duration: duration, outcome: outcome, placedAt: placedAt)
+        lock.withLock { calls.append(call) }
+        return call
+    }
+
+    /// A background thread placing one call every `every` seconds round-robin on `replicas`,
+    /// `durations` seconds each (tenths); a refused or unreachable call goes to the next replica
+    /// at once (at most once round the ring), as a dispatcher would.
+    func startSteadyLoad(on replicas: [Int], durations: ClosedRange<Double>, every: Double) {
+        lock.withLock { running = true }
+        let thread = Thread { [self] in
+            var next = 0
+            while !lock.withLock({ stopRequested }) {
+                let duration = (Double.random(in: durations) * 10).rounded() / 10
+                for _ in replicas.indices {
+                    let replica = replicas[next % replicas.count]
+                    next += 1
+                    if place(on: replica, duration: duration).accepted { break }
+                }
+                Thread.sleep(forTimeInterval: every)
+            }
+            finished.signal()
+        }
+        thread.name = "container-call-generator"
+        thread.start()
+    }
+
+    /// Stops the load and waits for its thread.
+    func stop() {
+        let wasRunning = lock.withLock { () -> Bool in
+            defer { stopRequested = true }
+            return running && !stopRequested
+        }
+        if wasRunning { _ = finished.wait(timeout: .now() + 15) }
+    }
+
+    deinit { stop() }
+}
+
+/// The call lines of one container's output (`docker logs`), split into the generations of its
+/// process: each `listening on` line starts one (call ids start again at 1 in each).
+struct ContainerCallLog {
+    struct Generation {
+        var started: Set<Int> = []
+        var ended: Set<Int> = []
+        var drainedCleanly = false
+        var dropped: Set<Int> { started.subtracting(ended) }
+    }
+
+    var generations: [Generation] = []
+
+    init(output: String) {
+        for line in output.split(separator: "\n") {
+            guard let range = line.range(of: "agent-sim[") else { continue }
+            let rest = line[range.upperBound...]
+            guard let close = rest.firstIndex(of: "]") else { continue }
+            let message = rest[rest.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            if message.hasPrefix("listening on") { generations.append(Generation()); continue }
+            guard !generations.isEmpty else { continue }
+            if message == "drained, exiting 0" { generations[generations.count - 1].drainedCleanly = true }
+            let words = message.split(separator: " ")
+            guard words.count >= 3, words[0] == "call", let id = Int(words[1]) else { continue }
+            if words[2] == "started" { generations[generations.count - 1].started.insert(id) }
+            if words[2] == "ended" { generations[generations.count - 1].ended.insert(id) }
+        }
+    }
+
+    var started: Int { generations.reduce(0) { $0 + $1.started.count } }
+    var dropped: Int { generations.reduce(0) { $0 + $1.dropped.count } }
+}
+
+extension ComposeProject {
+    /// The call log of `replica`'s container (`docker logs`).
+    func callLog(_ replica: Int) throws -> ContainerCallLog {
+        ContainerCallLog(output: try daemon.docker(["logs", try container(replica)]))
+    }
+}
+
+extension SuperviseProcess {
+    /// Runs the `supervise` CLI against this daemon: exit status and stdout+stderr.
+    func cli(_ arguments: [String]) throws -> (code: Int32, output: String) {
+        let result = try Shell.run(BuiltProducts.supervise, arguments + ["--socket", socket])
+        return (result.status, result.output)
+    }
+
+    /// `supervise status NAME --json`.
+    func status(_ name: String) throws -> [String: Any] {
+        let result = try cli(["status", name, "--json"])
+        guard result.code == 0, let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+            throw TestFailure("supervise status \(name): \(result.code) \(result.output)")
+        }
+        return object
+    }
+}
