@@ -251,7 +251,7 @@ final class PrivateDockerd: Sendable {
     }
 
     func start() throws {
-        let r = try shell(testbed + "/start-dockerd.sh", [directory])
+        let r = try runCommand(testbed + "/start-dockerd.sh", [directory])
         guard r.status == 0 else { throw BenchError("start-dockerd.sh failed: \(r.output)") }
     }
 
@@ -268,18 +268,18 @@ final class PrivateDockerd: Sendable {
         if let ids = try? cli(["ps", "-aq"]).split(whereSeparator: \.isWhitespace), !ids.isEmpty {
             _ = try? cli(["rm", "-f"] + ids.map(String.init))
         }
-        _ = try? shell(testbed + "/stop-dockerd.sh", [directory])
+        _ = try? runCommand(testbed + "/stop-dockerd.sh", [directory])
         if keep {
             print("kept \(directory)")
         } else {
-            _ = try? shell("/bin/rm", ["-rf", "--one-file-system", directory])
+            _ = try? runCommand("/bin/rm", ["-rf", "--one-file-system", directory])
         }
     }
 
     /// The docker CLI against this daemon: trimmed output, or an error with it.
     @discardableResult
     func cli(_ arguments: [String]) throws -> String {
-        let r = try shell("/usr/bin/env", ["docker", "-H", "unix://" + socket] + arguments)
+        let r = try runCommand("/usr/bin/env", ["docker", "-H", "unix://" + socket] + arguments)
         guard r.status == 0 else { throw BenchError("docker \(arguments.joined(separator: " ")): \(r.output)") }
         return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -287,7 +287,7 @@ final class PrivateDockerd: Sendable {
     func inspect(_ id: String, _ format: String) throws -> String { try cli(["inspect", "-f", format, id]) }
 
     func compose(_ project: String, _ file: String, _ arguments: [String]) throws {
-        let r = try shell("/usr/bin/env", ["docker-compose", "-p", project, "-f", file] + arguments,
+        let r = try runCommand("/usr/bin/env", ["docker-compose", "-p", project, "-f", file] + arguments,
                           environment: ["DOCKER_HOST": "unix://" + socket])
         guard r.status == 0 else { throw BenchError("docker-compose \(arguments.joined(separator: " ")): \(r.output)") }
     }
@@ -306,41 +306,12 @@ final class PrivateDockerd: Sendable {
             done
             tar -C "$root" -c . | docker -H "unix://\(socket)" import --change 'CMD ["/bin/sh"]' - \(tag) >/dev/null
             """
-        let r = try shell("/bin/bash", ["-c", script])
+        let r = try runCommand("/bin/bash", ["-c", script])
         guard r.status == 0 else { throw BenchError("importing busybox (apt-get install busybox-static?): \(r.output)") }
         return tag
     }
 }
 
-/// Runs a command to its end; stdout and stderr together.
-///
-/// posix_spawn and waitpid on the child's own pid rather than Foundation's `Process`, whose exit
-/// detection misses start-dockerd.sh's exit (the script stays a zombie while dockerd runs); output
-/// through a temporary file, not a pipe, which dockerd would inherit and hold open.
-func shell(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    var template = Array("/tmp/sv-db-out-XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    guard fd >= 0 else { throw BenchError("mkstemp failed") }
-    close(fd)
-    let outPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    defer { unlink(outPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = ([path] + arguments).map { strdup($0) } + [nil]
-    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (argv + env).forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, path, &actions, nil, argv, env)
-    guard spawned == 0 else { throw BenchError("posix_spawn \(path) failed: errno \(spawned)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (code, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")
-}
 
 /// `docker events` for containers, read on its own thread; each event with Docker's timeNano.
 final class EventWatcher: Sendable {

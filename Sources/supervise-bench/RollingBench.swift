@@ -25,9 +25,13 @@ struct RollingBench: ParsableCommand {
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 3 worker replicas, a call every \(every)s "
               + "round-robin, \(Int(minCall))-\(Int(maxCall)) s each, \(Int(warmup)) s of load before each restart")
 
-        let engine = try PrivateDockerd.start()
-        let cleanup = StartedProcesses.addCleanup { engine.stop() }
-        defer { engine.stop(); StartedProcesses.removeCleanup(cleanup) }
+        guard let testbed = DockerBench.testbed(from: URL(fileURLWithPath: binDir)) else {
+            throw BenchError("scripts/systemd-testbed/start-dockerd.sh not found (run from the repository)")
+        }
+        let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bk-"), testbed: testbed)
+        let cleanup = StartedProcesses.addCleanup { engine.tearDown() }
+        defer { engine.tearDown(); StartedProcesses.removeCleanup(cleanup) }
+        try engine.start()
         let project = try WorkerProject(engine: engine, binDir: binDir)
         let durations = minCall...maxCall
 
@@ -164,99 +168,12 @@ struct RollingBench: ParsableCommand {
 
 func fmt1(_ v: Double) -> String { String(format: "%.1f", v) }
 
-/// Runs `executable` to completion, stdout and stderr into an unlinked temporary file (not a pipe:
-/// a daemon it starts would keep a pipe open forever; unlinked: nothing left behind on an exit).
-func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
-    var template = Array("/tmp/sv-bench-out-XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-    guard fd >= 0 else { throw BenchError("mkstemp: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, fd, 1)
-    posix_spawn_file_actions_adddup2(&actions, fd, 2)
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let env = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (argv + env).forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, executable, &actions, nil, argv, env)
-    guard spawned == 0 else { throw BenchError("posix_spawn \(executable): \(String(cString: strerror(spawned)))") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    var data = [UInt8](), buffer = [UInt8](repeating: 0, count: 65536)
-    var offset: off_t = 0
-    while true {
-        let n = pread(fd, &buffer, buffer.count, offset)
-        if n <= 0 { break }
-        data.append(contentsOf: buffer[0..<n])
-        offset += off_t(n)
-    }
-    return (code, String(decoding: data, as: UTF8.self))
-}
-
-func makeTemporaryDirectory(_ prefix: String) throws -> String {
-    var template = Array((prefix + "XXXXXX").utf8CString)
-    guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-        throw BenchError("mkdtemp \(prefix): \(String(cString: strerror(errno)))")
-    }
-    return String(cString: made)
-}
 
 func waitUntil(_ seconds: Double, _ what: String, _ condition: () throws -> Bool) throws {
     let deadline = Date().addingTimeInterval(seconds)
     while try !condition() {
         guard Date() < deadline else { throw BenchError("timed out after \(Int(seconds)) s waiting for \(what)") }
         usleep(200_000)
-    }
-}
-
-/// A private dockerd (`scripts/systemd-testbed/start-dockerd.sh DIR`); `stop()` removes every
-/// container, stops it by its pid (`stop-dockerd.sh`) and deletes DIR. Idempotent.
-final class PrivateDockerd: @unchecked Sendable {
-    static let testbed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path + "/scripts/systemd-testbed"
-    let directory: String
-    var socket: String { directory + "/docker.sock" }
-    private let lock = NSLock()
-    private var stopped = false
-
-    private init(directory: String) { self.directory = directory }
-
-    static func start() throws -> PrivateDockerd {
-        let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bk-"))
-        let cleanup = StartedProcesses.addCleanup { engine.stop() }
-        defer { StartedProcesses.removeCleanup(cleanup) }
-        let started = try runCommand(testbed + "/start-dockerd.sh", [engine.directory])
-        guard started.status == 0 else {
-            engine.stop()
-            throw BenchError("start-dockerd.sh: \(started.output)")
-        }
-        return engine
-    }
-
-    @discardableResult
-    func docker(_ arguments: [String]) throws -> String {
-        let out = try runCommand("docker", ["-H", "unix://" + socket] + arguments)
-        guard out.status == 0 else { throw BenchError("docker \(arguments.joined(separator: " ")): \(out.output)") }
-        return out.output.trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Whoever comes second (the benchmark's own exit path, or a signal) waits for the first to finish.
-    func stop() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !stopped else { return }
-        stopped = true
-        if let ids = try? docker(["ps", "-aq"]), !ids.isEmpty {
-            _ = try? docker(["rm", "-f"] + ids.split(whereSeparator: \.isWhitespace).map(String.init))
-        }
-        _ = try? runCommand(Self.testbed + "/stop-dockerd.sh", [directory])
-        _ = try? runCommand("/bin/rm", ["-rf", "--one-file-system", directory])
     }
 }
 
@@ -306,7 +223,7 @@ final class WorkerProject: @unchecked Sendable {
 
     /// Replica number -> container id.
     func containers() throws -> [Int: String] {
-        let lines = try engine.docker(["ps", "-a", "--no-trunc", "--filter", "label=com.docker.compose.project=\(name)",
+        let lines = try engine.cli(["ps", "-a", "--no-trunc", "--filter", "label=com.docker.compose.project=\(name)",
                                        "--format", "{{.ID}} {{.Label \"com.docker.compose.container-number\"}}"])
         var found: [Int: String] = [:]
         for line in lines.split(separator: "\n") {
@@ -319,7 +236,7 @@ final class WorkerProject: @unchecked Sendable {
     /// The running container's main pid, or nil.
     func pid(_ replica: Int) -> Int32? {
         guard let id = try? containers()[replica],
-              let out = try? engine.docker(["inspect", "-f", "{{.State.Running}} {{.State.Pid}}", id]) else { return nil }
+              let out = try? engine.cli(["inspect", "-f", "{{.State.Running}} {{.State.Pid}}", id]) else { return nil }
         let f = out.split(separator: " ")
         return f.count == 2 && f[0] == "true" ? Int32(f[1]) : nil
     }
@@ -334,7 +251,7 @@ final class WorkerProject: @unchecked Sendable {
     func callCounts() throws -> (started: Int, ended: Int) {
         var started = 0, ended = 0
         for id in try containers().values {
-            for line in try engine.docker(["logs", id]).split(separator: "\n") {
+            for line in try engine.cli(["logs", id]).split(separator: "\n") {
                 guard let r = line.range(of: "] call ") else { continue }
                 let words = line[r.upperBound...].split(separator: " ")
                 if words.count >= 2, words[1] == "started" { started += 1 }
