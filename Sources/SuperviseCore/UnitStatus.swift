@@ -70,6 +70,16 @@ public struct DrainOutcomeStatus: Sendable, Codable, Equatable {
     /// Calls cut by the deadline; 0 for a clean drain, nil when unknown.
     public var callsCut: Int?
     public var exit: String?
+
+    enum CodingKeys: String, CodingKey { case durationSeconds, callsCut, exit }
+
+    /// `calls_cut` is written as `null` when unknown, so API users can tell "unknown" from "absent".
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(durationSeconds, forKey: .durationSeconds)
+        try c.encode(callsCut, forKey: .callsCut)
+        try c.encodeIfPresent(exit, forKey: .exit)
+    }
 }
 
 /// A container unit's container as the operator sees it.

@@ -188,11 +188,11 @@ import Testing
         #expect(out.contains("worker-1: drain cut at its deadline: live calls unknown, killed by SIGKILL"), "\(out)")
         // The calls were cut: the worker never logged their end.
         #expect(WorkerCallLog(daemonOutput: out).ended(unit: "worker-1").isEmpty)
-        // Without a progress URL nobody counted the live calls: calls_cut is unknown (absent in JSON).
+        // Without a progress URL nobody counted the live calls: calls_cut is unknown (null in JSON).
         let status = try w.statusJSON("worker-1")
         #expect(status["state"] as? String == "drained")
         let lastDrain = try #require(status["last_drain"] as? [String: Any])
-        #expect(lastDrain["calls_cut"] == nil)
+        #expect(lastDrain["calls_cut"] is NSNull)
         #expect(lastDrain["exit"] as? String == "killed by SIGKILL")
         // Drained means out of service: no automatic restart.
         Thread.sleep(forTimeInterval: 0.5)
