@@ -77,17 +77,10 @@ extension Diagnostics {
         let layer = layer(from: fields, owner: .container)
         checkBackoffBounds(layer.restart.backoff, over: defaults.restart.backoff)
 
-        let selectors = Schema.containerSelectors.compactMap { fields[$0] }.sorted {
-            (position(of: $0.keyNode) ?? SourcePosition(line: 0, column: 0))
-                < (position(of: $1.keyNode) ?? SourcePosition(line: 0, column: 0))
-        }
+        let selectors = exclusive(Schema.containerSelectors, in: fields, expected: Diagnostics.selectorExpected)
         if selectors.isEmpty {
             report(entry.keyNode, entry.path, found: "no \(Section.list(Schema.containerSelectors))",
                    expected: Diagnostics.selectorExpected + " (which containers the entry supervises)")
-        }
-        for extra in selectors.dropFirst() {
-            report(extra.keyNode, extra.path, found: "\(quoted(extra.key)) besides \(quoted(selectors[0].key))",
-                   expected: Diagnostics.selectorExpected)
         }
         guard selectors.count == 1 else { return decoded }
         decoded.matchEntry = selectors[0]

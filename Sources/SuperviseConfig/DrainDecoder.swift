@@ -33,14 +33,7 @@ extension Diagnostics {
         else { return .none }
         var spec = DrainSpec()
 
-        let starts = Schema.drainStarts.compactMap { fields[$0] }.sorted {
-            (position(of: $0.keyNode) ?? SourcePosition(line: 0, column: 0))
-                < (position(of: $1.keyNode) ?? SourcePosition(line: 0, column: 0))
-        }
-        for extra in starts.dropFirst() {
-            report(extra.keyNode, extra.path, found: "\(quoted(extra.key)) besides \(quoted(starts[0].key))",
-                   expected: Diagnostics.oneDrainStartExpected)
-        }
+        _ = exclusive(Schema.drainStarts, in: fields, expected: Diagnostics.oneDrainStartExpected)
         if let start = fields["signal"], let signal = signal(start.value, start.path) { spec.start = .signal(signal) }
         if let start = fields["http"], let url = url(start.value, start.path) { spec.start = .http(url: url) }
 

@@ -42,6 +42,21 @@ extension Diagnostics {
         return result
     }
 
+    /// The entries among `keys` that `fields` holds, in file order. Each after the first is reported as
+    /// `"B" besides "A"` against `expected`: for keys that exclude each other (a probe's checks, a drain's
+    /// start, a container entry's selectors).
+    func exclusive(_ keys: [String], in fields: [String: Entry], expected: String) -> [Entry] {
+        let present = keys.compactMap { fields[$0] }.sorted {
+            (position(of: $0.keyNode) ?? SourcePosition(line: 0, column: 0))
+                < (position(of: $1.keyNode) ?? SourcePosition(line: 0, column: 0))
+        }
+        for extra in present.dropFirst() {
+            report(extra.keyNode, extra.path, found: "\(quoted(extra.key)) besides \(quoted(present[0].key))",
+                   expected: expected)
+        }
+        return present
+    }
+
     /// The entries of the mapping `node` keyed by key, keeping only the keys `section` allows; unknown keys are
     /// reported with a suggestion of the closest allowed key. Reports and returns nil when `node` is not a mapping.
     func fields(of node: Node, at path: String, section: Section, expected: String) -> [String: Entry]? {

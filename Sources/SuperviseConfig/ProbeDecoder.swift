@@ -31,16 +31,9 @@ extension Diagnostics {
         guard let fields = fields(of: node, at: entry.path, section: section, expected: Diagnostics.probeExpected)
         else { return .none }
 
-        let checks = Schema.probeChecks.compactMap { fields[$0] }.sorted {
-            (position(of: $0.keyNode) ?? SourcePosition(line: 0, column: 0))
-                < (position(of: $1.keyNode) ?? SourcePosition(line: 0, column: 0))
-        }
+        let checks = exclusive(Schema.probeChecks, in: fields, expected: Diagnostics.oneCheckExpected)
         if checks.isEmpty {
             report(entry.keyNode, entry.path, found: "no \(Section.list(Schema.probeChecks))",
-                   expected: Diagnostics.oneCheckExpected)
-        }
-        for extra in checks.dropFirst() {
-            report(extra.keyNode, extra.path, found: "\(quoted(extra.key)) besides \(quoted(checks[0].key))",
                    expected: Diagnostics.oneCheckExpected)
         }
         let decoded = checks.map(probeCheck)
