@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSuperviseSys
 import Foundation
+import PlainHTTP
 
 /// Restarting 3 Compose `worker` replicas under a steady load of long calls, on a private dockerd:
 /// (a) `docker-compose restart worker` (Compose's 10 s grace, then SIGKILL) against (b)
@@ -264,31 +265,8 @@ final class WorkerProject: @unchecked Sendable {
 
 /// HTTP/1.1 to 127.0.0.1:8081 inside the network namespace of `pid`.
 func netnsHTTP(pid: Int32, _ method: String, _ path: String, timeout: Int = 3) -> (status: Int, body: String)? {
-    let fd = csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: timeout, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(8081).bigEndian
-    address.sin_addr.s_addr = in_addr_t(0x7f00_0001).bigEndian
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { return nil }
-    let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    _ = request.withCString { send(fd, $0, strlen($0), 0) }
-    var data = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        data.append(contentsOf: buffer[0..<n])
-    }
-    let text = String(decoding: data, as: UTF8.self)
-    guard let line = text.split(separator: "\r\n").first, let status = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
-    return (status, text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? "")
+    PlainHTTP.request(socket: csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: 8081,
+                      method, path, timeout: Double(timeout))
 }
 
 /// Places calls round-robin on replicas 1...3 through their network namespaces, one every

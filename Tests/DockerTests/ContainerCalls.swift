@@ -1,39 +1,13 @@
 import CSuperviseSys
 import Foundation
+import PlainHTTP
 
 /// HTTP/1.1 to a worker's 127.0.0.1:8081 inside a container's network namespace
 /// (`network_mode: none`): the socket is made in the namespace of the container's main pid.
 enum ContainerHTTP {
     static func request(pid: Int32, _ method: String, _ path: String, timeout: Double = 3) -> (status: Int, body: String)? {
-        let fd = csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1e6))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(8081).bigEndian
-        address.sin_addr.s_addr = in_addr_t(0x7f00_0001).bigEndian
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return nil }
-        let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            data.append(contentsOf: buffer[0..<n])
-        }
-        let text = String(decoding: data, as: UTF8.self)
-        guard let statusLine = text.split(separator: "\r\n").first else { return nil }
-        let parts = statusLine.split(separator: " ")
-        guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
-        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-        return (status, body)
+        PlainHTTP.request(socket: csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: 8081,
+                          method, path, timeout: timeout)
     }
 }
 

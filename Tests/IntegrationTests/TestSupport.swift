@@ -1,4 +1,5 @@
 import Foundation
+import PlainHTTP
 import Testing
 
 /// Where the package's built executables are: beside the test bundle, or `SUPERVISE_BIN_DIR`.
@@ -140,28 +141,7 @@ func freeLoopbackPort() -> Int {
 
 /// A blocking HTTP/1.1 request to loopback, for tests. Returns (status, body).
 func httpRequest(_ method: String, port: Int, path: String, timeout: Double = 5) -> (status: Int, body: String)? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: __suseconds_t((timeout - Double(Int(timeout))) * 1e6))
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    guard withLoopbackAddress(port: port, { connect(fd, $0, $1) }) == 0 else { return nil }
-    let request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    _ = request.withCString { send(fd, $0, strlen($0), 0) }
-    var data = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        data.append(contentsOf: buffer[0..<n])
-    }
-    let text = String(decoding: data, as: UTF8.self)
-    guard let statusLine = text.split(separator: "\r\n").first else { return nil }
-    let parts = statusLine.split(separator: " ")
-    guard parts.count >= 2, let status = Int(parts[1]) else { return nil }
-    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
-    return (status, body)
+    PlainHTTP.request(socket: socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: port, method, path, timeout: timeout)
 }
 
 /// `count` loopback ports that are free now, below the kernel's ephemeral range (32768+) so
