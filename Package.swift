@@ -60,21 +60,21 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
-            "SuperviseControl", "SuperviseCore", "CSuperviseSys", "PlainHTTP",
+            "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
-        // One blocking HTTP/1.1 exchange with 127.0.0.1, shared by the tests and benchmarks that talk to agent-sim.
-        .target(name: "PlainHTTP", swiftSettings: strict),
+        // Talking to agent-sim workers from tests and benchmarks: one HTTP/1.1 exchange, a call generator.
+        .target(name: "AgentSimClient", swiftSettings: strict),
 
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
         // Every `supervise` command line in runbooks/ parses with the real CLI parser.
         .testTarget(name: "RunbookTests", dependencies: ["supervise"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
-        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "PlainHTTP"], swiftSettings: strict),
+        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "PlainHTTP",
+            "AgentSimClient",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

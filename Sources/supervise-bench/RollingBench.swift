@@ -1,7 +1,7 @@
 import ArgumentParser
 import CSuperviseSys
 import Foundation
-import PlainHTTP
+import AgentSimClient
 
 /// Restarting 3 Compose `worker` replicas under a steady load of long calls, on a private dockerd:
 /// (a) `docker-compose restart worker` (Compose's 10 s grace, then SIGKILL) against (b)

@@ -1,3 +1,4 @@
+import AgentSimClient
 import Foundation
 import Testing
 
@@ -85,7 +86,7 @@ struct ComposeDrainTests {
         let id2 = try project.container(2)
         let before = try project.state(id2)
 
-        let calls = ContainerCallGenerator(project: project)
+        let calls = CallGenerator<Int>(project: project)
         defer { calls.stop() }
         calls.startSteadyLoad(on: [1, 2, 3], durations: 1...8, every: 0.25)
         #expect(poll(timeout: 10) { calls.accepted(on: 2).count >= 3 })
@@ -156,7 +157,7 @@ struct ComposeDrainTests {
         let ids = try (1...3).map { try project.container($0) }
         let before = try ids.map { try project.state($0) }
 
-        let calls = ContainerCallGenerator(project: project)
+        let calls = CallGenerator<Int>(project: project)
         defer { calls.stop() }
         calls.startSteadyLoad(on: [1, 2, 3], durations: 1...4, every: 0.2)
         Thread.sleep(forTimeInterval: 2)
@@ -217,7 +218,7 @@ struct ComposeDrainTests {
         let supervise = try start(project)
         defer { supervise.stop() }
         let id1 = try project.container(1)
-        let calls = ContainerCallGenerator(project: project)
+        let calls = CallGenerator<Int>(project: project)
         for _ in 0..<2 { #expect(calls.place(on: 1, duration: 20).accepted) }
         #expect(calls.place(on: 1, duration: 0.5).accepted)  // ends before the deadline: not cut
         Thread.sleep(forTimeInterval: 0.7)
@@ -253,7 +254,7 @@ struct ComposeDrainTests {
         defer { first.stop() }
         let id1 = try project.container(1)
         let before = try project.state(id1)
-        let calls = ContainerCallGenerator(project: project)
+        let calls = CallGenerator<Int>(project: project)
         #expect(calls.place(on: 1, duration: 6).accepted)
         let placed = Date()
 
@@ -296,7 +297,7 @@ struct ComposeDrainTests {
         defer { project.down() }
         let supervise = try start(project)
         defer { supervise.stop() }
-        let calls = ContainerCallGenerator(project: project)
+        let calls = CallGenerator<Int>(project: project)
         #expect(calls.place(on: 1, duration: 30).accepted)
         let first = try supervise.cli(["drain", "worker-1"])
         #expect(first.code == 0, "\(first.output)")

@@ -1,6 +1,6 @@
 import CSuperviseSys
 import Foundation
-import PlainHTTP
+import AgentSimClient
 
 /// HTTP/1.1 to a worker's 127.0.0.1:8081 inside a container's network namespace
 /// (`network_mode: none`): the socket is made in the namespace of the container's main pid.
@@ -28,39 +28,31 @@ struct ContainerWorkerSnapshot: Sendable, Decodable {
     }
 }
 
-/// Places calls (`POST /calls?duration=S`) on the `worker` replicas of a Compose project through
-/// their network namespaces, and records the answers. The container's pid is looked up again
-/// after a call could not be placed (the container was restarted).
-final class ContainerCallGenerator: @unchecked Sendable {
-    enum Outcome: Sendable, Equatable {
-        case accepted(id: Int)
-        case refused
-        case unreachable
-        case other(status: Int)
+/// Calls placed on Compose replicas through their containers' network namespaces.
+extension CallGenerator where Target == Int {
+    /// Targets are replica numbers; each call goes to the replica's current container, and a call
+    /// that finds the cached process gone or draining tries a restarted container's new one once.
+    convenience init(project: ComposeProject) {
+        let pids = ReplicaPids(project: project)
+        self.init { replica, method, path in
+            let cached = pids.pid(replica)
+            var answer = cached.flatMap { ContainerHTTP.request(pid: $0, method, path) }
+            if answer == nil || answer?.status == 503, let fresh = pids.pid(replica, refresh: true), fresh != cached {
+                answer = ContainerHTTP.request(pid: fresh, method, path)
+            }
+            return answer
+        }
     }
+}
 
-    struct Call: Sendable {
-        var replica: Int
-        var duration: Double
-        var outcome: Outcome
-        var placedAt: Date
-        var accepted: Bool { if case .accepted = outcome { true } else { false } }
-        var endsAt: Date { placedAt.addingTimeInterval(duration) }
-    }
-
+/// The main pid of each replica's container, cached.
+final class ReplicaPids: @unchecked Sendable {
     private let project: ComposeProject
+    // @unchecked Sendable: `pids` is guarded by `lock`.
     private let lock = NSLock()
-    private var calls: [Call] = []
     private var pids: [Int: Int32] = [:]
-    private var stopRequested = false
-    private var running = false
-    private let finished = DispatchSemaphore(value: 0)
 
     init(project: ComposeProject) { self.project = project }
-
-    var all: [Call] { lock.withLock { calls } }
-    var accepted: [Call] { all.filter(\.accepted) }
-    func accepted(on replica: Int) -> [Call] { accepted.filter { $0.replica == replica } }
 
     /// The replica's container main pid (cached; `refresh` asks Docker again).
     func pid(_ replica: Int, refresh: Bool = false) -> Int32? {
@@ -72,62 +64,6 @@ final class ContainerCallGenerator: @unchecked Sendable {
         lock.withLock { pids[replica] = state.pid }
         return state.pid
     }
-
-    @discardableResult
-    func place(on replica: Int, duration: Double) -> Call {
-        let placedAt = Date()
-        let cached = pid(replica)
-        var answer = cached.flatMap { ContainerHTTP.request(pid: $0, "POST", "/calls?duration=\(duration)") }
-        if answer == nil || answer?.status == 503, let fresh = pid(replica, refresh: true), fresh != cached {
-            // A restarted container: try its new process once.
-            answer = ContainerHTTP.request(pid: fresh, "POST", "/calls?duration=\(duration)")
-        }
-        let outcome: Outcome
-        switch answer {
-        case nil: outcome = .unreachable
-        case let (status, body)? where status == 201:
-            let object = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
-            outcome = .accepted(id: (object?["id"] as? NSNumber)?.intValue ?? -1)
-        case let (status, _)? where status == 503: outcome = .refused
-        case let (status, _)?: outcome = .other(status: status)
-        }
-        let call = Call(replica: replica, duration: duration, outcome: outcome, placedAt: placedAt)
-        lock.withLock { calls.append(call) }
-        return call
-    }
-
-    /// A background thread placing one call every `every` seconds round-robin on `replicas`,
-    /// `durations` seconds each (tenths); a refused or unreachable call goes to the next replica
-    /// at once (at most once round the ring), as a dispatcher would.
-    func startSteadyLoad(on replicas: [Int], durations: ClosedRange<Double>, every: Double) {
-        lock.withLock { running = true }
-        let thread = Thread { [self] in
-            var next = 0
-            while !lock.withLock({ stopRequested }) {
-                let duration = (Double.random(in: durations) * 10).rounded() / 10
-                for _ in replicas.indices {
-                    let replica = replicas[next % replicas.count]
-                    next += 1
-                    if place(on: replica, duration: duration).accepted { break }
-                }
-                Thread.sleep(forTimeInterval: every)
-            }
-            finished.signal()
-        }
-        thread.name = "container-call-generator"
-        thread.start()
-    }
-
-    /// Stops the load and waits for its thread.
-    func stop() {
-        let wasRunning = lock.withLock { () -> Bool in
-            defer { stopRequested = true }
-            return running && !stopRequested
-        }
-        if wasRunning { _ = finished.wait(timeout: .now() + 15) }
-    }
-
-    deinit { stop() }
 }
 
 /// The call lines of one container's output (`docker logs`), split into the generations of its

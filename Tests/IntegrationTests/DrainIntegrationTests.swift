@@ -37,8 +37,8 @@ import Testing
 
         func name(_ i: Int) -> String { "worker-\(i)" }
         func port(_ name: String) -> Int { ports[Int(name.split(separator: "-").last!)! - 1] }
-        func target(_ name: String) -> CallGenerator.Target { .init(name: name, port: port(name)) }
-        var targets: [CallGenerator.Target] { (1...3).map { target(name($0)) } }
+        func target(_ name: String) -> LoopbackWorker { .init(name: name, port: port(name)) }
+        var targets: [LoopbackWorker] { (1...3).map { target(name($0)) } }
 
         /// Waits until every worker runs and answers `/worker`; returns their pids.
         func waitUntilServing(timeout: Double = 15) throws -> [Int32] {
@@ -93,7 +93,7 @@ import Testing
         let w = try Workers()
         defer { w.stop() }
         let pids = try w.waitUntilServing()
-        let calls = CallGenerator()
+        let calls = LoopbackCalls()
         let worker1 = w.target("worker-1")
         let t0 = Date()
         for duration in [2.0, 4.0, 6.0] { #expect(calls.place(on: worker1, duration: duration).accepted) }
@@ -147,7 +147,7 @@ import Testing
         let w = try Workers()
         defer { w.stop() }
         let pids = try w.waitUntilServing()
-        let calls = CallGenerator()
+        let calls = LoopbackCalls()
         #expect(calls.place(on: w.target("worker-1"), duration: 2.5).accepted)
         let start = Date()
         let result = try w.cli(["drain", "worker-1", "--then", "restart", "--wait"])
@@ -173,7 +173,7 @@ import Testing
         let w = try Workers()
         defer { w.stop() }
         let pids = try w.waitUntilServing()
-        let calls = CallGenerator()
+        let calls = LoopbackCalls()
         for _ in 0..<2 { #expect(calls.place(on: w.target("worker-1"), duration: 30).accepted) }
         let start = Date()
         let result = try w.cli(["drain", "worker-1", "--timeout", "2s", "--wait"])
@@ -205,7 +205,7 @@ import Testing
         let w = try Workers()
         defer { w.stop() }
         let pids = try w.waitUntilServing()
-        let calls = CallGenerator()
+        let calls = LoopbackCalls()
         #expect(calls.place(on: w.target("worker-1"), duration: 25).accepted)
         let first = try w.cli(["drain", "worker-1"])
         #expect(first.code == 0, "\(first.output)")
@@ -250,7 +250,7 @@ import Testing
         defer { w.stop() }
         let old = try w.waitUntilServing()
         #expect(eventually(timeout: 5) { (try? w.daemon.units())?.allSatisfy { $0.ready == true } == true })
-        let calls = CallGenerator()
+        let calls = LoopbackCalls()
         defer { calls.stop() }
         calls.startSteadyLoad(on: w.targets, durations: 1...3, every: 0.1)
         Thread.sleep(forTimeInterval: 1.5)
@@ -299,7 +299,7 @@ import Testing
         let w = try Workers(linger: 1)
         defer { w.stop() }
         let old = try w.waitUntilServing()
-        let calls = CallGenerator()
+        let calls = LoopbackCalls()
         let worker1 = w.target("worker-1")
         #expect(calls.place(on: worker1, duration: 6).accepted)
         let drain = try w.cli(["drain", "worker-1"])

@@ -1,5 +1,5 @@
 import Foundation
-import PlainHTTP
+import AgentSimClient
 import Testing
 
 /// Where the package's built executables are: beside the test bundle, or `SUPERVISE_BIN_DIR`.
