@@ -62,7 +62,8 @@ public final class CallGenerator<Target: Sendable & Hashable>: @unchecked Sendab
         return call
     }
 
-    /// A background thread placing one call every `every` seconds round-robin on `targets`, each
+    /// A background thread placing one call every `every` seconds (a steady rate: the time a call
+    /// takes to place counts) round-robin on `targets`, each
     /// lasting a random time in `durations` (tenths of a second). A refused or unreachable call goes
     /// to the next worker at once (at most once round the ring), as a dispatcher would.
     public func startSteadyLoad(on targets: [Target], durations: ClosedRange<Double>, every: Double) {
@@ -70,13 +71,15 @@ public final class CallGenerator<Target: Sendable & Hashable>: @unchecked Sendab
         let thread = Thread { [self] in
             var next = 0
             while !lock.withLock({ stopRequested }) {
+                let started = Date()
                 let duration = (Double.random(in: durations) * 10).rounded() / 10
                 for _ in targets.indices {
                     let target = targets[next % targets.count]
                     next += 1
                     if place(on: target, duration: duration).accepted { break }
                 }
-                Thread.sleep(forTimeInterval: every)
+                let spent = Date().timeIntervalSince(started)
+                if spent < every { Thread.sleep(forTimeInterval: every - spent) }
             }
             finished.signal()
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CSuperviseSys
 import Foundation
+import Synchronization
 import AgentSimClient
 
 /// Restarting 3 Compose `worker` replicas under a steady load of long calls, on a private dockerd:
@@ -118,8 +119,8 @@ struct RollingBench: ParsableCommand {
     /// figures, or nil), load for 5 s more, then every call left to end; drops from the logs.
     private func measure(_ project: WorkerProject, durations: ClosedRange<Double>, restart: () throws -> String?) throws -> Measurement {
         let before = try project.callCounts()
-        let calls = BenchCallGenerator(project: project)
-        calls.start(durations: durations, every: every)
+        let calls = benchCalls(project)
+        calls.startSteadyLoad(on: [1, 2, 3], durations: durations, every: every)
         defer { calls.stop() }
         Thread.sleep(forTimeInterval: warmup)
         var m = Measurement()
@@ -143,7 +144,7 @@ struct RollingBench: ParsableCommand {
     }
 
     /// drain-start and rolling-step times from supervise's JSON log.
-    private func steps(log: String, calls: [BenchCallGenerator.Call]) -> [Step] {
+    private func steps(log: String, calls: [CallGenerator<Int>.Call]) -> [Step] {
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -160,7 +161,7 @@ struct RollingBench: ParsableCommand {
         }
         return starts.keys.sorted().compactMap { unit in
             guard let s = starts[unit], let d = drained[unit], let replica = Int(unit.split(separator: "-").last ?? "") else { return nil }
-            let longest = calls.filter { $0.replica == replica && $0.placedAt < s && $0.endsAt > s }
+            let longest = calls.filter { $0.target == replica && $0.placedAt < s && $0.endsAt > s }
                 .map { $0.endsAt.timeIntervalSince(s) }.max() ?? 0
             return Step(unit: unit, drain: d.timeIntervalSince(s), longestLive: longest, back: back[unit].map { $0.timeIntervalSince(d) } ?? .nan)
         }
@@ -269,55 +270,17 @@ func netnsHTTP(pid: Int32, _ method: String, _ path: String, timeout: Int = 3) -
                       method, path, timeout: Double(timeout))
 }
 
-/// Places calls round-robin on replicas 1...3 through their network namespaces, one every
-/// `every` seconds; a refused or unreachable call goes to the next replica at once.
-final class BenchCallGenerator: @unchecked Sendable {
-    struct Call { var replica: Int; var placedAt: Date; var endsAt: Date }
-    private let project: WorkerProject
-    private let lock = NSLock()
-    private var calls: [Call] = []
-    private var pids: [Int: Int32] = [:]
-    private var stopRequested = false, running = false
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(project: WorkerProject) { self.project = project }
-
-    var accepted: [Call] { lock.withLock { calls } }
-
-    private func place(_ replica: Int, _ duration: Double) -> Bool {
-        let cached = lock.withLock { pids[replica] }
-        var answer = cached.flatMap { netnsHTTP(pid: $0, "POST", "/calls?duration=\(duration)") }
+/// Calls on replicas 1...3 through their network namespaces; a call that finds the cached process
+/// gone or draining tries a restarted container's new one once.
+func benchCalls(_ project: WorkerProject) -> CallGenerator<Int> {
+    let pids = Mutex<[Int: Int32]>([:])
+    return CallGenerator { replica, method, path in
+        let cached = pids.withLock { $0[replica] }
+        var answer = cached.flatMap { netnsHTTP(pid: $0, method, path) }
         if answer == nil || answer?.status == 503, let fresh = project.pid(replica), fresh != cached {
-            lock.withLock { pids[replica] = fresh }
-            answer = netnsHTTP(pid: fresh, "POST", "/calls?duration=\(duration)")
+            pids.withLock { $0[replica] = fresh }
+            answer = netnsHTTP(pid: fresh, method, path)
         }
-        guard answer?.status == 201 else { return false }
-        let now = Date()
-        lock.withLock { calls.append(Call(replica: replica, placedAt: now, endsAt: now.addingTimeInterval(duration))) }
-        return true
-    }
-
-    func start(durations: ClosedRange<Double>, every: Double) {
-        lock.withLock { running = true }
-        let thread = Thread { [self] in
-            var next = 0
-            while !lock.withLock({ stopRequested }) {
-                let started = Date()
-                let duration = (Double.random(in: durations) * 10).rounded() / 10
-                for _ in 0..<3 {
-                    next += 1
-                    if place(next % 3 + 1, duration) { break }
-                }
-                let spent = Date().timeIntervalSince(started)
-                if spent < every { Thread.sleep(forTimeInterval: every - spent) }
-            }
-            finished.signal()
-        }
-        thread.start()
-    }
-
-    func stop() {
-        let wasRunning = lock.withLock { () -> Bool in defer { stopRequested = true }; return running && !stopRequested }
-        if wasRunning { _ = finished.wait(timeout: .now() + 30) }
+        return answer
     }
 }
