@@ -83,6 +83,17 @@ struct ComposeHealingTests {
         try #require(ok, "workers 1...\(n) not running in supervise status: \(String(describing: try? supervise.units()))\n\(supervise.log)")
     }
 
+    /// Waits until container `id` runs again with a new start time; whether it did, and its last state.
+    private func waitForRestart(_ project: ComposeProject, _ id: String,
+                                since before: ComposeProject.State) throws -> (Bool, ComposeProject.State) {
+        var after = before
+        let restarted = try poll(timeout: 20) {
+            after = try project.state(id)
+            return after.running && after.startedAt != before.startedAt
+        }
+        return (restarted, after)
+    }
+
     private func restarts(_ supervise: SuperviseProcess, _ unit: String) -> Int {
         ((try? supervise.unit(unit))?["restarts"] as? Int) ?? -1
     }
@@ -132,11 +143,7 @@ struct ComposeHealingTests {
         let before = try project.state(id)
         try project.post(id, "/control/unhealthy")
 
-        var after = before
-        let restarted = try poll(timeout: 20) {
-            after = try project.state(id)
-            return after.running && after.startedAt != before.startedAt
-        }
+        let (restarted, after) = try waitForRestart(project, id, since: before)
         #expect(restarted, "worker-1 not restarted: \(after)\n\(supervise.log)")
         let unhealthy = supervise.records(unit: "worker-1", event: "unhealthy")
         #expect(unhealthy.count == 1, "\(unhealthy)")
@@ -170,11 +177,7 @@ struct ComposeHealingTests {
         let before = try project.state(id)
         try project.post(id, "/control/unhealthy")
 
-        var after = before
-        let restarted = try poll(timeout: 20) {
-            after = try project.state(id)
-            return after.running && after.startedAt != before.startedAt
-        }
+        let (restarted, after) = try waitForRestart(project, id, since: before)
         #expect(restarted, "worker-3 not restarted: \(after)\n\(supervise.log)")
         let unhealthy = supervise.records(unit: "worker-3", event: "unhealthy")
         #expect(unhealthy.count == 1, "\(unhealthy)")
