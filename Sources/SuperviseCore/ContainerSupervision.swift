@@ -236,19 +236,7 @@ extension Supervisor {
         case .stopping:
             stopProbes(i)
             mutateUnits { $0[i].lastExit = status; $0[i].pid = nil; $0[i].startedAt = nil }
-            log(.info, name, "exit", "stopped (\(status)) after \(DurationText.format(uptime)) up", exit: status)
-            let after = units[i].afterStop
-            mutateUnits { $0[i].afterStop = .stay }
-            switch after {
-            case .stay, .remove, .replace:
-                mutateUnits { $0[i].phase = .inactive; $0[i].reason = $0[i].operatorStopped ? "stopped by operator" : $0[i].reason }
-            case .start:
-                mutateUnits { $0[i].phase = .waiting; $0[i].reason = "restarting on operator request" }
-            case .policyRestart(let reason):
-                afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
-                return
-            }
-            emit(.persist)
+            stoppedByUs(i, status: status, uptime: uptime, now: now)
         case .running:
             stopProbes(i)
             mutateUnits { $0[i].lastExit = status; $0[i].pid = nil; $0[i].startedAt = nil }
@@ -267,11 +255,7 @@ extension Supervisor {
                 }
                 log(.notice, name, "exit", "exited: \(why); left to Docker's restart policy \(binding.dockerRestartPolicy)", exit: status)
             } else {
-                let spec = units[i].spec
-                let clean = status.isClean(successCodes: spec.restart.successExitCodes,
-                                           successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
-                log(clean ? .info : .warning, name, "exit", "exited: \(why) after \(DurationText.format(uptime)) up", exit: status)
-                afterProcessEnded(i, clean: clean, why: why, uptime: uptime, now: now)
+                endedOnItsOwn(i, status: status, why: why, uptime: uptime, now: now)
             }
         case .backoff where units[i].pid != nil:
             // Unhealthy and waiting for its restart when it died: the restart is already scheduled.

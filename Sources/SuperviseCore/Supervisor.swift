@@ -228,41 +228,49 @@ public struct Supervisor: Sendable {
         units[i].lastExit = status
         units[i].pid = nil
         units[i].startedAt = nil
-        let spec = units[i].spec
-
         if units[i].phase == .stopping {
             units[i].stopDeadline = nil
             units[i].killSent = false
-            log(.info, name, "exit", "stopped (\(status)) after \(DurationText.format(uptime)) up", exit: status)
-            let after = units[i].afterStop
-            units[i].afterStop = .stay
-            switch after {
-            case .stay:
-                units[i].phase = .inactive
-                units[i].reason = shuttingDown ? "stopped for shutdown" : (units[i].operatorStopped ? "stopped by operator" : units[i].reason)
-            case .start:
-                units[i].phase = .waiting
-                units[i].reason = "restarting on operator request"
-            case .replace(let newSpec):
-                units[i].spec = newSpec
-                units[i].phase = .waiting
-                units[i].reason = "restarting with changed configuration"
-            case .remove:
-                log(.info, name, "removed", "removed from the configuration")
-                units.remove(at: i)
-                reindex()
-            case .policyRestart(let reason):
-                afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
-                return
-            }
-            emit(.persist)
+            return stoppedByUs(i, status: status, uptime: uptime, now: now)
+        }
+        endedOnItsOwn(i, status: status, why: "\(status)", uptime: uptime, now: now)
+    }
+
+    /// A process (or container) supervise stopped has ended: what `afterStop` asked for follows.
+    mutating func stoppedByUs(_ i: Int, status: ExitStatus, uptime: Duration, now: Instant) {
+        let name = units[i].name
+        log(.info, name, "exit", "stopped (\(status)) after \(DurationText.format(uptime)) up", exit: status)
+        let after = units[i].afterStop
+        units[i].afterStop = .stay
+        switch after {
+        case .stay:
+            units[i].phase = .inactive
+            units[i].reason = shuttingDown ? "stopped for shutdown" : (units[i].operatorStopped ? "stopped by operator" : units[i].reason)
+        case .start:
+            units[i].phase = .waiting
+            units[i].reason = "restarting on operator request"
+        case .replace(let newSpec):
+            units[i].spec = newSpec
+            units[i].phase = .waiting
+            units[i].reason = "restarting with changed configuration"
+        case .remove:
+            log(.info, name, "removed", "removed from the configuration")
+            units.remove(at: i)
+            reindex()
+        case .policyRestart(let reason):
+            afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
             return
         }
+        emit(.persist)
+    }
 
+    /// A process (or container) ended on its own: logged, then its restart policy decides.
+    mutating func endedOnItsOwn(_ i: Int, status: ExitStatus, why: String, uptime: Duration, now: Instant) {
+        let spec = units[i].spec
         let clean = status.isClean(successCodes: spec.restart.successExitCodes,
                                    successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
-        log(clean ? .info : .warning, name, "exit", "exited: \(status) after \(DurationText.format(uptime)) up", exit: status)
-        afterProcessEnded(i, clean: clean, why: "\(status)", uptime: uptime, now: now)
+        log(clean ? .info : .warning, spec.name, "exit", "exited: \(why) after \(DurationText.format(uptime)) up", exit: status)
+        afterProcessEnded(i, clean: clean, why: why, uptime: uptime, now: now)
     }
 
     /// A process ended on its own (or never started): restart by policy, with backoff.
