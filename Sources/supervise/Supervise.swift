@@ -9,7 +9,7 @@ import SuperviseDaemon
 struct Supervise: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervise",
-        abstract: "A self-healing supervisor for local processes (and, later, Docker Compose containers).",
+        abstract: "A self-healing supervisor for local processes and Docker Compose containers.",
         discussion: """
             Exit codes: 0 success; 1 the daemon could not be reached or refused; 3 no such unit; \
             64 bad command line; 71 control socket could not be created; 77 permission denied; \

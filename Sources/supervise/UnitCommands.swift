@@ -31,7 +31,7 @@ func percentEncode(_ s: String) -> String {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a stopped, exited or failed unit.")
+    static let configuration = CommandConfiguration(abstract: "Start a stopped, exited, failed or drained unit.")
     @Argument(help: "Unit name.") var name: String
     @OptionGroup var socket: SocketOptions
     func run() throws { try sendCommand(.start, unit: name, socket: socket) }
@@ -39,7 +39,8 @@ struct Start: ParsableCommand {
 
 struct Stop: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Stop a unit (stop signal to its process group, SIGKILL after stop_timeout); it stays stopped.")
+        abstract: "Stop a unit (stop signal to its process group, SIGKILL after stop_timeout); it stays stopped.",
+        discussion: "A unit with a drain contract is drained first, so its live calls finish, and ends drained.")
     @Argument(help: "Unit name.") var name: String
     @OptionGroup var socket: SocketOptions
     func run() throws { try sendCommand(.stop, unit: name, socket: socket) }
