@@ -22,6 +22,8 @@ let package = Package(
         // use, so a daemon without probes does not carry it; typed shims wrap the variadic calls.
         .target(name: "CCurl", dependencies: ["CSuperviseSys"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // Anchors for the probe benchmark: the same probe load from bare libcurl and bare sockets.
+        .target(name: "CProbeFloor", dependencies: ["CCurl"]),
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),
 
@@ -60,7 +62,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
-            "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient",
+            "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient", "CProbeFloor", "SuperviseProbes",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // Talking to agent-sim workers from tests and benchmarks: one HTTP/1.1 exchange, a call generator.

@@ -1,3 +1,4 @@
+import CSuperviseSys
 import Dispatch
 import Foundation
 import SuperviseCore
@@ -29,6 +30,13 @@ public final class ProbeEngine: Sendable {
     private let recorder = ScheduleRecorder()
     private let stopped = DispatchGroup()
 
+    /// The engine thread's name, as `top -H` and /proc/PID/task/TID/comm show it.
+    public static let threadName = "sv-probes"
+
+    /// Runs due together are started on wake-ups aligned to slots this wide (at most; shorter for
+    /// probes with intervals under a second).
+    public static var wakeSlotMilliseconds: Int { Int(ProbeLoop.slackNs / 1_000_000) }
+
     /// Starts the engine thread. `onResult` is called (from the engine's own thread) once per
     /// completed probe run.
     public init(spawner: ProcessSpawner, onResult: @escaping @Sendable (ProbeKey, ProbeResult) -> Void) {
@@ -36,6 +44,8 @@ public final class ProbeEngine: Sendable {
         stopped.enter()
         let thread = Thread {
             defer { stopped.leave() }
+            // Named from inside: Foundation's Thread.name does not reach the kernel's comm.
+            _ = csupervise_set_thread_name(ProbeEngine.threadName)
             guard let loop = ProbeLoop(mailbox: mailbox, gate: gate, recorder: recorder,
                                        spawner: spawner, onResult: onResult) else {
                 // No curl: nothing can be probed. Close the gate and the mailbox so callers see
@@ -46,7 +56,7 @@ public final class ProbeEngine: Sendable {
             }
             loop.run()
         }
-        thread.name = "supervise-probes"
+        thread.name = ProbeEngine.threadName
         thread.qualityOfService = .userInitiated
         thread.start()
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SuperviseControl
 import SuperviseCore
+import SuperviseProbes
 
 /// 1,000 HTTP liveness probes on loopback at a 1 s interval: throughput, schedule accuracy,
 /// the daemon's CPU and RSS; then the time from a worker turning unhealthy to its restart.
@@ -13,6 +14,8 @@ struct ProbeBench: ParsableCommand {
     @Option(help: "Measurement window in seconds.") var seconds = 60
     @Option(name: .customLong("unhealthy-trials"), help: "Unhealthy-to-restart measurements.") var trials = 5
     @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(name: .customLong("anchor-seconds"),
+            help: "Seconds for each anchor (bare libcurl, bare sockets) at the same load; 0 skips them.") var anchorSeconds = 20
 
     func run() throws {
         StartedProcesses.stopOnSignals()
@@ -34,6 +37,14 @@ struct ProbeBench: ParsableCommand {
             children.append(try launch(agentSim, ["--port", "\(port)", "--name", "target-\(i)"], log: "/dev/null"))
         }
         let victimPort = ports[servers]
+
+        // Anchors first, while the servers carry no other load.
+        var anchors: ProbeAnchors?
+        if anchorSeconds > 0 {
+            print("anchors: \(targets) GETs/s from one thread, same servers, \(ProbeEngine.wakeSlotMilliseconds) ms slots, \(anchorSeconds) s each ...")
+            anchors = try ProbeAnchors.measure(ports: Array(ports.prefix(servers)), rate: targets,
+                                               slotMs: ProbeEngine.wakeSlotMilliseconds, seconds: anchorSeconds)
+        }
 
         let interval = 1.0, threshold = 3
         var yaml = """
@@ -72,7 +83,7 @@ struct ProbeBench: ParsableCommand {
         // Measurement window.
         _ = try client.request("GET", "/v1/probes?reset=1")
         let pid = daemon.processIdentifier
-        let cpu0 = cpuTicks(pid), t0 = Date()
+        let cpu0 = cpuTicks(pid), threads0 = ThreadCPU(pid), t0 = Date()
         var rssPeak = 0.0
         for _ in 0..<seconds {
             usleep(1_000_000)
@@ -80,6 +91,7 @@ struct ProbeBench: ParsableCommand {
         }
         let elapsed = Date().timeIntervalSince(t0)
         let cpu = Double(cpuTicks(pid) - cpu0) / Double(sysconf(Int32(_SC_CLK_TCK))) / elapsed * 100
+        let probeThread = ThreadCPU.percent(named: ProbeEngine.threadName, from: threads0, to: ThreadCPU(pid), seconds: elapsed)
         let stats = try decode(ProbeStatsResponse.self, client.request("GET", "/v1/probes").body)
         print("""
 
@@ -87,7 +99,16 @@ struct ProbeBench: ParsableCommand {
               probes completed per second: \(fmt(Double(stats.runs) / elapsed))   (skipped: \(stats.skipped))
               probe start lateness vs schedule: p50 \(fmt(stats.lateP50Ms)) ms   p99 \(fmt(stats.lateP99Ms)) ms   max \(fmt(stats.lateMaxMs)) ms   (goal p99 <= 50 ms)
               daemon CPU: \(fmt(cpu))% of one core (goal < 5%)   RSS \(fmt(rssMiB(pid))) MiB, peak \(fmt(rssPeak)) MiB (goal < 60 MB)
+                probe thread \(fmt(probeThread))%, the rest of the daemon \(fmt(cpu - probeThread))%
             """)
+        if let anchors {
+            print("  the same load without supervise (one thread each, measured before the daemon started):")
+            for figure in [anchors.curl, anchors.sockets] {
+                print("    \(figure.name): \(fmt(figure.total))% of one core (user \(fmt(figure.userPercent))%, kernel \(fmt(figure.systemPercent))%), "
+                      + "\(fmt(figure.perSecond)) GETs/s, \(figure.failed) failed")
+            }
+            print("    supervise vs bare libcurl: \(fmt(cpu / anchors.curl.total))x")
+        }
 
         // Unhealthy -> restart issued.
         var delays: [Double] = []

@@ -30,6 +30,9 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
 /** Makes this process a child subreaper so orphaned grandchildren are reparented to it (and reaped). */
 int csupervise_set_child_subreaper(void);
 
+/** Names the calling thread (at most 15 bytes kept) for top -H and /proc/PID/task/TID/comm. */
+int csupervise_set_thread_name(const char *name);
+
 /** Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), or 0 when it
     does not exist or is a zombie (ended, not yet reaped). */
 unsigned long long csupervise_process_start_ticks(pid_t pid);
