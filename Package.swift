@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient",
+            "AgentSimClient", "CProbeFloor",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -2,7 +2,8 @@
 # Benchmarks on a release build; prints figures.
 #   scripts/bench.sh                 all benchmarks with their defaults
 #   scripts/bench.sh restart [opts]  kill -9 -> running at 100 and 1,000 units; idle RSS/CPU
-#   scripts/bench.sh probes [opts]   1,000 HTTP probes at 1 s; unhealthy -> restart issued
+#   scripts/bench.sh probes [opts]   1,000 HTTP probes at 1 s, with bare-libcurl and bare-socket anchors;
+#                                    unhealthy -> restart issued
 #   scripts/bench.sh docker [opts]   containers on a private dockerd (root): kill -9 -> running again,
 #                                    Docker's restart: always vs supervise; HEALTHCHECK unhealthy -> restart issued
 #   scripts/bench.sh rolling [opts]  calls dropped: docker-compose restart vs supervise restart --rolling

@@ -29,6 +29,20 @@ static CURL *make_get(const char *url) {
     return h;
 }
 
+/** Frees every finished transfer, counting it into `completed` or `failed` when given. */
+static void reap(CURLM *multi, long *completed, long *failed) {
+    int left = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(multi, &left))) {
+        if (message->msg != CURLMSG_DONE) continue;
+        CURL *h = message->easy_handle;
+        long *count = message->data.result == CURLE_OK ? completed : failed;
+        if (count) (*count)++;
+        curl_multi_remove_handle(multi, h);
+        curl_easy_cleanup(h);
+    }
+}
+
 int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, int seconds,
                           csupervise_floor_result *out) {
     if (!csupervise_curl_available() || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -1;
@@ -40,21 +54,13 @@ int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, i
 
     const long long slot_ns = slot_ms * 1000000LL;
     const int per_slot = rate * slot_ms / 1000;
-    const long long warm_until = floor_now_ns() + 2000000000LL;
-    long long next = floor_now_ns(), end = 0;
+    long long next = floor_now_ns();
     long completed = 0, failed = 0, target = 0;
-    int measuring = 0, running = 0;
+    int running = 0;
     floor_window window;
-    for (;;) {
-        long long now = floor_now_ns();
-        if (!measuring && now >= warm_until) {
-            measuring = 1;
-            completed = failed = 0;
-            floor_window_open(&window);
-            end = now + seconds * 1000000000LL;
-        }
-        if (measuring && now >= end) break;
-        if (now >= next) {
+    floor_window_init(&window, seconds);
+    while (!floor_window_over(&window, &completed, &failed)) {
+        if (floor_now_ns() >= next) {
             for (int i = 0; i < per_slot; i++, target++) {
                 CURL *h = make_get(urls[target % nports]);
                 if (h) curl_multi_add_handle(multi, h);
@@ -62,15 +68,7 @@ int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, i
             next += slot_ns;
         }
         curl_multi_perform(multi, &running);
-        int left = 0;
-        CURLMsg *message;
-        while ((message = curl_multi_info_read(multi, &left))) {
-            if (message->msg != CURLMSG_DONE) continue;
-            CURL *h = message->easy_handle;
-            if (message->data.result == CURLE_OK) completed++; else failed++;
-            curl_multi_remove_handle(multi, h);
-            curl_easy_cleanup(h);
-        }
+        reap(multi, &completed, &failed);
         int timeout = floor_ms_until(next);
         long curl_timeout = -1;
         if (curl_multi_timeout(multi, &curl_timeout) == CURLM_OK && curl_timeout >= 0 && curl_timeout < timeout)
@@ -80,17 +78,11 @@ int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, i
     floor_window_close(&window, out);
     out->completed = completed;
     out->failed = failed;
-    // Let the GETs still in flight finish (each has a 1 s timeout) so every handle is freed.
+    // Let the GETs still in flight finish (each has a 1 s timeout) so every handle is freed; they
+    // started inside the window but end after it, so they are not counted.
     do {
         curl_multi_perform(multi, &running);
-        int left = 0;
-        CURLMsg *message;
-        while ((message = curl_multi_info_read(multi, &left))) {
-            if (message->msg != CURLMSG_DONE) continue;
-            CURL *h = message->easy_handle;
-            curl_multi_remove_handle(multi, h);
-            curl_easy_cleanup(h);
-        }
+        reap(multi, NULL, NULL);
         if (running) curl_multi_poll(multi, NULL, 0, 100, NULL);
     } while (running);
     free(urls);

@@ -20,14 +20,35 @@ static inline int floor_ms_until(long long deadline_ns) {
     return ms < 0 ? 0 : (int)ms;
 }
 
-/** Start of the measured window: this thread's CPU so far and the time. */
-typedef struct { struct rusage usage; long long started_ns; } floor_window;
+/** The measured window: a 2 s warm-up (connections made, caches warm), then `seconds` during
+    which this thread's CPU is counted. */
+typedef struct {
+    struct rusage usage;
+    long long warm_until_ns, started_ns, end_ns, length_ns;
+    int measuring;
+} floor_window;
 
-static inline void floor_window_open(floor_window *w) {
-    getrusage(RUSAGE_THREAD, &w->usage);
-    w->started_ns = floor_now_ns();
+static inline void floor_window_init(floor_window *w, int seconds) {
+    w->warm_until_ns = floor_now_ns() + 2000000000LL;
+    w->length_ns = seconds * 1000000000LL;
+    w->measuring = 0;
 }
 
+/** Called on every turn of a loop: opens the window once the warm-up is over (and zeroes the
+    loop's counters then); true once the window has ended. */
+static inline int floor_window_over(floor_window *w, long *completed, long *failed) {
+    long long now = floor_now_ns();
+    if (!w->measuring && now >= w->warm_until_ns) {
+        w->measuring = 1;
+        *completed = *failed = 0;
+        getrusage(RUSAGE_THREAD, &w->usage);
+        w->started_ns = now;
+        w->end_ns = now + w->length_ns;
+    }
+    return w->measuring && now >= w->end_ns;
+}
+
+/** What the window cost this thread, into `out`. */
 static inline void floor_window_close(const floor_window *w, csupervise_floor_result *out) {
     struct rusage now;
     getrusage(RUSAGE_THREAD, &now);

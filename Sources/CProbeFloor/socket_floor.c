@@ -73,21 +73,13 @@ int csupervise_floor_sockets(const int *ports, int nports, int rate, int slot_ms
         "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: supervise-probe\r\nAccept: */*\r\n\r\n");
 
     const long long slot_ns = slot_ms * 1000000LL;
-    const long long warm_until = floor_now_ns() + 2000000000LL;
-    long long next = floor_now_ns(), end = 0;
+    long long next = floor_now_ns();
     long completed = 0, failed = 0;
-    int measuring = 0, cursor = 0;
+    int cursor = 0;
     floor_window window;
-    while (status == 0) {
-        long long now = floor_now_ns();
-        if (!measuring && now >= warm_until) {
-            measuring = 1;
-            completed = failed = 0;
-            floor_window_open(&window);
-            end = now + seconds * 1000000000LL;
-        }
-        if (measuring && now >= end) break;
-        if (now >= next) {
+    floor_window_init(&window, seconds);
+    while (status == 0 && !floor_window_over(&window, &completed, &failed)) {
+        if (floor_now_ns() >= next) {
             for (int i = 0; i < per_slot; i++, cursor = (cursor + 1) % count) {
                 floor_connection *c = &connections[cursor];
                 if (c->busy) { failed++; continue; } // still waiting for its previous answer
@@ -117,7 +109,7 @@ int csupervise_floor_sockets(const int *ports, int nports, int rate, int slot_ms
             }
         }
     }
-    if (measuring) floor_window_close(&window, out);
+    if (window.measuring) floor_window_close(&window, out);
     out->completed = completed;
     out->failed = failed;
     for (int i = 0; i < count; i++) if (connections[i].fd >= 0) close(connections[i].fd);
