@@ -41,11 +41,16 @@ public struct PersistedState: Sendable, Codable, Equatable {
     /// Kernel boot id when written; monotonic instants are only valid within one boot.
     public var bootID: String
     public var units: [String: PersistedUnit]
+    /// Rolling restarts under way, by service order; a restarted daemon carries them on. Absent
+    /// in files written before rolling restarts were remembered.
+    public var rolling: [RollingRestart]?
 
-    public init(version: Int = PersistedState.currentVersion, bootID: String, units: [String: PersistedUnit]) {
+    public init(version: Int = PersistedState.currentVersion, bootID: String, units: [String: PersistedUnit],
+                rolling: [RollingRestart]? = nil) {
         self.version = version
         self.bootID = bootID
         self.units = units
+        self.rolling = rolling
     }
 
     /// The same state with time-based fields dropped, for use after a reboot.
@@ -76,6 +81,7 @@ extension Supervisor {
         }
         // Container units not seen since the daemon started keep what was known of them.
         for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }
-        return PersistedState(bootID: bootID, units: result)
+        let rolls = rolling.values.sorted { $0.service < $1.service }
+        return PersistedState(bootID: bootID, units: result, rolling: rolls.isEmpty ? nil : rolls)
     }
 }

@@ -8,9 +8,11 @@ public struct RollingRestart: Sendable, Hashable, Codable {
     public var current: String?
     public var done: [String] = []
 
-    public init(service: String, pending: [String]) {
+    public init(service: String, pending: [String], current: String? = nil, done: [String] = []) {
         self.service = service
         self.pending = pending
+        self.current = current
+        self.done = done
     }
 }
 
@@ -35,6 +37,20 @@ extension Supervisor {
         return (.accepted("rolling restart of \(service): \(running.joined(separator: ", ")), one at a time"), drain())
     }
 
+    /// Carries on the rolling restarts a previous daemon left unfinished. The unit it was
+    /// replacing resumes its drain (or has finished it) from its own saved state; units that are
+    /// no longer configured are dropped from the queue.
+    mutating func resumeRollingRestarts(_ saved: [RollingRestart]) {
+        for var roll in saved {
+            roll.pending = roll.pending.filter { index($0) != nil }
+            if let current = roll.current, index(current) == nil { roll.current = nil }
+            guard roll.current != nil || !roll.pending.isEmpty else { continue }
+            rolling[roll.service] = roll
+            log(.notice, nil, "rolling-resume", "rolling restart of \(roll.service) resumed after a daemon restart: "
+                + "\(roll.current.map { "\($0) being replaced, " } ?? "")\(roll.pending.isEmpty ? "none" : roll.pending.joined(separator: ", ")) still to go")
+        }
+    }
+
     /// Adds `name` to its service's rolling restart (started when there is none).
     mutating func enqueueRollingRestart(of name: String) {
         guard let i = index(name) else { return }
@@ -43,6 +59,7 @@ extension Supervisor {
         guard roll.current != name, !roll.pending.contains(name) else { return }
         roll.pending.append(name)
         rolling[service] = roll
+        emit(.persist)
     }
 
     /// Whether a unit a rolling restart replaced is back in service: ready when it has a readiness
@@ -56,6 +73,9 @@ extension Supervisor {
     }
 
     mutating func advanceRollingRestarts(now: Instant) {
+        let before = rolling
+        // Every step is written down, so a restarted daemon carries on where this one was.
+        defer { if rolling != before { emit(.persist) } }
         for service in rolling.keys.sorted() {
             guard var roll = rolling[service] else { continue }
             if let current = roll.current {

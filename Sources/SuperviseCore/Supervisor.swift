@@ -113,6 +113,7 @@ public struct Supervisor: Sendable {
                 units[i].phase = .waiting
             }
         }
+        resumeRollingRestarts(persisted?.rolling ?? [])
         reconcile(now: now)
         return drain()
     }

@@ -51,6 +51,15 @@ import Testing
 
         func cli(_ arguments: [String]) throws -> (code: Int32, output: String) { try daemon.cli(arguments) }
 
+        /// SIGKILLs the daemon once its state file has caught up (writes are batched over 200 ms);
+        /// its units keep running.
+        func killDaemon() throws {
+            Thread.sleep(forTimeInterval: 0.6)
+            let process = try #require(daemon.process)
+            process.signal(SIGKILL)
+            #expect(process.waitForExit(timeout: 5) != nil)
+        }
+
         func state(_ name: String) -> String? { (try? daemon.unit(name))?.state }
 
         /// `supervise status NAME --json`, as JSON.
@@ -305,12 +314,7 @@ import Testing
         let drain = try w.cli(["drain", "worker-1"])
         #expect(drain.code == 0, "\(drain.output)")
         #expect(eventually(timeout: 2) { w.state("worker-1") == "draining" })
-        // Let the state file catch up (writes are batched over 200 ms).
-        Thread.sleep(forTimeInterval: 0.6)
-
-        let first = try #require(w.daemon.process)
-        first.signal(SIGKILL)
-        #expect(first.waitForExit(timeout: 5) != nil)
+        try w.killDaemon()
         #expect(processAlive(old[0]) && processAlive(old[1]) && processAlive(old[2]))
 
         try w.daemon.start()
@@ -347,5 +351,43 @@ import Testing
         #expect(w.agentSims(port: w.port("worker-1")).isEmpty)
         #expect(w.agentSims(port: w.port("worker-2")) == [w2])
         #expect(w.agentSims(port: w.port("worker-3")) == [w3])
+    }
+
+    // MARK: - 8
+
+    @Test func rollingRestartCarriesOnAfterTheDaemonIsKilled() throws {
+        let w = try Workers(linger: 1)
+        defer { w.stop() }
+        let old = try w.waitUntilServing()
+        let calls = LoopbackCalls()
+        let worker1 = w.target("worker-1")
+        #expect(calls.place(on: worker1, duration: 5).accepted)
+        let roll = try w.cli(["restart", "worker", "--rolling"])
+        #expect(roll.code == 0, "\(roll.output)")
+        #expect(eventually(timeout: 2) { w.state("worker-1") == "draining" })
+        try w.killDaemon()
+        try w.daemon.start()
+        #expect(w.daemon.output.contains("rolling restart of worker resumed after a daemon restart: worker-1 being replaced, worker-2, worker-3 still to go"),
+                "\(w.daemon.output)")
+        #expect(try w.daemon.unit("worker-1")?.pid == old[0])
+
+        // The call on worker-1 ends in full, then each worker is replaced in turn, one at a time.
+        var fresh: [Int32] = []
+        var mostAtOnce = 0
+        var sawCompletion = false
+        let replaced = eventually(timeout: 25) {
+            mostAtOnce = max(mostAtOnce, (1...3).map { w.agentSims(port: w.port("worker-\($0)")).count }.max() ?? 0)
+            if let s = WorkerSnapshot.fetch(port: worker1.port), s.pid == old[0], s.callsCompleted == 1, s.activeJobs == 0, s.callsCut == 0 {
+                sawCompletion = true
+            }
+            guard let units = try? w.daemon.units() else { return false }
+            fresh = (1...3).compactMap { i in units.first { $0.name == "worker-\(i)" && $0.state == "running" }?.pid }
+            return fresh.count == 3 && zip(fresh, old).allSatisfy { $0 != $1 }
+                && w.daemon.output.contains("rolling restart of worker done: worker-1, worker-2, worker-3")
+        }
+        #expect(replaced, "pids \(old) -> \(fresh)\n\(w.daemon.output)")
+        #expect(mostAtOnce <= 1, "never two workers on one port")
+        #expect(sawCompletion, "the call on the adopted worker-1 ended in full")
+        #expect(!w.daemon.output.contains("drain cut"))
     }
 }

@@ -190,6 +190,49 @@ extension Harness {
         #expect(fourth.core.status(of: "worker-1", now: fourth.now)?.state == "drained")
     }
 
+    @Test func aDaemonRestartCarriesOnTheRollingRestart() {
+        let specs = [worker("worker-1"), worker("worker-2"), worker("worker-3")]
+        var h = Harness(specs)
+        h.boot()
+        let (_, fx) = h.core.rollingRestart(service: "worker", now: h.now)
+        h.absorb(fx)
+        h.exit("worker-1", .exited(code: 0))
+        #expect(h.phase("worker-1") == .running && h.phase("worker-2") == .draining)
+        #expect(h.effects.last { if case .persist = $0 { true } else { false } } != nil)
+        let saved = h.core.persistedState(bootID: "b", now: h.now)
+        #expect(saved.rolling == [RollingRestart(service: "worker", pending: ["worker-3"], current: "worker-2", done: ["worker-1"])])
+        let pids = (1...3).map { h.pid("worker-\($0)")! }
+
+        // SIGKILLed mid-roll: the new daemon adopts everyone, worker-2 goes on draining, and
+        // worker-3 is still replaced afterwards; worker-1 (already replaced) is left alone.
+        var next = Harness(specs)
+        next.now = h.now + .seconds(1)
+        next.absorb(next.core.boot(now: next.now, persisted: saved, alive: ["worker-1", "worker-2", "worker-3"]))
+        #expect(next.logEvents.contains("-:rolling-resume"))
+        #expect(next.core.rolling["worker"]?.current == "worker-2")
+        #expect(next.phase("worker-2") == .draining && next.pid("worker-2") == pids[1])
+        #expect(next.phase("worker-3") == .running && next.spawns.isEmpty)
+        next.send(.exited(unit: "worker-2", pid: pids[1], status: .unknown))
+        #expect(next.phase("worker-2") == .running && next.pid("worker-2") != pids[1])
+        #expect(next.phase("worker-3") == .draining, "the roll moves on to the unit still to go")
+        next.exit("worker-3", .exited(code: 0))
+        #expect(next.spawns == ["worker-2", "worker-3"])
+        #expect(next.pid("worker-1") == pids[0])
+        #expect(next.core.rolling.isEmpty && next.logEvents.contains("-:rolling-done"))
+        #expect(next.core.persistedState(bootID: "b", now: next.now).rolling == nil)
+
+        // A unit gone from the configuration is dropped from the queue; an empty roll is not resumed.
+        var third = Harness([worker("worker-1"), worker("worker-2")])
+        third.absorb(third.core.boot(now: third.now, persisted: saved, alive: ["worker-1", "worker-2"]))
+        #expect(third.core.rolling["worker"]?.pending == [])
+        #expect(third.core.rolling["worker"]?.current == "worker-2")
+        let untouched = PersistedState(bootID: "b", units: [:],
+                                       rolling: [RollingRestart(service: "api", pending: ["api-1"])])
+        var fourth = Harness(specs)
+        fourth.absorb(fourth.core.boot(now: fourth.now, persisted: untouched))
+        #expect(fourth.core.rolling.isEmpty && !fourth.logEvents.contains("-:rolling-resume"))
+    }
+
     @Test func shutdownWaitsForTheDrainTimeoutBeforeSIGKILL() {
         var h = Harness([worker("worker-1", timeout: .seconds(3600))])
         h.boot()
