@@ -134,6 +134,10 @@ extension Supervisor {
         } else if let failure = saved?.failedReason {
             mutateUnits { $0[i].phase = .failed; $0[i].reason = failure }
             log(.warning, name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(name)` to retry", reason: failure)
+        } else if saved?.restartPending == true, saved?.operatorStopped != true, saved?.containerID == snapshot.id {
+            // Down and due for a restart when the previous daemon stopped: it still gets it.
+            mutateUnits { $0[i].lastExit = exit ?? $0[i].lastExit }
+            resumePendingRestart(i, at: saved?.restartAt, now: now)
         } else if saved?.pid != nil, saved?.operatorStopped != true, saved?.containerID == snapshot.id {
             // Running when the previous daemon last wrote its state, dead now: it died unseen.
             log(.warning, name, "exit", "container \(snapshot.id.prefix(12)) died while supervise was not running", exit: exit)

@@ -18,6 +18,12 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     public var drain: DrainRun?
     /// Drained and kept out of service until `supervise undrain`.
     public var drained: Bool?
+    /// A restart by the unit's policy was due (waiting out its backoff, or being started): a
+    /// restarted daemon still makes it, counted against the start limit.
+    public var restartPending: Bool?
+    /// When that restart's backoff ends (monotonic: dropped after a reboot, and the restart is then
+    /// made at once).
+    public var restartAt: Instant?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
                 failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil,
@@ -56,7 +62,10 @@ public struct PersistedState: Sendable, Codable, Equatable {
     /// The same state with time-based fields dropped, for use after a reboot.
     public func forgettingTimes() -> PersistedState {
         var copy = self
-        for key in copy.units.keys { copy.units[key]?.startHistory = nil }
+        for key in copy.units.keys {
+            copy.units[key]?.startHistory = nil
+            copy.units[key]?.restartAt = nil
+        }
         return copy
     }
 }
@@ -69,8 +78,10 @@ extension Supervisor {
         for u in units {
             let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
             let failed = u.phase == .failed ? u.reason : nil
+            // A container being restarted counts too: the daemon may die before Docker reports it running.
+            let restartPending = u.automaticRestartPending || (u.isContainer && u.phase == .starting)
             guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || u.pid != nil
-                    || u.drain != nil || u.drained
+                    || u.drain != nil || u.drained || restartPending
             else { continue }
             result[u.name] = PersistedUnit(
                 restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
@@ -78,6 +89,8 @@ extension Supervisor {
                 pid: u.pid, pidStartTicks: u.pid == nil ? nil : u.pidStartTicks, containerID: u.container?.id)
             result[u.name]?.drain = u.drain
             result[u.name]?.drained = u.drained ? true : nil
+            result[u.name]?.restartPending = restartPending ? true : nil
+            result[u.name]?.restartAt = restartPending && u.phase == .backoff ? u.restartAt : nil
         }
         // Container units not seen since the daemon started keep what was known of them.
         for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }

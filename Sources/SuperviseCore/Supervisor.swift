@@ -109,6 +109,8 @@ public struct Supervisor: Sendable {
                 units[i].phase = .inactive
                 units[i].operatorStopped = true
                 units[i].reason = "stopped by operator (remembered: restart policy unless-stopped)"
+            } else if saved?.restartPending == true {
+                resumePendingRestart(i, at: saved?.restartAt, now: now)
             } else {
                 units[i].phase = .waiting
             }
@@ -116,6 +118,24 @@ public struct Supervisor: Sendable {
         resumeRollingRestarts(persisted?.rolling ?? [])
         reconcile(now: now)
         return drain()
+    }
+
+    /// A restart by policy that the previous daemon had due: made when its backoff ends (at once
+    /// when that has passed or is unknown), and counted against the start limit like any
+    /// automatic restart, so a crash loop does not escape its limits through daemon restarts.
+    mutating func resumePendingRestart(_ i: Int, at: Instant?, now: Instant) {
+        let name = units[i].name, attempt = units[i].streak
+        units[i].automaticRestartPending = true
+        if let at, at > now {
+            units[i].phase = .backoff
+            units[i].restartAt = at
+            units[i].reason = "restart backoff from before the daemon restart"
+            log(.notice, name, "backoff", "restarting in \(DurationText.format(at - now)) (attempt \(attempt), a backoff from before the daemon restart)")
+        } else {
+            units[i].phase = .waiting
+            units[i].reason = "restart due from before the daemon restart"
+            log(.notice, name, "restart", "restarting now (attempt \(attempt), due from before the daemon restart)")
+        }
     }
 
     /// Applies one event.

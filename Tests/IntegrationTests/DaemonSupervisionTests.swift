@@ -259,6 +259,37 @@ func pids(matching marker: String) -> [Int32] {
         #expect(broken.reason?.hasPrefix("start limit hit") == true)
     }
 
+    /// A unit waiting out its restart backoff when the daemon is killed is restarted by the next
+    /// daemon when that backoff ends: not at once (a crash loop must not speed up with daemon
+    /// restarts), and not never.
+    @Test func theNextDaemonWaitsOutABackoffInProgress() throws {
+        let config = """
+            units:
+              flaky:
+                command: [sh, -c, "sleep 0.3; exit 3"]
+                restart: {policy: always, backoff: {initial: 6s, max: 6s, jitter: 0}}
+            """
+        let daemon = try DaemonHarness(config: config)
+        defer { daemon.stop() }
+        // First exit: restarted at once; second exit: a 6 s backoff.
+        #expect(eventually(timeout: 10) { (try? daemon.unit("flaky"))?.state == "backoff" })
+        let backoffSeen = Date()
+        Thread.sleep(forTimeInterval: 0.8) // the state writer coalesces over 200 ms
+        daemon.process?.signal(SIGKILL)
+        _ = daemon.process?.waitForExit(timeout: 5)
+
+        try daemon.start()
+        let resumed = try #require(try daemon.unit("flaky"))
+        #expect(resumed.state == "backoff", "\(resumed.state): \(resumed.reason ?? "")")
+        #expect(resumed.pid == nil)
+        #expect(daemon.output.contains("flaky: restarting in"), "\(daemon.output)")
+        #expect(daemon.output.contains("a backoff from before the daemon restart"))
+        let restarted = eventually(timeout: 10) { (try? daemon.unit("flaky"))?.pid != nil }
+        let after = Date().timeIntervalSince(backoffSeen)
+        #expect(restarted)
+        #expect(after > 5.5 && after < 8, "restarted \(after) s after the backoff began (6 s)")
+    }
+
     /// A corrupt state file is reported, moved aside, and no unit is started twice: the daemon finds
     /// its units' processes by their environment and adopts them.
     @Test func aCorruptStateFileIsReportedAndStartsNothingTwice() throws {

@@ -261,6 +261,31 @@ private func workerSelector(policy: RestartPolicy = .always, burst: Int = 5, liv
         #expect(next.phase("worker-2") == .running)
     }
 
+    @Test func aRestartDueWhenTheDaemonStoppedIsStillMade() throws {
+        var d = DockerPlay(selectors: [workerSelector()])
+        let replicas = [DockerPlay.replica("worker", 1), DockerPlay.replica("worker", 2)]
+        d.boot(replicas)
+        d.die("worker-1", exitCode: 1) // restarted at once
+        d.die("worker-1", exitCode: 1) // the second restart waits out a backoff
+        #expect(d.actions == ["worker-1:restart"])
+        #expect(d.phase("worker-1") == .backoff)
+        let saved = d.h.core.persistedState(bootID: "b", now: d.h.now)
+        #expect(saved.units["worker-1"]?.restartPending == true)
+
+        // The daemon died in the backoff; the container is still down when the new one looks.
+        var next = DockerPlay(selectors: [workerSelector()])
+        var seen = replicas
+        seen[0].running = false
+        seen[0].exitCode = 1
+        for c in seen { next.containers[c.id] = c }
+        next.boot(seen, persisted: saved)
+        #expect(next.phase("worker-1") == .backoff, "\(String(describing: next.h.core.unit("worker-1")?.reason))")
+        #expect(next.actions.isEmpty)
+        next.advance(.milliseconds(200))
+        #expect(next.actions == ["worker-1:restart"])
+        #expect(next.phase("worker-1") == .running && next.phase("worker-2") == .running)
+    }
+
     @Test func unseenContainerUnitsKeepTheirSavedState() {
         var d = DockerPlay(selectors: [workerSelector()])
         let saved = PersistedState(bootID: "b", units: ["worker-9": PersistedUnit(failedReason: "gave up", containerID: "abc")])

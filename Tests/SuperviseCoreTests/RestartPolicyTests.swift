@@ -127,6 +127,55 @@ import Testing
         #expect(next.spawns.isEmpty)
     }
 
+    @Test func aBackoffInProgressSurvivesARestartOfTheDaemon() throws {
+        var spec = unit("w")
+        spec.restart.backoff.initial = .seconds(10)
+        var h = Harness([spec])
+        h.boot()
+        h.exit("w", .exited(code: 1)) // the first restart is at once
+        h.exit("w", .exited(code: 1)) // the second waits 10 s
+        #expect(h.phase("w") == .backoff)
+        h.advance(.seconds(3))
+        let saved = h.core.persistedState(bootID: "x", now: h.now)
+        let savedUnit = try #require(saved.units["w"])
+        #expect(savedUnit.restartPending == true)
+        #expect(savedUnit.restartAt == h.now + .seconds(7))
+
+        // Same boot: the new daemon waits out what is left of the backoff, then restarts it.
+        var next = Harness([spec])
+        next.now = h.now + .seconds(1)
+        next.boot(persisted: saved)
+        #expect(next.phase("w") == .backoff && next.spawns.isEmpty)
+        #expect(next.core.status(of: "w", now: next.now)?.nextRestartInSeconds == 6)
+        next.advance(.milliseconds(5_900))
+        #expect(next.spawns.isEmpty)
+        next.advance(.milliseconds(200))
+        #expect(next.spawns == ["w"] && next.phase("w") == .running)
+        #expect(next.core.unit("w")?.restarts == savedUnit.restarts + 1, "counted as a restart")
+
+        // After a reboot the instant means nothing: restarted at once, still counted.
+        var rebooted = Harness([spec])
+        rebooted.boot(persisted: saved.forgettingTimes())
+        #expect(rebooted.phase("w") == .running)
+        #expect(rebooted.core.unit("w")?.restarts == savedUnit.restarts + 1)
+        #expect(next.core.persistedState(bootID: "x", now: next.now).units["w"]?.restartPending == nil)
+    }
+
+    @Test func aCrashLoopDoesNotEscapeItsStartLimitThroughDaemonRestarts() {
+        var spec = unit("w", burst: 2, interval: .seconds(60))
+        spec.restart.backoff.initial = .seconds(1)
+        var h = Harness([spec])
+        h.boot()
+        h.exit("w", .exited(code: 1)) // restart 1: the second start in the window
+        h.exit("w", .exited(code: 1)) // restart 2 pending: would be the third start
+        #expect(h.phase("w") == .backoff)
+        var next = Harness([spec])
+        next.boot(persisted: h.core.persistedState(bootID: "x", now: h.now))
+        next.advance(.seconds(2))
+        #expect(next.phase("w") == .failed)
+        #expect(next.spawns.isEmpty)
+    }
+
     @Test func unknownUnitListsKnownNames() {
         var h = Harness([unit("a"), unit("b")])
         h.boot()
