@@ -36,9 +36,11 @@ let package = Package(
         .target(name: "SuperviseProcess", dependencies: ["SuperviseCore", "CSuperviseSys"], swiftSettings: strict),
         .target(name: "SuperviseSystemd", dependencies: ["CSystemd"], swiftSettings: strict),
         // Health probes: HTTP/TCP on one libcurl multi handle driven by one thread; exec through the spawner.
-        .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "CCurl"], swiftSettings: strict),
+        .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "SuperviseCurl", "CCurl"], swiftSettings: strict),
         // Docker Engine API over its unix socket: libcurl multi on one dedicated thread, async calls.
-        .target(name: "SuperviseDocker", dependencies: ["CCurl"], swiftSettings: strict),
+        .target(name: "SuperviseDocker", dependencies: ["SuperviseCurl", "CCurl"], swiftSettings: strict),
+        // What both libcurl threads share: global init, the command mailbox, an easy handle with its buffers.
+        .target(name: "SuperviseCurl", dependencies: ["CCurl"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import CCurl
+import SuperviseCurl
 
 /// The transport thread: one libcurl multi handle and every request in flight.
 ///

@@ -1,4 +1,5 @@
 import CCurl
+import SuperviseCurl
 import Foundation
 
 /// `POST url` to start an HTTP drain: one request, on a thread of its own (it blocks in
@@ -13,22 +14,20 @@ public enum DrainRequest {
     }
 
     static func perform(_ url: String, networkNamespacePid: Int32?, timeoutMs: Int) -> String? {
-        guard CurlGlobal.ensureInitialized(), let handle = curl_easy_init() else { return "libcurl unavailable" }
-        defer { curl_easy_cleanup(handle) }
-        _ = csupervise_easy_setopt_string(handle, CURLOPT_URL, url)
-        _ = csupervise_easy_setopt_string(handle, CURLOPT_PROTOCOLS_STR, "http,https")
-        _ = csupervise_easy_setopt_string(handle, CURLOPT_PROXY, "")
-        _ = csupervise_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-        _ = csupervise_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
-        _ = csupervise_easy_setopt_long(handle, CURLOPT_POST, 1)
-        _ = csupervise_easy_setopt_long(handle, CURLOPT_POSTFIELDSIZE, 0)
-        _ = csupervise_easy_setopt_string(handle, CURLOPT_USERAGENT, "supervise-drain")
-        _ = csupervise_easy_setopt_write_callback(handle) { _, size, count, _ in size * count }
-        if let pid = networkNamespacePid { _ = csupervise_easy_setopt_netns(handle, pid) }
-        let code = curl_easy_perform(handle)
+        guard let easy = CurlEasy() else { return "libcurl unavailable" }
+        easy.set("URL", CURLOPT_URL, url)
+        easy.set("PROTOCOLS_STR", CURLOPT_PROTOCOLS_STR, "http,https")
+        easy.set("PROXY", CURLOPT_PROXY, "")
+        easy.set("TIMEOUT_MS", CURLOPT_TIMEOUT_MS, timeoutMs)
+        easy.set("POST", CURLOPT_POST, 1)
+        easy.set("POSTFIELDSIZE", CURLOPT_POSTFIELDSIZE, 0)
+        easy.set("USERAGENT", CURLOPT_USERAGENT, "supervise-drain")
+        easy.record("WRITEFUNCTION", csupervise_easy_setopt_write_callback(easy.handle) { _, size, count, _ in size * count })
+        if let pid = networkNamespacePid { easy.record("OPENSOCKETFUNCTION", csupervise_easy_setopt_netns(easy.handle, pid)) }
+        if let (option, code) = easy.failure { return "POST \(url): curl option \(option): \(FailureText.curlText(code))" }
+        let code = curl_easy_perform(easy.handle)
         guard code == CURLE_OK else { return "POST \(url): \(FailureText.curlText(code))" }
-        var status = 0
-        _ = csupervise_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let status = easy.info(CURLINFO_RESPONSE_CODE)
         return (200..<300).contains(status) ? nil : "POST \(url): HTTP \(status)"
     }
 }

@@ -91,6 +91,6 @@ public final class ProbeEngine: Sendable {
     public func shutdown() {
         gate.closeAll()
         mailbox.send(.shutdown)
-        if !mailbox.onEngineThread { stopped.wait() }
+        if !mailbox.onOwningThread { stopped.wait() }
     }
 }

@@ -1,4 +1,5 @@
 import CCurl
+import SuperviseCurl
 import Dispatch
 import SuperviseCore
 import SuperviseProcess

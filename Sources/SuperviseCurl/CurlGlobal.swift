@@ -1,10 +1,10 @@
 import CCurl
 
 /// `curl_global_init`, exactly once per process, before the first easy or multi handle.
-enum CurlGlobal {
+public enum CurlGlobal {
     private static let initialized: Bool = curl_global_init(Int(CURL_GLOBAL_ALL)) == CURLE_OK
 
     /// Initializes libcurl if nobody has yet; returns whether it succeeded.
     @discardableResult
-    static func ensureInitialized() -> Bool { initialized }
+    public static func ensureInitialized() -> Bool { initialized }
 }
