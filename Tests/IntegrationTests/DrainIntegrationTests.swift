@@ -12,7 +12,8 @@ import Testing
         let ports: [Int]
         let daemon: DaemonHarness
 
-        init(linger: Double = 0, readiness: Bool = false) throws {
+        /// `httpDrain`: drains start with `POST /drain` and are watched at `/worker` (else one SIGTERM).
+        init(linger: Double = 0, readiness: Bool = false, httpDrain: Bool = false) throws {
             ports = loopbackPortBlock(3)
             var lines = ["units:"]
             for (i, port) in ports.enumerated() {
@@ -22,6 +23,9 @@ import Testing
                     "    command: [\(Binaries.agentSim), --port, \"\(port)\", --name, \(name), --drain-linger, \"\(linger)\"]",
                     "    stop_timeout: 3s",
                 ]
+                if httpDrain {
+                    lines.append("    drain: {http: \"http://127.0.0.1:\(port)/drain\", progress: \"http://127.0.0.1:\(port)/worker\"}")
+                }
                 if readiness {
                     lines += [
                         "    readiness:",
@@ -389,5 +393,35 @@ import Testing
         #expect(mostAtOnce <= 1, "never two workers on one port")
         #expect(sawCompletion, "the call on the adopted worker-1 ended in full")
         #expect(!w.daemon.output.contains("drain cut"))
+    }
+
+    // MARK: - 9
+
+    @Test func anHTTPDrainPostsToTheWorkerThenStopsItAtZeroCalls() throws {
+        let w = try Workers(httpDrain: true)
+        defer { w.stop() }
+        let pids = try w.waitUntilServing()
+        let calls = LoopbackCalls()
+        let worker1 = w.target("worker-1")
+        let call = calls.place(on: worker1, duration: 3)
+        #expect(call.accepted)
+        let drain = try w.cli(["drain", "worker-1"])
+        #expect(drain.code == 0, "\(drain.output)")
+        #expect(drain.output.contains("POST http://127.0.0.1:\(worker1.port)/drain"), "\(drain.output)")
+        // The POST reached the worker: it refuses new calls, and gets no signal while its call is live.
+        #expect(eventually(timeout: 3) { WorkerSnapshot.fetch(port: worker1.port)?.draining == true })
+        #expect(calls.place(on: worker1, duration: 1).outcome == .refused)
+        #expect(processAlive(pids[0]))
+        #expect(w.state("worker-1") == "draining")
+
+        #expect(eventually(timeout: 10) { w.state("worker-1") == "drained" }, "\(w.daemon.output)")
+        #expect(!processAlive(pids[0]))
+        #expect(!w.daemon.output.contains("drain request failed"), "\(w.daemon.output)")
+        let log = WorkerCallLog(daemonOutput: w.daemon.output)
+        guard case .accepted(let id) = call.outcome else { return }
+        #expect(log.ended(unit: "worker-1").contains { $0.id == id && $0.pid == pids[0] }, "the call ran to its end")
+        let status = try w.statusJSON("worker-1")
+        let lastDrain = try #require(status["last_drain"] as? [String: Any])
+        #expect((lastDrain["calls_cut"] as? NSNumber)?.intValue == 0)
     }
 }

@@ -22,8 +22,9 @@ import Testing
         #expect(status == 0)
         #expect(result.failed == 0)
         #expect(result.elapsed_seconds >= 2 && result.elapsed_seconds < 3)
-        // Every slot's GETs finish long before the next slot on loopback: all but the last slot's.
-        #expect(result.completed >= 390 && result.completed <= 405, "\(result.completed) GETs completed")
+        // 400 GETs in the window, give or take the slots a busy machine delays across its edges.
+        let completed = Int(result.completed)
+        #expect((360...440).contains(completed), "\(completed) GETs completed in \(result.elapsed_seconds) s")
         #expect(result.user_seconds + result.system_seconds > 0)
     }
 }
