@@ -30,6 +30,7 @@ extension Supervisor {
         for name in units.filter({ $0.isContainer && !present.contains($0.name) }).map(\.name) {
             forgetContainerUnit(name, why: "its container is gone")
         }
+        containersResynced = true
         if !dockerConnected {
             dockerConnected = true
             let count = units.filter(\.isContainer).count

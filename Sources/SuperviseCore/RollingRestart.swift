@@ -37,18 +37,30 @@ extension Supervisor {
         return (.accepted("rolling restart of \(service): \(running.joined(separator: ", ")), one at a time"), drain())
     }
 
-    /// Carries on the rolling restarts a previous daemon left unfinished. The unit it was
-    /// replacing resumes its drain (or has finished it) from its own saved state; units that are
-    /// no longer configured are dropped from the queue.
+    /// Carries on the rolling restarts a previous daemon left unfinished (called at boot, once
+    /// every process unit's fate is known). Left to replace are the units still running from
+    /// before: process units adopted from the previous daemon (one started afresh now has nothing
+    /// old left to replace), the one whose drain resumes, and container units, which keep running
+    /// across a daemon restart and are known again once Docker is resynchronised.
     mutating func resumeRollingRestarts(_ saved: [RollingRestart]) {
+        func stillOld(_ name: String) -> Bool {
+            if let i = index(name) { return units[i].phase == .running || units[i].phase == .draining }
+            return awaitingDiscovery(name)
+        }
         for var roll in saved {
-            roll.pending = roll.pending.filter { index($0) != nil }
-            if let current = roll.current, index(current) == nil { roll.current = nil }
+            roll.pending = roll.pending.filter(stillOld)
+            if let current = roll.current, !stillOld(current) { roll.current = nil }
             guard roll.current != nil || !roll.pending.isEmpty else { continue }
             rolling[roll.service] = roll
             log(.notice, nil, "rolling-resume", "rolling restart of \(roll.service) resumed after a daemon restart: "
                 + "\(roll.current.map { "\($0) being replaced, " } ?? "")\(roll.pending.isEmpty ? "none" : roll.pending.joined(separator: ", ")) still to go")
         }
+    }
+
+    /// A container unit saved by the previous daemon that this one has not seen yet because
+    /// Docker has not been resynchronised since the start; a rolling restart waits for it.
+    func awaitingDiscovery(_ name: String) -> Bool {
+        index(name) == nil && !containersResynced && !config.containers.isEmpty && persistedUnseen[name] != nil
     }
 
     /// Adds `name` to its service's rolling restart (started when there is none).
@@ -79,6 +91,7 @@ extension Supervisor {
         for service in rolling.keys.sorted() {
             guard var roll = rolling[service] else { continue }
             if let current = roll.current {
+                if awaitingDiscovery(current) { continue }
                 guard let i = index(current) else {
                     log(.warning, nil, "rolling-abort", "rolling restart of \(service) stopped: \(current) is gone")
                     rolling[service] = nil
@@ -95,6 +108,7 @@ extension Supervisor {
                 roll.current = nil
             }
             while roll.current == nil, let next = roll.pending.first {
+                if awaitingDiscovery(next) { break }
                 roll.pending.removeFirst()
                 guard let i = index(next), units[i].phase == .running else { continue }
                 rolling[service] = roll

@@ -24,6 +24,9 @@ public struct Supervisor: Sendable {
     var persistedUnseen: [String: PersistedUnit] = [:]
     /// Rolling restarts in progress, by service.
     public internal(set) var rolling: [String: RollingRestart] = [:]
+    /// Docker's containers have been listed since the daemon started: container units not found
+    /// then are gone, not merely unseen yet.
+    var containersResynced = false
 
     /// Creates the core for `config`. Call ``boot(now:persisted:)`` to start the units.
     public init(config: SupervisorConfig, seed: UInt64) {

@@ -290,6 +290,38 @@ struct ComposeDrainTests {
         #expect(second.unit("worker-2", is: "running") && second.unit("worker-3", is: "running"))
     }
 
+    @Test func rollingRestartCarriesOnAfterSuperviseIsKilled() throws {
+        let project = try project("rollresume")
+        defer { project.down() }
+        let first = try start(project)
+        defer { first.stop() }
+        let ids = try (1...3).map { try project.container($0) }
+        let before = try ids.map { try project.state($0) }
+        let calls = CallGenerator<Int>(project: project)
+        #expect(calls.place(on: 1, duration: 4).accepted)
+
+        let roll = try first.cli(["restart", "worker", "--rolling"])
+        #expect(roll.code == 0, "\(roll.output)")
+        #expect(poll(timeout: 3) { first.unit("worker-1", is: "draining") })
+        Thread.sleep(forTimeInterval: 0.6)  // the state file is written in batches
+        first.killHard()
+
+        // The new daemon resumes worker-1's drain once Docker answers, then replaces the others in turn.
+        let second = try SuperviseProcess(config: config(project), reusing: first)
+        defer { second.stop() }
+        #expect(second.records(unit: nil, event: "rolling-resume").count == 1, "\(second.log)")
+        let done = poll(timeout: 60) { !second.records(unit: nil, event: "rolling-done").isEmpty }
+        #expect(done, "\(second.log)")
+        let after = try ids.map { try project.state($0) }
+        for r in 0..<3 {
+            #expect(after[r].running && after[r].startedAt != before[r].startedAt, "worker-\(r + 1) was replaced")
+        }
+        #expect(second.records(unit: "worker-1", event: "drain-resume").count == 1)
+        for r in 2...3 { #expect(second.records(unit: "worker-\(r)", event: "drain-start").count == 1) }
+        let log = try project.callLog(1)
+        #expect(log.dropped == 0 && log.generations.first?.drainedCleanly == true, "the call on worker-1 ran to its end")
+    }
+
     // MARK: - 5
 
     @Test func budgetRefusesASecondDrainAndUnknownNamesExitThree() throws {

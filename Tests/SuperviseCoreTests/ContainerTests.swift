@@ -286,6 +286,42 @@ private func workerSelector(policy: RestartPolicy = .always, burst: Int = 5, liv
         #expect(next.phase("worker-1") == .running && next.phase("worker-2") == .running)
     }
 
+    @Test func aRollingRestartOfContainersWaitsForDockerThenCarriesOn() throws {
+        var d = DockerPlay(selectors: [workerSelector()])
+        let replicas = (1...3).map { DockerPlay.replica("worker", $0) }
+        d.boot(replicas)
+        // Started, and the daemon dies while worker-1 drains (Docker's answers never arrive).
+        let (outcome, fx) = d.h.core.rollingRestart(service: "worker", now: d.h.now)
+        d.h.absorb(fx)
+        guard case .accepted = outcome else { Issue.record("\(outcome)"); return }
+        #expect(d.phase("worker-1") == .draining)
+        let saved = d.h.core.persistedState(bootID: "b", now: d.h.now)
+        #expect(saved.rolling?.first?.current == "worker-1")
+
+        // The new daemon knows no container before Docker answers: the roll waits, it is not dropped.
+        var next = DockerPlay(selectors: [workerSelector()])
+        for c in replicas { next.containers[c.id] = c }
+        next.h.boot(persisted: saved)
+        #expect(next.h.logEvents.contains("-:rolling-resume"))
+        #expect(next.h.core.rolling["worker"]?.current == "worker-1")
+        next.send(.containerResync(replicas))
+        #expect(next.phase("worker-1") == .draining, "its drain resumes")
+        #expect(next.phase("worker-2") == .running && next.actions.isEmpty)
+        // worker-1 ends its drain; then each replica in turn.
+        next.die("worker-1", exitCode: 0)
+        #expect(next.actions == ["worker-1:restart", "worker-2:stop", "worker-2:restart", "worker-3:stop", "worker-3:restart"])
+        #expect(next.h.core.rolling.isEmpty && next.h.logEvents.contains("-:rolling-done"))
+
+        // A replica gone while no daemon ran is dropped from the roll once Docker has answered.
+        var third = DockerPlay(selectors: [workerSelector()])
+        for c in replicas.prefix(2) { third.containers[c.id] = c }
+        third.h.boot(persisted: saved)
+        third.send(.containerResync(Array(replicas.prefix(2))))
+        third.die("worker-1", exitCode: 0)
+        #expect(third.actions == ["worker-1:restart", "worker-2:stop", "worker-2:restart"])
+        #expect(third.h.core.rolling.isEmpty)
+    }
+
     @Test func unseenContainerUnitsKeepTheirSavedState() {
         var d = DockerPlay(selectors: [workerSelector()])
         let saved = PersistedState(bootID: "b", units: ["worker-9": PersistedUnit(failedReason: "gave up", containerID: "abc")])

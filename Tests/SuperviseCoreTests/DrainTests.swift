@@ -231,6 +231,12 @@ extension Harness {
         var fourth = Harness(specs)
         fourth.absorb(fourth.core.boot(now: fourth.now, persisted: untouched))
         #expect(fourth.core.rolling.isEmpty && !fourth.logEvents.contains("-:rolling-resume"))
+
+        // After a clean stop every process is new anyway: nothing old is left to replace.
+        var fresh = Harness(specs)
+        fresh.absorb(fresh.core.boot(now: fresh.now, persisted: saved, alive: []))
+        #expect(fresh.core.rolling.isEmpty && !fresh.logEvents.contains("-:rolling-resume"))
+        #expect(fresh.phase("worker-3") == .running && fresh.signals.isEmpty)
     }
 
     @Test func shutdownWaitsForTheDrainTimeoutBeforeSIGKILL() {
