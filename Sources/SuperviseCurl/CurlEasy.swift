@@ -2,10 +2,11 @@ import CCurl
 
 /// An easy handle and what it points to (its error buffer and header list), freed together.
 ///
-/// Options are set in one pass with ``set(_:_:_:)-(_,_,Int)`` and friends, which keep the first
-/// one curl refuses in ``failure``, so a transfer is configured and then checked once. Confined
-/// to the thread that drives it.
+/// Options are set in one pass with the `set` methods, which keep the first one curl refuses in
+/// ``failure``, so a transfer is configured and then checked once. Confined to the thread that
+/// drives it.
 public final class CurlEasy {
+    /// The `CURL *`, for the calls with their own shims and for the multi handle.
     public let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerList: UnsafeMutablePointer<curl_slist>?
@@ -35,14 +36,17 @@ public final class CurlEasy {
         if failure == nil, code != CURLE_OK { failure = (option, code) }
     }
 
+    /// Sets a `long` option; `option` names it in ``failure``.
     public func set(_ option: String, _ id: CURLoption, _ value: Int) {
         record(option, csupervise_easy_setopt_long(handle, id, value))
     }
 
+    /// Sets a string option (curl copies it); `option` names it in ``failure``.
     public func set(_ option: String, _ id: CURLoption, _ value: String) {
         record(option, csupervise_easy_setopt_string(handle, id, value))
     }
 
+    /// Sets a pointer option (callback data); the pointee must outlive the transfer.
     public func set(_ option: String, _ id: CURLoption, pointer: UnsafeMutableRawPointer?) {
         record(option, csupervise_easy_setopt_pointer(handle, id, pointer))
     }

@@ -24,6 +24,7 @@ public final class CurlMailbox<Command: CurlMailboxCommand>: Sendable {
 
     private let state = Mutex(State())
 
+    /// An open mailbox; no thread owns a multi handle yet.
     public init() {}
 
     /// Queues `command` and wakes the thread; false once the mailbox is closed.

@@ -8,13 +8,13 @@ enum CurlCheck {
     case tcp(host: String, port: Int)
 }
 
-/// One HTTP or TCP probe run: an easy handle with everything it points to (header list, error
-/// buffer, collected body), freed together when the transfer is released.
+/// One HTTP or TCP probe run: a fresh easy handle (``CurlEasy``, with its error buffer and header
+/// list) and the collected body, freed together when the transfer is released.
 ///
-/// A fresh handle per run keeps runs independent: `CURLOPT_FORBID_REUSE` closes the connection
-/// after every run, so each probe opens a new connection like a new client would (a server that
-/// still answers on an old keep-alive connection but no longer accepts is caught), and TCP
-/// (`CURLOPT_CONNECT_ONLY`) connections are closed by `curl_easy_cleanup`.
+/// An HTTP run takes an idle keep-alive connection from the multi handle's pool when there is
+/// one (see `configure`); a TCP run (`CURLOPT_CONNECT_ONLY`) always connects anew, and its
+/// connection is closed with the handle. Runs into a container's network namespace never share
+/// connections.
 ///
 /// The owner must remove the handle from its multi handle before releasing the transfer; the
 /// write callback gets an unretained pointer to the transfer, valid while the owner holds it.
