@@ -1,3 +1,4 @@
+import AgentSimClient
 import ArgumentParser
 import Foundation
 import SuperviseControl
@@ -38,9 +39,16 @@ struct ProbeBench: ParsableCommand {
         }
         let victimPort = ports[servers]
 
-        // Anchors first, while the servers carry no other load.
+        // Anchors first, while the servers carry no other load; they need every server answering.
         var anchors: ProbeAnchors?
         if anchorSeconds > 0 {
+            let deadline = Date().addingTimeInterval(30)
+            for port in ports.prefix(servers) {
+                while PlainHTTP.request(socket: socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: port, "GET", "/", timeout: 1)?.status != 200 {
+                    guard Date() < deadline else { throw BenchError("agent-sim on port \(port) did not answer within 30 s") }
+                    usleep(50_000)
+                }
+            }
             print("anchors: \(targets) GETs/s from one thread, same servers, \(ProbeEngine.wakeSlotMilliseconds) ms slots, \(anchorSeconds) s each ...")
             anchors = try ProbeAnchors.measure(ports: Array(ports.prefix(servers)), rate: targets,
                                                slotMs: ProbeEngine.wakeSlotMilliseconds, seconds: anchorSeconds)
