@@ -71,13 +71,9 @@ public struct Supervisor: Sendable {
             if let saved, let run = saved.drain {
                 units[i].drain = run
                 if alive.contains(units[i].name), let pid = saved.pid {
-                    units[i].phase = .draining
-                    units[i].pid = pid
-                    units[i].pidStartTicks = saved.pidStartTicks ?? 0
-                    units[i].startedAt = now
+                    adopt(i, pid: pid, startTicks: saved.pidStartTicks, as: .draining, now: now)
                     units[i].reason = "draining (\(run.requestedBy)), then \(run.then.rawValue); resumed after a daemon restart"
                     log(.notice, units[i].name, "drain-resume", "still draining from before the restart (pid \(pid)); watching it to the end")
-                    emit(.watchProcess(unit: units[i].name, pid: pid))
                     startDrainProbe(i)
                 } else {
                     log(.notice, units[i].name, "drain-resume", "its drain ended while the daemon was down")
@@ -87,13 +83,9 @@ public struct Supervisor: Sendable {
                 continue
             }
             if let saved, alive.contains(units[i].name), let pid = saved.pid, saved.failedReason == nil {
-                units[i].phase = .running
-                units[i].pid = pid
-                units[i].pidStartTicks = saved.pidStartTicks ?? 0
-                units[i].startedAt = now
+                adopt(i, pid: pid, startTicks: saved.pidStartTicks, as: .running, now: now)
                 units[i].reason = "adopted from the previous daemon (pid \(pid)); its output is no longer captured"
                 log(.notice, units[i].name, "adopted", "still running from before the daemon restart (pid \(pid)): adopted, not restarted")
-                emit(.watchProcess(unit: units[i].name, pid: pid))
                 startProbes(i)
                 continue
             }
@@ -121,6 +113,16 @@ public struct Supervisor: Sendable {
         resumeRollingRestarts(persisted?.rolling ?? [])
         reconcile(now: now)
         return drain()
+    }
+
+    /// Takes over the live process a killed predecessor left for unit `i`: not our child, so the
+    /// shell watches it by pid and reports its end with an unknown status.
+    private mutating func adopt(_ i: Int, pid: Int32, startTicks: UInt64?, as phase: UnitPhase, now: Instant) {
+        units[i].phase = phase
+        units[i].pid = pid
+        units[i].pidStartTicks = startTicks ?? 0
+        units[i].startedAt = now
+        emit(.watchProcess(unit: units[i].name, pid: pid))
     }
 
     /// A restart by policy that the previous daemon had due: made when its backoff ends (at once
