@@ -75,6 +75,12 @@ public final class CurlEasy {
         return value
     }
 
+    /// The first option curl refused, as `curl option NAME: reason`; nil when all were accepted.
+    public var failureText: String? { failure.map { "curl option \($0.option): \(Self.text($0.code))" } }
+
+    /// `curl_easy_strerror`: curl's text for `code`.
+    public static func text(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+
     /// curl's own words on the transfer's failure; empty when it has none.
     public var errorDetail: String { String(cString: errorBuffer) }
 }

@@ -91,17 +91,12 @@ public final class Daemon: Sendable {
         // (`KillMode=process` keeps them alive when systemd restarts the daemon). Only those of units
         // no longer in the configuration are stopped.
         let configured = Set(config.units.map(\.name))
-        let adopted = Set(persisted?.units.compactMap { name, unit in
-            configured.contains(name) && unit.containerID == nil
-                && AdoptedProcess.isAlive(pid: unit.pid ?? 0, startTicks: unit.pidStartTicks ?? 0) ? name : nil
-        } ?? [])
-        if let persisted {
-            // No unit runs twice: stop what a killed predecessor left of units that are gone.
-            let leftovers = LeftoverProcesses.find(in: persisted, specs: config.units).filter { !adopted.contains($0.unit) }
-            let longest = config.units.map(\.stopTimeout).max() ?? .seconds(10)
-            LeftoverProcesses.stop(leftovers, timeout: min(longest, .seconds(30))) {
-                logger.warning("\($0)", metadata: ["event": "leftover"])
-            }
+        let alive = persisted.map(LeftoverProcesses.find(in:)) ?? []
+        let adopted = Set(alive.map(\.unit).filter(configured.contains))
+        // No unit runs twice: stop what a killed predecessor left of units that are gone.
+        let longest = config.units.map(\.stopTimeout).max() ?? .seconds(10)
+        LeftoverProcesses.stop(alive.filter { !configured.contains($0.unit) }, timeout: min(longest, .seconds(30))) {
+            logger.warning("\($0)", metadata: ["event": "leftover"])
         }
         let reaper = Reaper()
         let spawner = ProcessSpawner(reaper: reaper, instance: config.stateDirectory)

@@ -32,9 +32,7 @@ final class CurlRequest {
         guard let easy = CurlEasy() else { return .failure(.transport("libcurl could not be initialized")) }
         let transfer = CurlRequest(easy: easy, request: request, socket: socket, handlers: handlers)
         transfer.configure()
-        if let (option, code) = easy.failure {
-            return .failure(.transport("curl option \(option): \(TransportFailure.curlText(code))"))
-        }
+        if let failure = easy.failureText { return .failure(.transport(failure)) }
         return .success(transfer)
     }
 

@@ -8,8 +8,6 @@ import Synchronization
 final class EventSubscription: Sendable {
     private struct State {
         var opening: CheckedContinuation<Void, any Error>?
-        var opened = false
-        var ended = false
         var splitter = LineSplitter()
     }
 
@@ -31,17 +29,12 @@ final class EventSubscription: Sendable {
         TransferHandlers(
             onHead: { [self] status, _ in
                 guard (200..<300).contains(status) else { return } // the error body follows; see onEnd
-                let opening = state.withLock { state in
-                    state.opened = true
-                    defer { state.opening = nil }
-                    return state.opening
-                }
-                opening?.resume()
+                takeOpening()?.resume()
             },
             onData: { [self] chunk in
                 let lines = state.withLock { $0.splitter.append(chunk) }
                 guard let lines else {
-                    end(.eventStreamEnded(reason: "an event line longer than \(LineSplitter.maxLine) bytes"))
+                    end(DockerError.eventStreamEnded(reason: "an event line longer than \(LineSplitter.maxLine) bytes"))
                     return
                 }
                 for line in lines {
@@ -55,9 +48,9 @@ final class EventSubscription: Sendable {
                     fail(TransportFailure.error(status: response.status, body: response.body,
                                                 request: request.summary, container: nil))
                 case .completed:
-                    end(.eventStreamEnded(reason: "the daemon closed the stream"))
+                    end(DockerError.eventStreamEnded(reason: "the daemon closed the stream"))
                 case .failed(let error):
-                    end(.eventStreamEnded(reason: error.description), opening: error)
+                    end(DockerError.eventStreamEnded(reason: error.description), opening: error)
                 case .cancelled:
                     fail(CancellationError())
                 }
@@ -65,19 +58,11 @@ final class EventSubscription: Sendable {
     }
 
     /// Ends everything with `error`: the opening call if still waiting, else the stream.
-    func fail(_ error: any Error) {
-        let opening = takeOpening()
-        if let opening {
-            opening.resume(throwing: error)
-            events.finish()
-        } else {
-            events.finish(throwing: error)
-        }
-    }
+    func fail(_ error: any Error) { end(error) }
 
-    /// Ends an opened stream with `error`; an opening call still waiting gets `opening` (the
-    /// plain connect error, e.g. "not reachable") instead.
-    private func end(_ error: DockerError, opening openingError: DockerError? = nil) {
+    /// Ends the stream with `error`; an opening call still waiting gets `opening` instead when
+    /// given (the plain connect error, e.g. "not reachable"), else `error`.
+    private func end(_ error: any Error, opening openingError: (any Error)? = nil) {
         if let opening = takeOpening() {
             opening.resume(throwing: openingError ?? error)
             events.finish()

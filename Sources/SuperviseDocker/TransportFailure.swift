@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import SuperviseCurl
 
 /// How a failed transfer (curl code, `CURLINFO_OS_ERRNO`) or an HTTP error answer becomes a
 /// ``DockerError``. Pure functions, so the mapping is unit-tested without a daemon.
@@ -19,10 +20,10 @@ enum TransportFailure {
             let limit = timeoutSeconds.flatMap { $0 > 0 ? " within \($0) s" : nil } ?? ""
             return .connectionLost(socket: socket, reason: "no answer\(limit)")
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
-            let text = curlText(code)
+            let text = CurlEasy.text(code)
             return .connectionLost(socket: socket, reason: detail.isEmpty || detail == text ? text : "\(text): \(detail)")
         default:
-            let text = curlText(code)
+            let text = CurlEasy.text(code)
             return .transport(detail.isEmpty || detail == text ? text : "\(text): \(detail)")
         }
     }
@@ -59,8 +60,6 @@ enum TransportFailure {
             .trimmingCharacters(in: .whitespaces)
         return text.isEmpty ? "(no message)" : text
     }
-
-    static func curlText(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
 
     /// What connecting to `path` would fail with, judged from the file system: `ENOENT` when it is
     /// missing, `EACCES` when it is not writable for this process, else 0 (unknown).

@@ -44,9 +44,7 @@ final class CurlTransfer {
         let transfer = CurlTransfer(easy: easy, check: check, timeoutMs: timeoutMs, started: started,
                                     networkNamespacePid: networkNamespacePid)
         transfer.configure()
-        if let (option, code) = easy.failure {
-            return .failure(ProbeSetupError("curl option \(option): \(FailureText.curlText(code))"))
-        }
+        if let failure = easy.failureText { return .failure(ProbeSetupError(failure)) }
         return .success(transfer)
     }
 
@@ -131,13 +129,14 @@ final class CurlTransfer {
         }
         guard case .http(let http) = check else { return ProbeResult(healthy: true, latency: latency) }
         let status = easy.info(CURLINFO_RESPONSE_CODE)
+        let statusHealthy = status >= http.statusMin && status <= http.statusMax
         if keepsBody {
-            var result = ProbeResult(healthy: status >= http.statusMin && status <= http.statusMax, latency: latency,
-                                     failure: status >= http.statusMin && status <= http.statusMax ? nil : FailureText.httpStatus(status, body: body))
+            var result = ProbeResult(healthy: statusHealthy, latency: latency,
+                                     failure: statusHealthy ? nil : FailureText.httpStatus(status, body: body))
             result.body = String(decoding: body, as: UTF8.self)
             return result
         }
-        guard status >= http.statusMin, status <= http.statusMax else {
+        guard statusHealthy else {
             return ProbeResult(healthy: false, latency: latency, failure: FailureText.httpStatus(status, body: body))
         }
         if let needle = http.bodyContains, !Self.bytes(body, contain: Array(needle.utf8)) {

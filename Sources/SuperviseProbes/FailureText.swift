@@ -1,6 +1,7 @@
 import CCurl
 import Foundation
 import SuperviseCore
+import SuperviseCurl
 
 /// The failure reasons operators read in `supervise status` and the logs. Every text is one line.
 ///
@@ -57,15 +58,12 @@ enum FailureText {
              CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE,
              CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
              CURLE_SSL_CLIENTCERT, CURLE_USE_SSL_FAILED:
-            return "TLS error: \(detail.isEmpty ? curlText(code) : detail)"
+            return "TLS error: \(detail.isEmpty ? CurlEasy.text(code) : detail)"
         default:
-            let text = curlText(code)
+            let text = CurlEasy.text(code)
             return detail.isEmpty || detail == text ? text : "\(text): \(detail)"
         }
     }
-
-    /// `curl_easy_strerror`.
-    static func curlText(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
 
     /// `host:port` for display, with IPv6 literals bracketed.
     static func target(host: String, port: Int) -> String {

@@ -1,4 +1,3 @@
-import CSuperviseSys
 import Foundation
 import Synchronization
 
@@ -18,7 +17,7 @@ public enum AdoptedProcess {
 
     /// Calls `onExit` (on the watcher thread) once `pid` has ended.
     public static func watch(pid: Int32, onExit: @escaping @Sendable () -> Void) {
-        let ticks = UInt64(csupervise_process_start_ticks(pid))
+        let ticks = LeftoverProcesses.startTicks(of: pid)
         guard ticks != 0 else { return onExit() }
         watched.withLock { $0.append(Watched(pid: pid, ticks: ticks, onExit: onExit)) }
         thread.withLock { thread in
@@ -47,6 +46,6 @@ public enum AdoptedProcess {
 
     /// Whether `pid` is still the process that started at `startTicks`.
     public static func isAlive(pid: Int32, startTicks: UInt64) -> Bool {
-        pid > 1 && startTicks != 0 && UInt64(csupervise_process_start_ticks(pid)) == startTicks
+        pid > 1 && startTicks != 0 && LeftoverProcesses.startTicks(of: pid) == startTicks
     }
 }

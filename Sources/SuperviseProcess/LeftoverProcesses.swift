@@ -6,31 +6,30 @@ import SuperviseCore
 /// systemd's cgroup cleanup). They are stopped before the new daemon starts its own, so a unit
 /// never runs twice.
 public enum LeftoverProcesses {
-    /// One process group to stop.
+    /// One process (group leader) a previous daemon started.
     public struct Leftover: Sendable {
         public var unit: String
         public var pid: Int32
-        public var stopSignal: Int32
     }
 
-    /// The recorded processes that are still alive and still the same process (same start time).
-    public static func find(in state: PersistedState, specs: [UnitSpec]) -> [Leftover] {
-        let signals = Dictionary(specs.map { ($0.name, $0.stopSignal) }, uniquingKeysWith: { a, _ in a })
-        return state.units.compactMap { name, unit in
-            // A container unit's pid is Docker's process: never ours to stop.
-            guard unit.containerID == nil, let pid = unit.pid, pid > 1, let ticks = unit.pidStartTicks, ticks != 0,
-                  csupervise_process_start_ticks(pid) == ticks else { return nil }
-            return Leftover(unit: name, pid: pid, stopSignal: signals[name] ?? Signals.term)
+    /// The processes `state` records that are still alive and still the same process (same start
+    /// time), by unit name. A container unit's pid is Docker's process: never listed.
+    public static func find(in state: PersistedState) -> [Leftover] {
+        state.units.compactMap { name, unit in
+            guard unit.containerID == nil, let pid = unit.pid,
+                  AdoptedProcess.isAlive(pid: pid, startTicks: unit.pidStartTicks ?? 0) else { return nil }
+            return Leftover(unit: name, pid: pid)
         }.sorted { $0.unit < $1.unit }
     }
 
-    /// Sends each group its stop signal, waits up to `timeout` for them to go, then SIGKILLs the rest.
+    /// Sends each group SIGTERM, waits up to `timeout` for them to go, then SIGKILLs the rest.
+    /// For units no longer configured, so there is no stop signal of theirs to use.
     /// Blocking: call before the supervision loop starts.
     public static func stop(_ leftovers: [Leftover], timeout: Duration, log: (String) -> Void) {
         guard !leftovers.isEmpty else { return }
         for l in leftovers {
-            log("\(l.unit): stopping process group \(l.pid) left by the previous daemon (\(Signals.name(l.stopSignal)))")
-            kill(-l.pid, l.stopSignal)
+            log("\(l.unit): stopping process group \(l.pid) left by the previous daemon (\(Signals.name(Signals.term)))")
+            kill(-l.pid, Signals.term)
         }
         let deadline = Date().addingTimeInterval(timeout.seconds)
         while Date() < deadline, leftovers.contains(where: { groupAlive($0.pid) }) { usleep(20_000) }

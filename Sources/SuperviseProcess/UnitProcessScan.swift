@@ -1,4 +1,3 @@
-import CSuperviseSys
 import Foundation
 import SuperviseCore
 
@@ -24,7 +23,7 @@ public enum UnitProcessScan {
                 if text == "\(instanceVariable)=\(instance)" { mine = true }
             }
             guard mine, let unit, units.contains(unit), found[unit] == nil else { continue }
-            let ticks = UInt64(csupervise_process_start_ticks(pid))
+            let ticks = LeftoverProcesses.startTicks(of: pid)
             guard ticks != 0 else { continue }
             found[unit] = PersistedUnit(pid: pid, pidStartTicks: ticks)
         }
