@@ -107,7 +107,6 @@ final class CurlRequest {
             handlers.onData?(Array(bytes))
             return bytes.count
         }
-        let cap = request.streaming ? Self.errorBodyCap : Self.bodyCap
         guard body.count + bytes.count <= cap else {
             overflowed = true
             return 0 // CURLE_WRITE_ERROR ends the transfer.
@@ -116,13 +115,16 @@ final class CurlRequest {
         return bytes.count
     }
 
+    /// The most body collected: a stream's error answer is short, anything else may be a long list.
+    private var cap: Int { request.streaming ? Self.errorBodyCap : Self.bodyCap }
+
     /// How the transfer ended, once curl reports it done with `code`.
     func outcome(_ code: CURLcode) -> TransferOutcome {
         if code == CURLE_OK {
             return .completed(HTTPResponse(status: status, headers: headers, body: body))
         }
         if overflowed {
-            return .failed(.invalidResponse("answer to \(request.summary) is larger than \(Self.bodyCap >> 20) MiB"))
+            return .failed(.invalidResponse("answer to \(request.summary) is larger than \(cap >= 1 << 20 ? "\(cap >> 20) MiB" : "\(cap >> 10) KiB")"))
         }
         return .failed(TransportFailure.error(curl: code, osErrno: Int32(truncatingIfNeeded: easy.info(CURLINFO_OS_ERRNO)),
                                               detail: easy.errorDetail, socket: socket,
