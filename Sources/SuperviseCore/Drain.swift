@@ -160,7 +160,10 @@ extension Supervisor {
     private mutating func stopDrained(_ i: Int, signal: Int32, now: Instant) {
         let name = units[i].name
         if let container = units[i].container {
-            emit(.container(unit: name, id: container.id, .kill(signal: signal)))
+            // Anything short of SIGKILL goes through Docker's stop, which kills after the stop
+            // timeout as any container stop does: a container deaf to the signal is not left stopping.
+            let action: ContainerAction = signal == Signals.kill ? .kill(signal: signal) : .stop(timeout: units[i].spec.stopTimeout)
+            emit(.container(unit: name, id: container.id, action))
             mutateUnits { $0[i].phase = .stopping; $0[i].stopDeadline = nil; $0[i].killSent = signal == Signals.kill }
         } else if let pid = units[i].pid {
             emit(.signal(unit: name, pid: pid, signal: signal))

@@ -379,6 +379,25 @@ private func workerSelector(policy: RestartPolicy = .always, burst: Int = 5, liv
         #expect(d.h.logReasons.contains("unhealthy: connection refused"))
     }
 
+    @Test func anEmptiedHTTPDrainStopsTheContainerThroughDockersStop() throws {
+        var selector = workerSelector()
+        selector.template.drain = DrainSpec(start: .http(url: "http://127.0.0.1:8081/drain"),
+                                            progress: DrainProgress(url: "http://127.0.0.1:8081/worker"), timeout: .seconds(60),
+                                            network: .container)
+        var d = DockerPlay(selectors: [selector])
+        d.boot([DockerPlay.replica("worker", 1)])
+        let (outcome, fx) = d.h.core.drain("worker-1", timeout: nil, now: d.h.now)
+        d.h.absorb(fx)
+        guard case .accepted = outcome else { Issue.record("\(outcome)"); return }
+        let generation = try #require(d.h.core.unit("worker-1")?.probes[.drain]?.generation)
+        d.send(.drainProgress(unit: "worker-1", generation: generation, activeCalls: 0, error: nil))
+        // `stop?t=`: Docker kills it after the stop timeout if the signal is ignored; never a bare kill.
+        #expect(d.actions == ["worker-1:stop"])
+        let u = try #require(d.h.core.unit("worker-1"))
+        #expect(u.drained && u.phase == .inactive)
+        #expect(u.lastDrain?.callsCut == 0)
+    }
+
     @Test func dockersOwnKillAtTheDrainDeadlineCountsTheCallsAsCut() throws {
         // `stop?t=3`: Docker kills the container at 3 s, and its `die` can arrive before the core's own deadline tick.
         var selector = workerSelector()
