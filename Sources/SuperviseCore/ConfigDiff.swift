@@ -35,7 +35,7 @@ extension Supervisor {
             case .running where units[i].spec.drain != nil:
                 // A planned stop: its live calls finish first; forgotten once it has exited.
                 mutateUnits { $0[i].afterStop = .remove }
-                beginDrain(i, timeout: units[i].spec.drain!.timeout, then: .stop, by: "removed from the configuration", now: now)
+                beginDrain(i, then: .stop, by: "removed from the configuration", now: now)
             case .running:
                 mutateUnits { $0[i].afterStop = .remove }
                 beginStop(i, now: now, why: "removed from the configuration")

@@ -99,10 +99,7 @@ extension Supervisor {
         runtime.container = ContainerBinding(snapshot: snapshot, replica: replica)
         let saved = persistedUnseen.removeValue(forKey: name)
         if let saved {
-            runtime.restarts = saved.restarts
-            runtime.streak = saved.streak
-            runtime.startHistory = saved.startHistory ?? []
-            runtime.lastExit = saved.lastExit
+            runtime.restoreCounters(from: saved)
             runtime.operatorStopped = saved.operatorStopped
         }
         mutateUnits { units in
@@ -125,7 +122,7 @@ extension Supervisor {
                 mutateUnits { $0[i].startedAt = now; $0[i].reason = "draining (\(run.requestedBy)); resumed after a daemon restart" }
                 startDrainProbe(i)
             } else {
-                finishDrain(i, exit: snapshot.exitCode.map(ContainerSnapshot.exitStatus), now: now)
+                finishDrain(i, exit: exit, now: now)
             }
         } else if saved?.drained == true {
             mutateUnits { $0[i].phase = .inactive; $0[i].drained = true; $0[i].operatorStopped = true; $0[i].reason = "drained (remembered across a daemon restart)" }

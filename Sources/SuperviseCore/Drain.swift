@@ -77,9 +77,12 @@ extension Supervisor {
             || rolling.values.contains { $0.current == units[j].name }
     }
 
-    mutating func beginDrain(_ i: Int, timeout: Duration, then: DrainThen, by: String, now: Instant) {
+    /// Starts draining unit `i` by its contract (the default one, a SIGTERM, when it has none),
+    /// with the contract's deadline unless `timeout` overrides it.
+    mutating func beginDrain(_ i: Int, timeout: Duration? = nil, then: DrainThen, by: String, now: Instant) {
         let spec = units[i].spec
         let name = spec.name
+        let timeout = timeout ?? (spec.drain ?? .default).timeout
         stopProbes(i)
         mutateUnits {
             $0[i].phase = .draining
@@ -179,11 +182,16 @@ extension Supervisor {
     mutating func cutDrain(_ i: Int, now: Instant) {
         guard let d = units[i].drain, !d.cut else { return }
         mutateUnits { $0[i].drain?.cut = true }
-        let calls = d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s") cut" } ?? "live calls unknown (no progress URL)"
+        let calls = callsCutText(d)
         log(.error, units[i].name, "drain-timeout",
             "drain deadline reached after \(DurationText.format(now - d.startedAt)): killing it, \(calls)",
             reason: "drain deadline: \(calls)")
         stopDrained(i, signal: Signals.kill, now: now)
+    }
+
+    /// What a cut at the deadline drops: the live calls last read, if any were.
+    private func callsCutText(_ d: DrainRun) -> String {
+        d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s") cut" } ?? "live calls unknown (no progress URL)"
     }
 
     /// The drained unit's process (or container) has ended.
@@ -194,7 +202,7 @@ extension Supervisor {
         // arrive before our deadline tick. It is the same cut; count its calls as cut, not done.
         if !d.cut, now >= d.deadline, exit == .signaled(signal: Signals.kill, coreDumped: false) {
             d.cut = true
-            let calls = d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s") cut" } ?? "live calls unknown (no progress URL)"
+            let calls = callsCutText(d)
             log(.error, name, "drain-timeout", "drain deadline reached after \(DurationText.format(now - d.startedAt)): killed at the deadline, \(calls)",
                 reason: "drain deadline: \(calls)")
         }

@@ -77,7 +77,7 @@ extension Supervisor {
         mutateUnits { $0[i].operatorStopped = true }
         switch u.phase {
         case .running where u.spec.drain != nil:
-            beginDrain(i, timeout: u.spec.drain!.timeout, then: .stop, by: "operator stop", now: now)
+            beginDrain(i, then: .stop, by: "operator stop", now: now)
             return .accepted("draining \(u.name) before it stops (\(drainStartText(u.spec)), deadline in \(DurationText.format(u.spec.drain!.timeout)))")
         case .draining:
             mutateUnits { $0[i].drain?.then = .stop }
@@ -104,7 +104,7 @@ extension Supervisor {
         clearFailure(i)
         switch u.phase {
         case .running where u.spec.drain != nil:
-            beginDrain(i, timeout: u.spec.drain!.timeout, then: .restart, by: "operator restart", now: now)
+            beginDrain(i, then: .restart, by: "operator restart", now: now)
             return .accepted("draining \(u.name), then starting a fresh one (\(drainStartText(u.spec)), deadline in \(DurationText.format(u.spec.drain!.timeout)))")
         case .draining:
             mutateUnits { $0[i].drain?.then = .restart }

@@ -120,7 +120,7 @@ extension Supervisor {
                 }
                 roll.current = next
                 rolling[service] = roll
-                beginDrain(i, timeout: (units[i].spec.drain ?? .default).timeout, then: .restart, by: "rolling restart", now: now)
+                beginDrain(i, then: .restart, by: "rolling restart", now: now)
             }
             if roll.current == nil && roll.pending.isEmpty {
                 log(.notice, nil, "rolling-done", "rolling restart of \(service) done: \(roll.done.joined(separator: ", "))")

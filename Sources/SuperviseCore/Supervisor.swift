@@ -62,12 +62,7 @@ public struct Supervisor: Sendable {
         persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
         for i in units.indices {
             let saved = persisted?.units[units[i].name]
-            if let saved {
-                units[i].restarts = saved.restarts
-                units[i].streak = saved.streak
-                units[i].startHistory = saved.startHistory ?? []
-                units[i].lastExit = saved.lastExit
-            }
+            if let saved { units[i].restoreCounters(from: saved) }
             if let saved, let run = saved.drain {
                 units[i].drain = run
                 if alive.contains(units[i].name), let pid = saved.pid {

@@ -93,4 +93,12 @@ public struct UnitRuntime: Sendable, Hashable {
     public var hasProcess: Bool { phase == .starting || phase == .running || phase == .draining || phase == .stopping }
 
     public var isContainer: Bool { spec.kind == .container }
+
+    /// Takes the restart counters, start-limit window and last exit a previous daemon saved.
+    mutating func restoreCounters(from saved: PersistedUnit) {
+        restarts = saved.restarts
+        streak = saved.streak
+        startHistory = saved.startHistory ?? []
+        lastExit = saved.lastExit
+    }
 }
