@@ -33,7 +33,7 @@ enum ControlRoutes {
         case ("POST", let p) where p.count == 3 && p[0] == "units" && (p[2] == "drain" || p[2] == "undrain"):
             guard core.unit(p[1]) != nil else { return (unknown(p[1], core), []) }
             guard request.mayChangeState else { return (error(403, request.refusal ?? "permission denied"), []) }
-            if p[2] == "undrain" { return answer(core.undrain(p[1], now: now), p[1], core) }
+            if p[2] == "undrain" { return answer(core.undrain(p[1], now: now)) }
             var timeout: Duration?
             if let text = request.query["timeout"] {
                 guard let d = DurationText.parse(text), d > .zero else {
@@ -45,10 +45,10 @@ enum ControlRoutes {
                 return (error(400, "then=\(request.query["then"] ?? ""): expected stop or restart"), [])
             }
             let force = request.query["force"] == "1" || request.query["force"] == "true"
-            return answer(core.drain(p[1], timeout: timeout, then: then, force: force, now: now), p[1], core)
+            return answer(core.drain(p[1], timeout: timeout, then: then, force: force, now: now))
         case ("POST", let p) where p.count == 3 && p[0] == "services" && p[2] == "rolling-restart":
             guard request.mayChangeState else { return (error(403, request.refusal ?? "permission denied"), []) }
-            return answer(core.rollingRestart(service: p[1], now: now), p[1], core)
+            return answer(core.rollingRestart(service: p[1], now: now))
         case ("POST", let p) where p.count == 3 && p[0] == "units":
             guard let command = OperatorCommand(rawValue: p[2]) else {
                 return (error(404, "unknown action \"\(p[2])\"; expected one of: \(OperatorCommand.allCases.map(\.rawValue).joined(separator: ", "))"), [])
@@ -57,7 +57,7 @@ enum ControlRoutes {
             guard request.mayChangeState else {
                 return (error(403, request.refusal ?? "permission denied"), [])
             }
-            return answer(core.command(command, unit: p[1], now: now), p[1], core)
+            return answer(core.command(command, unit: p[1], now: now))
         case ("GET", ["version"]):
             return (json(200, VersionResponse(version: superviseVersion, pid: getpid())), [])
         case (_, let p) where !p.isEmpty && (p[0] == "units" || p[0] == "services" || p == ["version"]):
@@ -68,7 +68,7 @@ enum ControlRoutes {
     }
 
     /// A command's outcome as an HTTP answer: 200 accepted/unchanged, 409 refused, 404 unknown.
-    static func answer(_ result: (CommandOutcome, [Effect]), _ name: String, _ core: Supervisor) -> (ControlResponse, [Effect]) {
+    static func answer(_ result: (CommandOutcome, [Effect])) -> (ControlResponse, [Effect]) {
         let (outcome, effects) = result
         switch outcome {
         case .accepted(let m): return (json(200, CommandResponse(outcome: "accepted", message: m)), effects)
@@ -88,7 +88,6 @@ enum ControlRoutes {
     }
 
     static func unknown(_ name: String, _ core: Supervisor) -> ControlResponse {
-        let outcome = CommandOutcome.unknownUnit(name: name, known: core.unitNames)
-        return error(404, outcome.message, units: core.unitNames)
+        answer((.unknownUnit(name: name, known: core.unitNames), [])).0
     }
 }

@@ -49,10 +49,11 @@ final class DockerWatcher: Sendable {
         client.shutdown()
     }
 
-    private var filters: DockerFilters {
-        let containers = DockerFilters().type("container")
-        return project.map { containers.label("com.docker.compose.project", $0) } ?? containers
-    }
+    /// The configured Compose project's containers; every container when there is none.
+    private var scope: DockerFilters { project.map(DockerFilters.composeProject) ?? DockerFilters() }
+
+    /// Container events within ``scope``.
+    private var filters: DockerFilters { scope.type("container") }
 
     private func run() async {
         var attempt = 0
@@ -77,7 +78,7 @@ final class DockerWatcher: Sendable {
     /// Every container the filters match, inspected; containers removed meanwhile are skipped.
     private func picture() async throws -> [ContainerSnapshot] {
         var snapshots: [ContainerSnapshot] = []
-        for summary in try await client.listContainers(filters: project.map(DockerFilters.composeProject) ?? DockerFilters()) {
+        for summary in try await client.listContainers(filters: scope) {
             if let snapshot = try await snapshot(summary.id) { snapshots.append(snapshot) }
         }
         return snapshots

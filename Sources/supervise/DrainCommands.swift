@@ -61,8 +61,7 @@ func waitForDrain(_ name: String, socket: SocketOptions) throws {
         guard response.status == 200 else { try failFromDaemon(response) }
         let unit = try ControlJSON.decoder().decode(UnitStatus.self, from: Data(response.body))
         if let d = unit.drain {
-            let calls = d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s")" } ?? "live calls unknown"
-            let line = "\(name): draining, \(calls), \(DurationText.format(.seconds(Int(d.elapsedSeconds)))) elapsed, "
+            let line = "\(name): draining, \(StatusTable.liveCalls(d.activeCalls)), \(DurationText.format(.seconds(Int(d.elapsedSeconds)))) elapsed, "
                 + "deadline in \(DurationText.format(.seconds(Int(d.deadlineInSeconds))))" + (d.cut ? " (deadline reached: killing)" : "")
             if line != last { FileHandle.standardOutput.write(Data((line + "\n").utf8)); last = line }
             Thread.sleep(forTimeInterval: 1)

@@ -94,10 +94,14 @@ enum StatusTable {
 
     /// `draining: 3 live calls, 2m elapsed, deadline in 58m, then stop`
     static func drainProgress(_ d: DrainStatus) -> String {
-        let calls = d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s")" } ?? "live calls unknown"
-        return "draining (\(d.requestedBy)): \(calls), \(DurationText.format(.seconds(Int64(d.elapsedSeconds)))) elapsed, "
+        "draining (\(d.requestedBy)): \(liveCalls(d.activeCalls)), \(DurationText.format(.seconds(Int64(d.elapsedSeconds)))) elapsed, "
             + "deadline in \(DurationText.format(.seconds(Int64(d.deadlineInSeconds)))), then \(d.then)"
             + (d.cut ? "; deadline reached, killing" : "") + (d.progressError.map { "; progress: \($0)" } ?? "")
+    }
+
+    /// `3 live calls`, `1 live call`, or `live calls unknown` (no progress reading yet).
+    static func liveCalls(_ count: Int?) -> String {
+        count.map { "\($0) live call\($0 == 1 ? "" : "s")" } ?? "live calls unknown"
     }
 
     /// Everything `supervise status NAME` shows below the table.
