@@ -124,7 +124,15 @@ final class DockerWatcher: Sendable {
         default: core = nil
         }
         guard let core else { return }
-        eventArrivals.withLock { $0[id] = .now }
+        eventArrivals.withLock { arrivals in
+            switch core {
+            // The events a restart of ours answers: their arrival times the latency in the logs.
+            case .died, .health(.unhealthy, _): arrivals[id] = .now
+            // Gone for good: nothing will answer its last event.
+            case .destroyed: arrivals[id] = nil
+            default: break
+            }
+        }
         feed.yield(.event(.container(id: id, core)))
     }
 
