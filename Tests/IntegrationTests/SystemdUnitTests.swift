@@ -51,6 +51,27 @@ import Testing
         #expect(words.count > scoreIndex + 1 && ["SAFE", "OK", "PERFECT"].contains(String(words[scoreIndex + 1])), "\(line)")
     }
 
+    /// `network: container` probes and drains open a container process's `/proc/PID/ns/net` and
+    /// setns(2) into it. The unit's capability bounding set must allow both against a process
+    /// holding Docker's default capabilities (run here with `setpriv`, as systemd would bound it).
+    @Test func theCapabilityBoundingSetAllowsJoiningAContainersNetwork() throws {
+        let text = try String(contentsOf: Self.unitFile, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("CapabilityBoundingSet=") })
+        let ours = "-all," + line.dropFirst("CapabilityBoundingSet=".count).split(separator: " ")
+            .map { "+" + $0.dropFirst("CAP_".count).lowercased() }.joined(separator: ",")
+        let docker = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,+net_bind_service,"
+            + "+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
+        // A process in a network namespace of its own with a container's capabilities.
+        let container = try TestProcess("/usr/bin/unshare", ["-n", "/usr/bin/setpriv", "--bounding-set", docker, "/bin/sleep", "30"])
+        defer { container.stop() }
+        #expect(eventually(timeout: 5) {
+            (try? String(contentsOfFile: "/proc/\(container.pid)/cmdline", encoding: .utf8))?.hasPrefix("/bin/sleep") == true
+        })
+        let (code, output) = try runCommand("/usr/bin/setpriv", ["--bounding-set", ours, "/usr/bin/nsenter",
+                                                                 "--net=/proc/\(container.pid)/ns/net", "/bin/true"])
+        #expect(code == 0, "with \(line): \(output)")
+    }
+
     @Test func makeInstallPutsFilesInPlaceAndKeepsTheOperatorsConfig() throws {
         let root = makeTemporaryDirectory("supervise-install")
         defer { try? FileManager.default.removeItem(at: root) }
