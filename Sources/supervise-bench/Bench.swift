@@ -188,11 +188,14 @@ func stop(_ process: Process) {
     StartedProcesses.remove(process.processIdentifier)
 }
 
-func cpuTicks(_ pid: Int32) -> Int {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return 0 }
+func cpuTicks(_ pid: Int32) -> Int { cpuTicks(statPath: "/proc/\(pid)/stat")?.ticks ?? 0 }
+
+/// utime + stime (fields 14 and 15) of a `/proc/…/stat` file, with the name in its parentheses.
+func cpuTicks(statPath: String) -> (name: String, ticks: Int)? {
+    guard let stat = try? String(contentsOfFile: statPath, encoding: .utf8),
+          let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { return nil }
     let f = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-    return (Int(f[11]) ?? 0) + (Int(f[12]) ?? 0)  // utime + stime (fields 14, 15)
+    return (String(stat[stat.index(after: open)..<close]), (Int(f[11]) ?? 0) + (Int(f[12]) ?? 0))
 }
 
 func status(_ pid: Int32, _ key: String) -> Double {

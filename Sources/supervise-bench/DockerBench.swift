@@ -31,9 +31,7 @@ struct DockerBench: ParsableCommand {
         print("supervise-bench docker: \(daemonBinary)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_048_576) MiB")
 
-        var template = Array("/tmp/sv-db-XXXXXX".utf8CString)
-        guard template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) != nil else { throw BenchError("mkdtemp failed") }
-        let dir = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let dir = try makeTemporaryDirectory("/tmp/sv-db-")
         let docker = PrivateDockerd(directory: dir, testbed: testbed)
         StartedProcesses.atSignal { docker.tearDown() }
         defer { docker.tearDown() }

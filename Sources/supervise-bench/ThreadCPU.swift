@@ -7,12 +7,8 @@ struct ThreadCPU {
     init(_ pid: Int32) {
         let tasks = "/proc/\(pid)/task"
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
-            guard let tid = Int32(entry),
-                  let stat = try? String(contentsOfFile: "\(tasks)/\(entry)/stat", encoding: .utf8),
-                  let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")") else { continue }
-            let name = String(stat[stat.index(after: open)..<close])
-            let f = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
-            ticks[tid] = (name, (Int(f[11]) ?? 0) + (Int(f[12]) ?? 0)) // utime + stime (fields 14, 15)
+            guard let tid = Int32(entry), let thread = cpuTicks(statPath: "\(tasks)/\(entry)/stat") else { continue }
+            ticks[tid] = thread
         }
     }
 
