@@ -72,9 +72,10 @@ final class DockerTransport: Sendable {
     }
 
     /// Ends the thread: every transfer in flight and every later request fails with
-    /// ``DockerError/clientShutDown``. Waits for the thread unless `wait` is false. Idempotent.
+    /// ``DockerError/clientShutDown``. Waits for the thread unless `wait` is false or the caller is
+    /// that thread (a transfer's handler), which must never wait for itself. Idempotent.
     func shutdown(wait: Bool = true) {
         mailbox.send(.shutdown)
-        if wait { stopped.wait() }
+        if wait && !mailbox.onOwningThread { stopped.wait() }
     }
 }
