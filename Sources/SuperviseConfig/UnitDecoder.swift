@@ -45,7 +45,7 @@ extension Diagnostics {
         }
         guard let command = command(commandEntry) else { return decoded }
         decoded.spec = merged.unit(named: entry.key, command: command,
-                                                       dependsOn: decoded.dependencies.map(\.name))
+                                                       dependsOn: decoded.dependencies.map { DependencySpec($0.name) })
         return decoded
     }
 

@@ -152,7 +152,7 @@ struct UnitLayer {
     }
 
     /// The unit, with the `UnitSpec` defaults where nothing was given.
-    func unit(named name: String, command: [String], dependsOn: [String]) -> UnitSpec {
+    func unit(named name: String, command: [String], dependsOn: [DependencySpec]) -> UnitSpec {
         let defaults = UnitSpec(name: name, command: command)
         var spec = UnitSpec(name: name, command: command, environment: environment, workingDirectory: workingDirectory,
                             user: user, group: group, stopSignal: stopSignal ?? defaults.stopSignal,

@@ -398,7 +398,7 @@ public struct Supervisor: Sendable {
             // Containers are Docker's: they keep running when supervise stops.
             for i in units.indices where units[i].phase == .running && !units[i].isContainer {
                 let name = units[i].name
-                let dependentsActive = units.contains { $0.spec.dependsOn.contains(name) && $0.hasProcess }
+                let dependentsActive = units.contains { $0.spec.dependsOn.contains { $0.name == name } && $0.hasProcess }
                 if !dependentsActive { beginStop(i, now: now, why: "shutdown") }
             }
             if !shutdownReported && !units.contains(where: { $0.hasProcess && !$0.isContainer }) {
@@ -414,7 +414,7 @@ public struct Supervisor: Sendable {
         for i in units.indices where units[i].phase == .waiting {
             // Held until the shell has a fresh picture of Docker (see `dockerConnected`).
             if units[i].isContainer && !dockerConnected { continue }
-            let missing = units[i].spec.dependsOn.filter { dep in unit(dep)?.phase != .running }
+            let missing = units[i].spec.dependsOn.map(\.name).filter { dep in unit(dep)?.phase != .running }
             if missing.isEmpty {
                 beginStart(i, now: now)
             } else {

@@ -44,8 +44,8 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     /// Time between `stopSignal` and SIGKILL to the process group.
     public var stopTimeout: Duration
     public var restart: RestartSettings
-    /// Units that must be running before this one starts, and that stop after it.
-    public var dependsOn: [String]
+    /// Units that must meet their condition before this one starts, and that stop after it.
+    public var dependsOn: [DependencySpec]
     /// Unhealthy → restarted through the restart policy.
     public var liveness: ProbeSpec?
     /// Reported only; never restarts.
@@ -71,7 +71,7 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     public init(name: String, kind: UnitKind = .process, command: [String], environment: [String: String] = [:],
                 workingDirectory: String? = nil, user: String? = nil, group: String? = nil,
                 stopSignal: Int32 = Signals.term, stopTimeout: Duration = .seconds(10),
-                restart: RestartSettings = .default, dependsOn: [String] = [],
+                restart: RestartSettings = .default, dependsOn: [DependencySpec] = [],
                 liveness: ProbeSpec? = nil, readiness: ProbeSpec? = nil) {
         self.name = name
         self.kind = kind

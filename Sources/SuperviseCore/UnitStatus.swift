@@ -189,7 +189,7 @@ extension Supervisor {
             uptimeSeconds: (u.phase == .running || u.phase == .stopping || u.phase == .draining) ? u.startedAt.map { (now - $0).seconds } : nil,
             restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
             nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
-            reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn, command: u.spec.command,
+            reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn.map(\.description), command: u.spec.command,
             restartPolicy: u.spec.restart.policy.rawValue,
             health: u.spec.liveness == nil ? dockerHealth
                 : (u.phase == .running ? (u.probes[.liveness]?.health ?? .unknown) : .unknown).rawValue,

@@ -78,7 +78,7 @@ struct Harness {
 }
 
 func unit(_ name: String, policy: RestartPolicy = .always, jitter: Double = 0, burst: Int = 100,
-          interval: Duration = .seconds(10), dependsOn: [String] = [], resetAfter: Duration = .seconds(10)) -> UnitSpec {
+          interval: Duration = .seconds(10), dependsOn: [DependencySpec] = [], resetAfter: Duration = .seconds(10)) -> UnitSpec {
     var restart = RestartSettings.default
     restart.policy = policy
     restart.backoff.jitter = jitter
