@@ -21,82 +21,121 @@ public struct ConfigDiff: Sendable, Equatable {
 }
 
 extension Supervisor {
-    /// Applies a new configuration: added units start, removed ones stop and are
-    /// forgotten, changed ones restart with the new spec, unchanged ones are untouched.
+    /// Applies a new configuration: added units start, removed ones stop and are forgotten once
+    /// their instance has ended, changed ones restart with the new spec, unchanged ones are
+    /// untouched. A name keeps one entry whatever the order of reloads: a unit removed and added
+    /// back while its old instance still stops or drains gets its new instance once the old one
+    /// has ended (or, for a spawn still in flight with the same spec, the removal is called off).
     mutating func onReload(_ newConfig: SupervisorConfig, now: Instant) {
         let diff = ConfigDiff(old: config, new: newConfig)
         log(.notice, nil, "reload", "configuration reloaded: \(diff.summary)")
         setConfig(newConfig)
         let newByName = Dictionary(newConfig.units.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-
-        for name in diff.removed {
-            guard let i = index(name) else { continue }
-            switch units[i].phase {
-            case .running where units[i].spec.drain != nil:
-                // A planned stop: its live calls finish first; forgotten once it has exited.
-                mutateUnits { $0[i].afterStop = .remove }
-                beginDrain(i, then: .stop, by: "removed from the configuration", now: now)
-            case .running:
-                mutateUnits { $0[i].afterStop = .remove }
-                beginStop(i, now: now, why: "removed from the configuration")
-            case .stopping, .starting, .draining:
-                // Removed once its process has gone (a spawn in flight is stopped when it reports).
-                mutateUnits { $0[i].afterStop = .remove; $0[i].operatorStopped = true }
-            default:
-                mutateUnits { $0.remove(at: i) }
-                reindex()
-                log(.info, name, "removed", "removed from the configuration")
-            }
-        }
+        for name in diff.removed { retire(name, now: now) }
         for name in diff.changed {
             guard let i = index(name), let spec = newByName[name] else { continue }
             log(.info, name, "changed", "configuration changed; restarting with the new configuration")
-            switch units[i].phase {
-            case .running where units[i].spec.drain != nil || spec.drain != nil:
-                // A worker that can still serve is replaced like a rolling restart: drained first,
-                // within its service's max_unavailable, one after the other. The running process
-                // keeps its settings; the new spec applies to the one that replaces it.
-                mutateUnits { $0[i].spec = spec; $0[i].reason = "configuration changed: replaced after a drain" }
-                enqueueRollingRestart(of: name)
-            case .running:
-                mutateUnits { $0[i].afterStop = .replace(spec) }
-                beginStop(i, now: now, why: "configuration changed")
-            case .stopping:
-                mutateUnits { $0[i].afterStop = .replace(spec) }
-            case .draining:
-                // The drain goes on; whatever starts after it uses the new spec.
-                mutateUnits { $0[i].spec = spec }
-            case .starting:
-                // Let the spawn finish, then replace it.
-                mutateUnits { $0[i].spec = spec; $0[i].afterStop = .replace(spec) }
-            case .inactive where units[i].operatorStopped:
-                mutateUnits { $0[i].spec = spec }
-            case .inactive, .waiting, .backoff, .exited, .failed:
-                mutateUnits {
-                    $0[i].spec = spec
-                    $0[i].phase = .waiting
-                    $0[i].streak = 0
-                    $0[i].startHistory = []
-                    $0[i].restartAt = nil
-                    $0[i].automaticRestartPending = false
-                    $0[i].reason = "configuration changed"
-                }
-            }
+            replaceSpec(i, with: spec, now: now)
         }
         // Added units join in the new file's order, then the list is put in that order.
         for name in diff.added {
             guard let spec = newByName[name] else { continue }
-            var runtime = UnitRuntime(spec: spec)
-            runtime.phase = .waiting
-            mutateUnits { $0.append(runtime) }
+            if let i = index(name) {
+                readd(i, spec: spec, now: now)
+                continue
+            }
+            units.append(UnitRuntime(spec: spec))
             reindex()
             log(.info, name, "added", "added by reload; starting")
+            transition(units.count - 1, to: .waiting(automatic: false), now: now)
         }
         let order = Dictionary(newConfig.units.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        mutateUnits { units in
-            units.sort { (order[$0.name] ?? Int.max) < (order[$1.name] ?? Int.max) }
-        }
+        units.sort { (order[$0.name] ?? Int.max) < (order[$1.name] ?? Int.max) }
         reindex()
         emit(.persist)
+    }
+
+    /// A unit gone from the configuration: stopped (drained first, under a drain contract) and
+    /// forgotten when its instance has ended; forgotten at once when it has none.
+    private mutating func retire(_ name: String, now: Instant) {
+        guard let i = index(name), !units[i].isContainer else { return }
+        units[i].retired = true
+        let why = "removed from the configuration"
+        switch units[i].state {
+        case .running(let instance) where instance.spec.drain != nil:
+            // A planned stop: its live calls finish first.
+            beginDrain(i, then: .stop, by: why, now: now)
+        case .running, .starting:
+            beginStop(i, then: .stay, why: why, now: now)
+        case .draining, .stopping:
+            // Forgotten once its instance has ended.
+            units[i].reason = why
+        case .inactive, .waiting, .backoff, .drained, .exited, .failed:
+            _ = forgetIfRetired(i)
+        }
+    }
+
+    /// A unit removed by an earlier reload, whose instance has not ended yet, is back: the same
+    /// entry goes on, with the new spec, and a new instance follows the old one.
+    private mutating func readd(_ i: Int, spec: UnitSpec, now: Instant) {
+        let name = spec.name
+        units[i].retired = false
+        units[i].operatorStopped = false
+        units[i].spec = spec
+        switch units[i].state {
+        case .starting(let since, _) where units[i].activeSpec == spec:
+            // The spawn in flight is of the same spec: the removal is simply called off.
+            transition(i, to: .starting(since: since, then: nil), now: now)
+            log(.info, name, "added", "added back by reload while starting: its removal is called off")
+        case .starting(let since, _):
+            transition(i, to: .starting(since: since, then: .start), now: now)
+            log(.info, name, "added", "added back by reload while starting: replaced once it has started")
+        case .stopping(let instance, var stop) where stop.drain == nil:
+            stop.then = .start
+            transition(i, to: .stopping(instance, stop), now: now)
+            units[i].reason = "added back by reload: starts once its old instance has stopped"
+            log(.info, name, "added", "added back by reload while its old instance stops: starts once it has stopped")
+        case .draining, .stopping:
+            // A drain signal cannot be taken back: its calls finish, then a fresh one starts.
+            setDrainThen(i, .restart, now: now)
+            units[i].reason = "added back by reload: starts once its drain has ended"
+            log(.info, name, "added", "added back by reload while draining: starts once its drain has ended")
+        default:
+            transition(i, to: .waiting(automatic: false), now: now)
+            log(.info, name, "added", "added by reload; starting")
+        }
+    }
+
+    /// A unit whose spec changed: its instance keeps its own settings until it ends; the next
+    /// one uses `spec`.
+    private mutating func replaceSpec(_ i: Int, with spec: UnitSpec, now: Instant) {
+        let name = spec.name
+        let hadDrain = units[i].activeSpec.drain != nil
+        units[i].spec = spec
+        switch units[i].state {
+        case .running where hadDrain || spec.drain != nil:
+            // A worker that can still serve is replaced like a rolling restart: drained first,
+            // within its service's max_unavailable, one after the other.
+            units[i].reason = "configuration changed: replaced after a drain"
+            enqueueRollingRestart(of: name)
+        case .running:
+            units[i].reason = "configuration changed"
+            beginStop(i, then: .start, why: "configuration changed", now: now)
+        case .starting(let since, let then):
+            // Let the spawn finish, then replace it (unless an operator asked for a stop).
+            if then != .stay { transition(i, to: .starting(since: since, then: .start), now: now) }
+        case .stopping(_, let stop):
+            if stop.drain == nil, stop.then == .stay, !units[i].operatorStopped { setStopThen(i, .start, now: now) }
+        case .draining:
+            // The drain goes on with its own contract; whatever starts after it uses the new spec.
+            break
+        case .inactive where units[i].operatorStopped, .drained:
+            break
+        case .inactive, .waiting, .backoff, .exited, .failed:
+            units[i].streak = 0
+            units[i].startHistory = []
+            units[i].reason = "configuration changed"
+            transition(i, to: .waiting(automatic: false), now: now)
+        }
     }
 }

@@ -76,11 +76,15 @@ extension Supervisor {
             binding.health = snapshot.health
         }
         containerUnits[snapshot.id] = name
-        mutateUnits { $0[i].container = binding; $0[i].spec = spec }
+        units[i].container = binding
+        units[i].spec = spec
         if snapshot.running {
-            switch units[i].phase {
-            case .running, .stopping:
-                mutateUnits { $0[i].pid = snapshot.pid }
+            switch units[i].state {
+            case .running(var instance) where instance.pid != snapshot.pid:
+                instance.pid = snapshot.pid
+                transition(i, to: .running(instance), now: now)
+            case .running, .stopping, .draining:
+                break
             default:
                 containerRunning(i, pid: snapshot.pid, now: now)
             }
@@ -89,7 +93,8 @@ extension Supervisor {
             log(.warning, name, "exit", "found not running after a gap in Docker's events", exit: snapshot.exitCode.map(ContainerSnapshot.exitStatus))
             containerDied(i, exitCode: snapshot.exitCode ?? -1, now: now)
         } else if units[i].phase == .running || units[i].phase == .starting {
-            mutateUnits { $0[i].phase = .inactive; $0[i].pid = nil; $0[i].reason = "recreated and not running" }
+            units[i].reason = "recreated and not running"
+            transition(i, to: .inactive, now: now)
         }
     }
 
@@ -102,77 +107,76 @@ extension Supervisor {
             runtime.restoreCounters(from: saved)
             runtime.operatorStopped = saved.operatorStopped
         }
-        mutateUnits { units in
-            units.append(runtime)
-            // Processes first, in configuration order; then containers by service and replica.
-            let keyed = units.enumerated().map { offset, u in
-                (u.isContainer ? 1 : 0, u.isContainer ? u.spec.service : "", u.container?.replica ?? 0,
-                 u.isContainer ? u.name : "", offset, u)
-            }
-            units = keyed.sorted { ($0.0, $0.1, $0.2, $0.3, $0.4) < ($1.0, $1.1, $1.2, $1.3, $1.4) }.map(\.5)
+        units.append(runtime)
+        // Processes first, in configuration order; then containers by service and replica.
+        let keyed = units.enumerated().map { offset, u in
+            (u.isContainer ? 1 : 0, u.isContainer ? u.spec.service : "", u.container?.replica ?? 0,
+             u.isContainer ? u.name : "", offset, u)
         }
+        units = keyed.sorted { ($0.0, $0.1, $0.2, $0.3, $0.4) < ($1.0, $1.1, $1.2, $1.3, $1.4) }.map(\.5)
         reindex()
         containerUnits[snapshot.id] = name
         guard let i = index(name) else { return }
         let exit = snapshot.exitCode.map(ContainerSnapshot.exitStatus)
-        if let run = saved?.drain, saved?.containerID == snapshot.id {
-            mutateUnits { $0[i].drain = run; $0[i].phase = .draining; $0[i].pid = snapshot.running ? snapshot.pid : nil }
+        let sameContainer = saved?.containerID == snapshot.id
+        if let run = saved?.drain, sameContainer {
             if snapshot.running {
                 log(.notice, name, "drain-resume", "still draining from before the restart; watching it to the end")
-                mutateUnits { $0[i].startedAt = now; $0[i].reason = "draining (\(run.requestedBy)); resumed after a daemon restart" }
-                startDrainProbe(i)
+                units[i].reason = "draining (\(run.requestedBy)); resumed after a daemon restart"
+                transition(i, to: .draining(Instance(pid: snapshot.pid, startedAt: now, spec: spec), run), now: now)
             } else {
-                finishDrain(i, exit: exit, now: now)
+                finishDrain(i, run, exit: exit, now: now)
             }
         } else if saved?.drained == true {
-            mutateUnits { $0[i].phase = .inactive; $0[i].drained = true; $0[i].operatorStopped = true; $0[i].reason = "drained (remembered across a daemon restart)" }
+            units[i].operatorStopped = true
+            units[i].reason = "drained (remembered across a daemon restart)"
+            transition(i, to: .drained, now: now)
         } else if snapshot.running {
             log(.info, name, "discovered", "container \(snapshot.id.prefix(12)) (\(snapshot.name), \(snapshot.image)) running")
             containerRunning(i, pid: snapshot.pid, now: now)
         } else if let failure = saved?.failedReason {
-            mutateUnits { $0[i].phase = .failed; $0[i].reason = failure }
+            units[i].reason = failure
             log(.warning, name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(name)` to retry", reason: failure)
-        } else if saved?.restartPending == true, saved?.operatorStopped != true, saved?.containerID == snapshot.id {
+            transition(i, to: .failed, now: now)
+        } else if saved?.restartPending == true, saved?.operatorStopped != true, sameContainer {
             // Down and due for a restart when the previous daemon stopped: it still gets it.
-            mutateUnits { $0[i].lastExit = exit ?? $0[i].lastExit }
-            resumePendingRestart(i, at: saved?.restartAt, now: now)
-        } else if saved?.pid != nil, saved?.operatorStopped != true, saved?.containerID == snapshot.id {
+            if let exit { units[i].lastExit = exit }
+            resumePendingRestart(i, at: saved?.restartAt, reason: saved?.restartReason, now: now)
+        } else if saved?.pid != nil, saved?.operatorStopped != true, sameContainer {
             // Running when the previous daemon last wrote its state, dead now: it died unseen.
             log(.warning, name, "exit", "container \(snapshot.id.prefix(12)) died while supervise was not running", exit: exit)
-            mutateUnits { $0[i].phase = .running; $0[i].startedAt = now }
-            containerDied(i, exitCode: snapshot.exitCode ?? -1, now: now)
+            let status = ContainerSnapshot.exitStatus(code: snapshot.exitCode ?? -1)
+            units[i].lastExit = status
+            containerExited(i, status: status, exitCode: snapshot.exitCode ?? -1, why: "\(status)", uptime: .zero, now: now)
         } else {
             let why = "not running when discovered" + (exit.map { " (\($0))" } ?? "") + "; `supervise start \(name)` starts it"
-            mutateUnits { $0[i].phase = .inactive; $0[i].reason = why; $0[i].lastExit = exit ?? $0[i].lastExit }
+            units[i].reason = why
+            if let exit { units[i].lastExit = exit }
             log(.info, name, "discovered", "container \(snapshot.id.prefix(12)) (\(snapshot.name)) \(why)")
+            transition(i, to: .inactive, now: now)
         }
         emit(.persist)
     }
 
     private mutating func containerRunning(_ i: Int, pid: Int32, now: Instant) {
         let name = units[i].name
-        let ours = units[i].phase == .starting
-        if !ours && units[i].phase != .inactive && units[i].phase != .exited && units[i].phase != .failed {
+        var then: AfterStop?
+        switch units[i].state {
+        case .starting(_, let pendingStop):
+            then = pendingStop
+            log(.info, name, "start", "container running, pid \(pid)")
+        case .inactive, .exited, .failed, .drained:
+            // Started by hand (after a drain or a stop too): supervised, and back in service.
+            if units[i].operatorStopped { log(.notice, name, "start", "started outside supervise; supervising it again") }
+        default:
             // Docker (or someone) restarted it while a restart of ours was pending.
             log(.info, name, "start", "started outside supervise; pending restart cancelled")
-        } else if !ours && units[i].operatorStopped {
-            log(.notice, name, "start", "started outside supervise; supervising it again")
         }
-        mutateUnits {
-            $0[i].phase = .running
-            $0[i].pid = pid
-            $0[i].startedAt = now
-            $0[i].restartAt = nil
-            $0[i].operatorStopped = false
-            // Started by hand after a drain: back in service.
-            $0[i].drained = false
-            $0[i].automaticRestartPending = false
-            $0[i].reason = nil
-            $0[i].container?.stoppedOutside = false
-        }
-        if ours { log(.info, name, "start", "container running, pid \(pid)") }
-        emit(.persist)
-        startProbes(i)
+        units[i].operatorStopped = false
+        units[i].reason = nil
+        units[i].container?.stoppedOutside = false
+        transition(i, to: .running(Instance(pid: pid, startedAt: now, spec: units[i].spec)), now: now)
+        if let then { beginStop(i, then: then, why: then == .stay ? "operator stop" : "configuration changed", now: now) }
     }
 
     mutating func onContainerEvent(id: String, _ event: ContainerEvent, now: Instant) {
@@ -184,31 +188,24 @@ extension Supervisor {
         case .killed(let signal):
             // Our own stop or restart sends kills too; any other is someone stopping the container.
             guard units[i].phase != .stopping && units[i].phase != .starting && units[i].phase != .draining else { return }
-            mutateUnits { $0[i].container?.stoppedOutside = true }
+            units[i].container?.stoppedOutside = true
             log(.info, name, "kill", "\(Signals.name(signal)) sent to the container outside supervise")
         case .oom:
-            mutateUnits { $0[i].container?.oomKilled = true }
+            units[i].container?.oomKilled = true
             log(.warning, name, "oom", "container ran out of memory (OOM kill)")
         case .died(let code):
             containerDied(i, exitCode: code, now: now)
         case .stopped:
             // `docker stop` finished; a restart scheduled from its `die` is cancelled.
             guard units[i].phase == .waiting || units[i].phase == .backoff || units[i].phase == .running else { return }
-            stopProbes(i)
-            mutateUnits {
-                $0[i].phase = .inactive
-                $0[i].pid = nil
-                $0[i].restartAt = nil
-                $0[i].automaticRestartPending = false
-                $0[i].operatorStopped = true
-                $0[i].reason = "stopped outside supervise (docker stop); `supervise start \(name)` starts it"
-            }
-            emit(.persist)
+            units[i].operatorStopped = true
+            units[i].reason = "stopped outside supervise (docker stop); `supervise start \(name)` starts it"
+            transition(i, to: .inactive, now: now)
         case .destroyed:
             forgetContainerUnit(name, why: "container removed")
         case .health(let health, let detail):
             let previous = units[i].container?.health
-            mutateUnits { $0[i].container?.health = health }
+            units[i].container?.health = health
             guard health != previous else { return }
             if health == .unhealthy, units[i].phase == .running {
                 let reason = "unhealthy: Docker HEALTHCHECK failed" + (detail.map { ": \($0)" } ?? "")
@@ -222,48 +219,46 @@ extension Supervisor {
 
     /// The container's process ended (a `die` event, or found dead by a resync).
     private mutating func containerDied(_ i: Int, exitCode: Int32, now: Instant) {
-        guard let binding = units[i].container else { return }
-        let name = units[i].name
+        guard units[i].container != nil else { return }
         let status = ContainerSnapshot.exitStatus(code: exitCode)
-        let uptime = units[i].startedAt.map { now - $0 } ?? .zero
-        let why = binding.oomKilled ? "out of memory (OOM killed, \(status))" : "\(status)"
-        mutateUnits { $0[i].container?.oomKilled = false }
-        if units[i].drain != nil && (units[i].phase == .draining || units[i].phase == .stopping) {
-            return finishDrain(i, exit: status, now: now)
-        }
-        switch units[i].phase {
+        let oom = units[i].container?.oomKilled == true
+        let why = oom ? "out of memory (OOM killed, \(status))" : "\(status)"
+        units[i].container?.oomKilled = false
+        switch units[i].state {
         case .starting:
             // Docker's restart stops the old process first: expected.
             return
-        case .stopping:
-            stopProbes(i)
-            mutateUnits { $0[i].lastExit = status; $0[i].pid = nil; $0[i].startedAt = nil }
-            stoppedByUs(i, status: status, uptime: uptime, now: now)
-        case .running:
-            stopProbes(i)
-            mutateUnits { $0[i].lastExit = status; $0[i].pid = nil; $0[i].startedAt = nil }
-            if binding.stoppedOutside {
-                mutateUnits {
-                    $0[i].phase = .inactive
-                    $0[i].operatorStopped = true
-                    $0[i].reason = "stopped outside supervise (\(status)); `supervise start \(name)` starts it"
-                }
-                log(.notice, name, "exit", "stopped outside supervise (\(status)); not restarted", exit: status)
-                emit(.persist)
-            } else if binding.dockerRestartsExit(code: exitCode) {
-                mutateUnits {
-                    $0[i].phase = .exited
-                    $0[i].reason = "\(why); Docker restarts it (its restart policy \(binding.dockerRestartPolicy))"
-                }
-                log(.notice, name, "exit", "exited: \(why); left to Docker's restart policy \(binding.dockerRestartPolicy)", exit: status)
-            } else {
-                endedOnItsOwn(i, status: status, why: why, uptime: uptime, now: now)
-            }
-        case .backoff where units[i].pid != nil:
-            // Unhealthy and waiting for its restart when it died: the restart is already scheduled.
-            mutateUnits { $0[i].lastExit = status; $0[i].pid = nil }
+        case .draining(_, let run):
+            units[i].lastExit = status
+            finishDrain(i, run, exit: status, now: now)
+        case .stopping(let instance, let stop):
+            units[i].lastExit = status
+            if let run = stop.drain { return finishDrain(i, run, exit: status, now: now) }
+            stoppedByUs(i, status: status, then: stop.then, uptime: now - instance.startedAt, now: now)
+        case .running(let instance):
+            units[i].lastExit = status
+            containerExited(i, status: status, exitCode: exitCode, why: why, uptime: now - instance.startedAt, now: now)
         default:
-            mutateUnits { $0[i].lastExit = status }
+            units[i].lastExit = status
+        }
+    }
+
+    /// A running container ended on its own: stopped by someone outside supervise, left to
+    /// Docker's own restart policy, or restarted by ours.
+    private mutating func containerExited(_ i: Int, status: ExitStatus, exitCode: Int32, why: String, uptime: Duration, now: Instant) {
+        guard let binding = units[i].container else { return }
+        let name = units[i].name
+        if binding.stoppedOutside {
+            units[i].operatorStopped = true
+            units[i].reason = "stopped outside supervise (\(status)); `supervise start \(name)` starts it"
+            log(.notice, name, "exit", "stopped outside supervise (\(status)); not restarted", exit: status)
+            transition(i, to: .inactive, now: now)
+        } else if binding.dockerRestartsExit(code: exitCode) {
+            units[i].reason = "\(why); Docker restarts it (its restart policy \(binding.dockerRestartPolicy))"
+            log(.notice, name, "exit", "exited: \(why); left to Docker's restart policy \(binding.dockerRestartPolicy)", exit: status)
+            transition(i, to: .exited, now: now)
+        } else {
+            endedOnItsOwn(i, status: status, why: why, uptime: uptime, now: now)
         }
     }
 
@@ -272,45 +267,25 @@ extension Supervisor {
     /// container keeps running.
     mutating func containerUnhealthy(_ i: Int, reason: String, now: Instant) {
         let spec = units[i].spec
-        let name = spec.name
         guard spec.restart.policy.restarts(afterCleanExit: false) else {
-            mutateUnits { $0[i].reason = "\(reason); not restarted (restart policy \(spec.restart.policy.rawValue))" }
+            units[i].reason = "\(reason); not restarted (restart policy \(spec.restart.policy.rawValue))"
             return
         }
         let uptime = units[i].startedAt.map { now - $0 } ?? .zero
-        if uptime >= spec.restart.backoff.resetAfter { mutateUnits { $0[i].streak = 0 } }
-        stopProbes(i)
-        mutateUnits { $0[i].streak += 1; $0[i].reason = reason; $0[i].automaticRestartPending = true }
-        let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: nextRandom())
-        if delay <= .zero {
-            mutateUnits { $0[i].phase = .waiting }
-        } else {
-            mutateUnits { $0[i].phase = .backoff; $0[i].restartAt = now + delay }
-            log(.notice, name, "backoff", "restarting in \(DurationText.format(delay)) (attempt \(units[i].streak), \(reason))", reason: reason)
-        }
-        emit(.persist)
-    }
-
-    /// A stop or restart of ours on a container.
-    mutating func beginContainerStop(_ i: Int, why: String) {
-        guard units[i].phase == .running, let container = units[i].container else { return }
-        let spec = units[i].spec
-        stopProbes(i)
-        mutateUnits { $0[i].phase = .stopping; $0[i].stopDeadline = nil; $0[i].killSent = false }
-        log(.info, spec.name, "stop", "stopping container \(container.id.prefix(12)) (\(why)), SIGKILL by Docker after \(DurationText.format(spec.stopTimeout))")
-        emit(.container(unit: spec.name, id: container.id, .stop(timeout: spec.stopTimeout)))
+        if uptime >= spec.restart.backoff.resetAfter { units[i].streak = 0 }
+        scheduleRestart(i, why: reason, now: now)
     }
 
     mutating func onContainerActionFailed(_ name: String, id: String, reason: String, now: Instant) {
         guard let i = index(name), units[i].container?.id == id else { return }
-        switch units[i].phase {
+        switch units[i].state {
         case .starting:
             log(.error, name, "restart-failed", "Docker refused the restart: \(reason)", reason: reason)
-            mutateUnits { $0[i].phase = .running }
             afterProcessEnded(i, clean: false, why: "restart failed: \(reason)", uptime: .zero, now: now)
-        case .stopping:
+        case .stopping(let instance, let stop):
             log(.error, name, "stop-failed", "Docker refused the stop: \(reason)", reason: reason)
-            mutateUnits { $0[i].phase = .running; $0[i].afterStop = .stay }
+            // Back where it was: still running, or still draining.
+            transition(i, to: stop.drain.map { .draining(instance, $0) } ?? .running(instance), now: now)
         default:
             log(.error, name, "action-failed", reason, reason: reason)
         }
@@ -318,9 +293,9 @@ extension Supervisor {
 
     mutating func forgetContainerUnit(_ name: String, why: String) {
         guard let i = index(name) else { return }
-        stopProbes(i)
+        stopProbes(i, roles: ProbeRole.allCases)
         if let id = units[i].container?.id { containerUnits[id] = nil }
-        mutateUnits { $0.remove(at: i) }
+        units.remove(at: i)
         reindex()
         log(.info, name, "removed", "forgotten: \(why)")
         emit(.persist)

@@ -40,61 +40,81 @@ extension Supervisor {
             emit(.persist)
         }
         reconcile(now: now)
-        return (outcome, drain())
+        return (outcome, takeEffects())
     }
 
     private mutating func clearFailure(_ i: Int) {
-        mutateUnits { units in
-            units[i].streak = 0
-            units[i].startHistory = []
-            units[i].restartAt = nil
-            units[i].operatorStopped = false
-            units[i].automaticRestartPending = false
-        }
+        units[i].streak = 0
+        units[i].startHistory = []
+        units[i].operatorStopped = false
+    }
+
+    /// Sets what follows the stop in progress (the drain's `then`, after a drain).
+    mutating func setStopThen(_ i: Int, _ then: AfterStop, now: Instant) {
+        guard case .stopping(let instance, var stop) = units[i].state else { return }
+        if stop.drain != nil { return setDrainThen(i, then == .stay ? .stop : .restart, now: now) }
+        stop.then = then
+        transition(i, to: .stopping(instance, stop), now: now)
     }
 
     private mutating func operatorStart(_ i: Int, now: Instant) -> CommandOutcome {
         let u = units[i]
-        if u.drained {
-            mutateUnits { $0[i].drained = false }
-        }
-        switch u.phase {
+        switch u.state {
         case .draining:
-            mutateUnits { $0[i].drain?.then = .restart }
+            units[i].operatorStopped = false
+            setDrainThen(i, .restart, now: now)
             return .accepted("\(u.name) is draining; it starts again as soon as its drain ends")
-        case .running, .starting: return .unchanged("\(u.name) is already running")
-        case .stopping: return .refused("\(u.name) is stopping; try again when it has stopped, or use restart")
-        case .waiting: return .unchanged("\(u.name) is already starting (\(u.reason ?? "waiting"))")
-        case .inactive, .exited, .failed, .backoff:
+        case .running:
+            return .unchanged("\(u.name) is already running")
+        case .starting(let since, let then):
+            guard then != nil else { return .unchanged("\(u.name) is already starting") }
+            units[i].operatorStopped = false
+            transition(i, to: .starting(since: since, then: nil), now: now)
+            return .accepted("\(u.name) is starting; the stop asked for meanwhile is called off")
+        case .stopping:
+            units[i].operatorStopped = false
+            setStopThen(i, .start, now: now)
+            return .accepted("\(u.name) is stopping; it starts again as soon as it has stopped")
+        case .waiting:
+            return .unchanged("\(u.name) is already starting (\(u.reason ?? "waiting"))")
+        case .inactive, .exited, .failed, .backoff, .drained:
             clearFailure(i)
-            mutateUnits { $0[i].phase = .waiting; $0[i].reason = "started by operator" }
+            units[i].reason = "started by operator"
+            transition(i, to: .waiting(automatic: false), now: now)
             return .accepted("starting \(u.name)")
         }
     }
 
     private mutating func operatorStop(_ i: Int, now: Instant) -> CommandOutcome {
         let u = units[i]
-        mutateUnits { $0[i].operatorStopped = true }
-        switch u.phase {
-        case .running where u.spec.drain != nil:
+        switch u.state {
+        case .running(let instance) where instance.spec.drain != nil:
+            units[i].operatorStopped = true
             beginDrain(i, then: .stop, by: "operator stop", now: now)
-            return .accepted("draining \(u.name) before it stops (\(drainStartText(u.spec)), deadline in \(DurationText.format(u.spec.drain!.timeout)))")
+            return .accepted("draining \(u.name) before it stops (\(drainStartText(instance.spec)), deadline in \(DurationText.format(instance.spec.drain!.timeout)))")
         case .draining:
-            mutateUnits { $0[i].drain?.then = .stop }
+            units[i].operatorStopped = true
+            setDrainThen(i, .stop, now: now)
             return .accepted("\(u.name) is draining; it stays stopped when its drain ends")
         case .running:
-            mutateUnits { $0[i].afterStop = .stay; $0[i].reason = "stopped by operator" }
-            beginStop(i, now: now, why: "operator stop")
+            units[i].operatorStopped = true
+            units[i].reason = "stopped by operator"
+            beginStop(i, then: .stay, why: "operator stop", now: now)
             return .accepted("stopping \(u.name)")
         case .starting:
+            units[i].operatorStopped = true
+            beginStop(i, then: .stay, why: "operator stop", now: now)
             return .accepted("\(u.name) will be stopped as soon as it has started")
         case .stopping:
-            mutateUnits { $0[i].afterStop = .stay }
+            units[i].operatorStopped = true
+            setStopThen(i, .stay, now: now)
             return .accepted("\(u.name) is already stopping; it will stay stopped")
         case .waiting, .backoff, .exited, .failed:
-            mutateUnits { $0[i].phase = .inactive; $0[i].restartAt = nil; $0[i].reason = "stopped by operator" }
+            units[i].operatorStopped = true
+            units[i].reason = "stopped by operator"
+            transition(i, to: .inactive, now: now)
             return .accepted("\(u.name) stopped (it was \(u.phase.rawValue))")
-        case .inactive:
+        case .inactive, .drained:
             return .unchanged("\(u.name) is already stopped")
         }
     }
@@ -102,24 +122,27 @@ extension Supervisor {
     private mutating func operatorRestart(_ i: Int, now: Instant) -> CommandOutcome {
         let u = units[i]
         clearFailure(i)
-        switch u.phase {
-        case .running where u.spec.drain != nil:
+        switch u.state {
+        case .running(let instance) where instance.spec.drain != nil:
             beginDrain(i, then: .restart, by: "operator restart", now: now)
-            return .accepted("draining \(u.name), then starting a fresh one (\(drainStartText(u.spec)), deadline in \(DurationText.format(u.spec.drain!.timeout)))")
+            return .accepted("draining \(u.name), then starting a fresh one (\(drainStartText(instance.spec)), deadline in \(DurationText.format(instance.spec.drain!.timeout)))")
         case .draining:
-            mutateUnits { $0[i].drain?.then = .restart }
+            setDrainThen(i, .restart, now: now)
             return .accepted("\(u.name) is draining; a fresh one starts when its drain ends")
         case .running:
-            mutateUnits { $0[i].afterStop = .start; $0[i].reason = "restart requested by operator" }
-            beginStop(i, now: now, why: "operator restart")
+            units[i].reason = "restart requested by operator"
+            beginStop(i, then: .start, why: "operator restart", now: now)
             return .accepted("restarting \(u.name)")
         case .stopping:
-            mutateUnits { $0[i].afterStop = .start }
+            setStopThen(i, .start, now: now)
             return .accepted("\(u.name) is stopping; it will start again")
-        case .starting:
-            return .unchanged("\(u.name) is starting")
-        case .waiting, .inactive, .exited, .failed, .backoff:
-            mutateUnits { $0[i].phase = .waiting; $0[i].reason = "restarted by operator" }
+        case .starting(let since, let then):
+            guard then != nil else { return .unchanged("\(u.name) is starting") }
+            transition(i, to: .starting(since: since, then: .start), now: now)
+            return .accepted("\(u.name) is starting; it is stopped as soon as it has started, then started again")
+        case .waiting, .inactive, .exited, .failed, .backoff, .drained:
+            units[i].reason = "restarted by operator"
+            transition(i, to: .waiting(automatic: false), now: now)
             return .accepted("starting \(u.name) (it was \(u.phase.rawValue))")
         }
     }
@@ -128,11 +151,15 @@ extension Supervisor {
         let u = units[i]
         let wasStopped = u.operatorStopped
         clearFailure(i)
-        mutateUnits { $0[i].restarts = 0; $0[i].operatorStopped = wasStopped }
-        if u.phase == .failed || u.phase == .backoff {
-            mutateUnits { $0[i].phase = .waiting; $0[i].reason = "reset by operator" }
+        units[i].restarts = 0
+        units[i].operatorStopped = wasStopped
+        switch u.state {
+        case .failed, .backoff:
+            units[i].reason = "reset by operator"
+            transition(i, to: .waiting(automatic: false), now: now)
             return .accepted("reset \(u.name): counters cleared, starting it")
+        default:
+            return .accepted("reset \(u.name): restart counters and start limit cleared")
         }
-        return .accepted("reset \(u.name): restart counters and start limit cleared")
     }
 }

@@ -24,6 +24,9 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     /// When that restart's backoff ends (monotonic: dropped after a reboot, and the restart is then
     /// made at once).
     public var restartAt: Instant?
+    /// Why that restart is due (an exit, a failed probe), so a give-up after a daemon restart
+    /// still names the real cause.
+    public var restartReason: String?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
                 failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil,
@@ -78,19 +81,30 @@ extension Supervisor {
         for u in units {
             let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
             let failed = u.phase == .failed ? u.reason : nil
+            let restartAt: Instant?
+            let restartPending: Bool
+            switch u.state {
+            case .backoff(let until): (restartPending, restartAt) = (true, until)
+            case .waiting(let automatic): (restartPending, restartAt) = (automatic, nil)
             // A container being restarted counts too: the daemon may die before Docker reports it running.
-            let restartPending = u.automaticRestartPending || (u.isContainer && u.phase == .starting)
-            guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || u.pid != nil
-                    || u.drain != nil || u.drained || restartPending
+            case .starting: (restartPending, restartAt) = (u.isContainer, nil)
+            default: (restartPending, restartAt) = (false, nil)
+            }
+            let instance = u.state.instance
+            let drained = u.phase == .drained
+            guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || instance != nil
+                    || u.drain != nil || drained || restartPending
             else { continue }
-            result[u.name] = PersistedUnit(
+            var saved = PersistedUnit(
                 restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
                 failedReason: failed, operatorStopped: u.operatorStopped,
-                pid: u.pid, pidStartTicks: u.pid == nil ? nil : u.pidStartTicks, containerID: u.container?.id)
-            result[u.name]?.drain = u.drain
-            result[u.name]?.drained = u.drained ? true : nil
-            result[u.name]?.restartPending = restartPending ? true : nil
-            result[u.name]?.restartAt = restartPending && u.phase == .backoff ? u.restartAt : nil
+                pid: instance?.pid, pidStartTicks: instance?.startTicks, containerID: u.container?.id)
+            saved.drain = u.drain
+            saved.drained = drained ? true : nil
+            saved.restartPending = restartPending ? true : nil
+            saved.restartAt = restartAt
+            saved.restartReason = restartPending ? u.reason : nil
+            result[u.name] = saved
         }
         // Container units not seen since the daemon started keep what was known of them.
         for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }

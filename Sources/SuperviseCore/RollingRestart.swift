@@ -34,7 +34,7 @@ extension Supervisor {
         rolling[service] = RollingRestart(service: service, pending: running)
         log(.notice, nil, "rolling-start", "rolling restart of \(service): \(running.joined(separator: ", "))")
         reconcile(now: now)
-        return (.accepted("rolling restart of \(service): \(running.joined(separator: ", ")), one at a time"), drain())
+        return (.accepted("rolling restart of \(service): \(running.joined(separator: ", ")), one at a time"), takeEffects())
     }
 
     /// Carries on the rolling restarts a previous daemon left unfinished (called at boot, once
@@ -78,8 +78,8 @@ extension Supervisor {
     /// probe, else healthy when it has a liveness probe or a Docker HEALTHCHECK, else running.
     func isBackInService(_ u: UnitRuntime) -> Bool {
         guard u.phase == .running else { return false }
-        if u.spec.readiness != nil { return u.probes[.readiness]?.health == .healthy }
-        if u.spec.liveness != nil { return u.probes[.liveness]?.health == .healthy }
+        if u.activeSpec.readiness != nil { return u.probes[.readiness]?.health == .healthy }
+        if u.activeSpec.liveness != nil { return u.probes[.liveness]?.health == .healthy }
         if let health = u.container?.health { return health == .healthy }
         return true
     }
@@ -97,8 +97,8 @@ extension Supervisor {
                     rolling[service] = nil
                     continue
                 }
-                if units[i].phase == .failed || units[i].drained {
-                    log(.error, current, "rolling-abort", "rolling restart of \(service) stopped: \(current) is \(units[i].drained ? "drained" : "failed") (\(units[i].reason ?? ""))")
+                if units[i].phase == .failed || units[i].phase == .drained {
+                    log(.error, current, "rolling-abort", "rolling restart of \(service) stopped: \(current) is \(units[i].phase.rawValue) (\(units[i].reason ?? ""))")
                     rolling[service] = nil
                     continue
                 }
@@ -115,7 +115,7 @@ extension Supervisor {
                 if let why = budgetRefusal(for: i) {
                     // Another unit of the service is out: wait for it.
                     roll.pending.insert(next, at: 0)
-                    mutateUnits { $0[i].reason = "rolling restart waits: \(why)" }
+                    units[i].reason = "rolling restart waits: \(why)"
                     break
                 }
                 roll.current = next

@@ -5,7 +5,7 @@
 /// or touches the system, so tests drive it in virtual time.
 public struct Supervisor: Sendable {
     /// Units in configuration order.
-    public private(set) var units: [UnitRuntime] = []
+    public internal(set) var units: [UnitRuntime] = []
     /// Position of each unit in `units`, so events find their unit without a scan; see ``reindex()``.
     private var positions: [String: Int] = [:]
     public private(set) var config: SupervisorConfig
@@ -54,87 +54,81 @@ public struct Supervisor: Sendable {
 
     /// Starts every unit that should run, honouring persisted give-ups and operator stops.
     /// `alive`: units whose saved process is still running (same pid and start time), left by a
-    /// predecessor that was killed. They are adopted, not started again: a running unit stays
-    /// running and a draining one goes on draining to the end; the shell reports the exit of an
-    /// adopted process (not its child) with an unknown status.
-    public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = []) -> [Effect] {
+    /// predecessor that was killed; `startedAt`: when those processes started, where the shell could
+    /// read it (their uptime counts from then, not from the adoption). They are adopted, not started again: a running unit stays running and a draining one goes
+    /// on draining to the end; the shell reports the exit of an adopted process (not its child)
+    /// with an unknown status.
+    public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = [],
+                              startedAt: [String: Instant] = [:]) -> [Effect] {
         let names = Set(units.map(\.name))
         persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
         for i in units.indices {
-            let saved = persisted?.units[units[i].name]
-            if let saved { units[i].restoreCounters(from: saved) }
-            if let saved, let run = saved.drain {
-                units[i].drain = run
-                if alive.contains(units[i].name), let pid = saved.pid {
-                    adopt(i, pid: pid, startTicks: saved.pidStartTicks, as: .draining, now: now)
+            let name = units[i].name
+            guard let saved = persisted?.units[name] else {
+                transition(i, to: .waiting(automatic: false), now: now)
+                continue
+            }
+            units[i].restoreCounters(from: saved)
+            let live: Instance? = saved.pid.flatMap { pid in
+                guard alive.contains(name) else { return nil }
+                return Instance(pid: pid, startTicks: saved.pidStartTicks ?? 0, startedAt: min(startedAt[name] ?? now, now), spec: units[i].spec)
+            }
+            if let run = saved.drain {
+                if let live {
                     units[i].reason = "draining (\(run.requestedBy)), then \(run.then.rawValue); resumed after a daemon restart"
-                    log(.notice, units[i].name, "drain-resume", "still draining from before the restart (pid \(pid)); watching it to the end")
-                    startDrainProbe(i)
+                    log(.notice, name, "drain-resume", "still draining from before the restart (pid \(live.pid)); watching it to the end")
+                    adopt(i, live, as: .draining(live, run), now: now)
                 } else {
-                    log(.notice, units[i].name, "drain-resume", "its drain ended while the daemon was down")
-                    units[i].phase = .draining
-                    finishDrain(i, exit: nil, now: now)
+                    log(.notice, name, "drain-resume", "its drain ended while the daemon was down")
+                    finishDrain(i, run, exit: nil, now: now)
                 }
-                continue
-            }
-            if let saved, alive.contains(units[i].name), let pid = saved.pid, saved.failedReason == nil {
-                adopt(i, pid: pid, startTicks: saved.pidStartTicks, as: .running, now: now)
-                units[i].reason = "adopted from the previous daemon (pid \(pid)); its output is no longer captured"
-                log(.notice, units[i].name, "adopted", "still running from before the daemon restart (pid \(pid)): adopted, not restarted")
-                startProbes(i)
-                continue
-            }
-            if saved?.drained == true {
-                units[i].phase = .inactive
-                units[i].drained = true
+            } else if let live, saved.failedReason == nil {
+                units[i].reason = "adopted from the previous daemon (pid \(live.pid)); its output is no longer captured"
+                log(.notice, name, "adopted", "still running from before the daemon restart (pid \(live.pid)): adopted, not restarted")
+                adopt(i, live, as: .running(live), now: now)
+            } else if saved.drained == true {
                 units[i].operatorStopped = true
-                units[i].reason = "drained (remembered across a daemon restart); `supervise undrain \(units[i].name)` puts it back in service"
-                continue
-            }
-            if let failure = saved?.failedReason {
-                units[i].phase = .failed
+                units[i].reason = "drained (remembered across a daemon restart); `supervise undrain \(name)` puts it back in service"
+                transition(i, to: .drained, now: now)
+            } else if let failure = saved.failedReason {
                 units[i].reason = failure
-                log(.warning, units[i].name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(units[i].name)` to retry", reason: failure)
-            } else if saved?.operatorStopped == true && units[i].spec.restart.policy == .unlessStopped {
-                units[i].phase = .inactive
+                log(.warning, name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(name)` to retry", reason: failure)
+                transition(i, to: .failed, now: now)
+            } else if saved.operatorStopped && units[i].spec.restart.policy == .unlessStopped {
                 units[i].operatorStopped = true
                 units[i].reason = "stopped by operator (remembered: restart policy unless-stopped)"
-            } else if saved?.restartPending == true {
-                resumePendingRestart(i, at: saved?.restartAt, now: now)
+                transition(i, to: .inactive, now: now)
+            } else if saved.restartPending == true {
+                resumePendingRestart(i, at: saved.restartAt, reason: saved.restartReason, now: now)
             } else {
-                units[i].phase = .waiting
+                transition(i, to: .waiting(automatic: false), now: now)
             }
         }
         resumeRollingRestarts(persisted?.rolling ?? [])
         reconcile(now: now)
-        return drain()
+        return takeEffects()
     }
 
     /// Takes over the live process a killed predecessor left for unit `i`: not our child, so the
     /// shell watches it by pid and reports its end with an unknown status.
-    private mutating func adopt(_ i: Int, pid: Int32, startTicks: UInt64?, as phase: UnitPhase, now: Instant) {
-        units[i].phase = phase
-        units[i].pid = pid
-        units[i].pidStartTicks = startTicks ?? 0
-        units[i].startedAt = now
-        emit(.watchProcess(unit: units[i].name, pid: pid))
+    private mutating func adopt(_ i: Int, _ instance: Instance, as state: UnitState, now: Instant) {
+        transition(i, to: state, now: now)
+        emit(.watchProcess(unit: units[i].name, pid: instance.pid))
     }
 
     /// A restart by policy that the previous daemon had due: made when its backoff ends (at once
     /// when that has passed or is unknown), and counted against the start limit like any
     /// automatic restart, so a crash loop does not escape its limits through daemon restarts.
-    mutating func resumePendingRestart(_ i: Int, at: Instant?, now: Instant) {
+    mutating func resumePendingRestart(_ i: Int, at: Instant?, reason: String?, now: Instant) {
         let name = units[i].name, attempt = units[i].streak
-        units[i].automaticRestartPending = true
+        // The reason is the real cause (an exit, a failed probe), so a later give-up still names it.
+        units[i].reason = reason ?? units[i].lastExit.map(\.description) ?? "restart due from before the daemon restart"
         if let at, at > now {
-            units[i].phase = .backoff
-            units[i].restartAt = at
-            units[i].reason = "restart backoff from before the daemon restart"
             log(.notice, name, "backoff", "restarting in \(DurationText.format(at - now)) (attempt \(attempt), a backoff from before the daemon restart)")
+            transition(i, to: .backoff(until: at), now: now)
         } else {
-            units[i].phase = .waiting
-            units[i].reason = "restart due from before the daemon restart"
             log(.notice, name, "restart", "restarting now (attempt \(attempt), due from before the daemon restart)")
+            transition(i, to: .waiting(automatic: true), now: now)
         }
     }
 
@@ -149,7 +143,8 @@ public struct Supervisor: Sendable {
         case .shutdown: onShutdown(now: now)
         case .probeResult(let name, let role, let generation, let result):
             onProbeResult(name, role: role, generation: generation, result: result, now: now)
-            // Most results only move counters; only a verdict that acts can let other units move.
+            // Most results only move counters; a verdict that changes (which a `service_healthy`
+            // dependent may wait for) always logs, so it is never skipped here.
             if pending.isEmpty { return [] }
         case .dockerConnection(let connected, let detail): onDockerConnection(connected: connected, detail: detail)
         case .containerResync(let snapshots): onContainerResync(snapshots, now: now)
@@ -160,25 +155,16 @@ public struct Supervisor: Sendable {
             onDrainProgress(name, generation: generation, activeCalls: active, error: error, now: now)
         }
         reconcile(now: now)
-        return drain()
+        return takeEffects()
     }
 
     /// The earliest time at which a timer is due, if any; the shell sends `.tick` then.
     public var nextDeadline: Instant? {
-        var earliest: Instant?
-        for u in units {
-            let due: Instant? = switch u.phase {
-            case .backoff: u.restartAt
-            case .stopping: u.killSent ? nil : u.stopDeadline
-            case .draining: u.drain?.cut == false ? u.drain?.deadline : nil
-            default: nil
-            }
-            if let due, earliest.map({ due < $0 }) ?? true { earliest = due }
-        }
-        return earliest
+        units.lazy.compactMap(\.state.deadline).min()
     }
 
-    mutating func drain() -> [Effect] {
+    /// Returns the effects of the current step and clears them.
+    mutating func takeEffects() -> [Effect] {
         defer { pending.removeAll(keepingCapacity: true) }
         return pending
     }
@@ -202,146 +188,144 @@ public struct Supervisor: Sendable {
     // MARK: - Process events
 
     private mutating func onSpawned(_ name: String, pid: Int32, startTicks: UInt64, now: Instant) {
-        guard let i = index(name), units[i].phase == .starting else { return }
-        units[i].phase = .running
-        units[i].pid = pid
-        units[i].pidStartTicks = startTicks
-        emit(.persist)
-        units[i].startedAt = now
+        guard let i = index(name), case .starting(_, let then) = units[i].state else { return }
+        let instance = Instance(pid: pid, startTicks: startTicks, startedAt: now, spec: units[i].spec)
         units[i].reason = nil
         log(.info, name, "start", "started, pid \(pid)")
-        // An operator or the shutdown asked for a stop while the spawn was in flight.
-        if shuttingDown || units[i].operatorStopped || units[i].afterStop != .stay {
-            let why = shuttingDown ? "shutdown" : units[i].afterStop == .stay ? "operator stop" : "configuration changed"
-            beginStop(i, now: now, why: why)
+        // A stop (operator, reload, shutdown) was asked for while the spawn was in flight.
+        if shuttingDown || then != nil || units[i].retired {
+            let why = shuttingDown ? "shutdown" : units[i].retired ? "removed from the configuration"
+                : then == .stay ? "operator stop" : "configuration changed"
+            sendStop(i, instance, then: shuttingDown ? .stay : then ?? .stay, why: why, now: now)
         } else {
-            startProbes(i)
+            transition(i, to: .running(instance), now: now)
         }
     }
 
     private mutating func onSpawnFailed(_ name: String, reason: String, now: Instant) {
-        guard let i = index(name), units[i].phase == .starting else { return }
-        units[i].pid = nil
-        units[i].startedAt = nil
+        guard let i = index(name), case .starting(_, let then) = units[i].state else { return }
         let why = "spawn failed: \(reason)"
-        switch units[i].afterStop {
-        case .remove:
-            log(.info, name, "removed", "removed from the configuration")
-            units.remove(at: i)
-            reindex()
-            return
-        case .replace(let spec):
-            units[i].spec = spec
-            units[i].afterStop = .stay
-        case .stay, .start, .policyRestart:
-            units[i].afterStop = .stay
-        }
         log(.error, name, "spawn-failed", "could not start: \(reason)", reason: why)
-        afterProcessEnded(i, clean: false, why: why, uptime: .zero, now: now)
+        if forgetIfRetired(i) { return }
+        switch then {
+        case .stay?:
+            units[i].reason = "stopped by operator"
+            transition(i, to: .inactive, now: now)
+        case .start?:
+            // The configuration changed meanwhile: try the new spec.
+            units[i].reason = "restarting with changed configuration"
+            transition(i, to: .waiting(automatic: false), now: now)
+        case .policyRestart?, nil:
+            afterProcessEnded(i, clean: false, why: why, uptime: .zero, now: now)
+        }
     }
 
     private mutating func onExited(_ name: String, pid: Int32, status: ExitStatus, now: Instant) {
-        guard let i = index(name), units[i].pid == pid,
-              units[i].phase == .running || units[i].phase == .stopping || units[i].phase == .draining else { return }
-        if units[i].drain != nil { return finishDrain(i, exit: status, now: now) }
-        let uptime = units[i].startedAt.map { now - $0 } ?? .zero
-        stopProbes(i)
+        guard let i = index(name), let instance = units[i].state.instance, instance.pid == pid else { return }
+        let uptime = now - instance.startedAt
         units[i].lastExit = status
-        units[i].pid = nil
-        units[i].startedAt = nil
-        if units[i].phase == .stopping {
-            units[i].stopDeadline = nil
-            units[i].killSent = false
-            return stoppedByUs(i, status: status, uptime: uptime, now: now)
+        switch units[i].state {
+        case .draining(_, let run):
+            finishDrain(i, run, exit: status, now: now)
+        case .stopping(_, let stop):
+            if let run = stop.drain { return finishDrain(i, run, exit: status, now: now) }
+            stoppedByUs(i, status: status, then: stop.then, uptime: uptime, now: now)
+        default:
+            endedOnItsOwn(i, status: status, why: "\(status)", uptime: uptime, now: now)
         }
-        endedOnItsOwn(i, status: status, why: "\(status)", uptime: uptime, now: now)
     }
 
-    /// A process (or container) supervise stopped has ended: what `afterStop` asked for follows.
-    mutating func stoppedByUs(_ i: Int, status: ExitStatus, uptime: Duration, now: Instant) {
+    /// Forgets unit `i` when it was removed from the configuration and its instance has ended.
+    mutating func forgetIfRetired(_ i: Int) -> Bool {
+        guard units[i].retired else { return false }
+        let name = units[i].name
+        stopProbes(i, roles: ProbeRole.allCases)
+        if let id = units[i].container?.id { containerUnits[id] = nil }
+        log(.info, name, "removed", "removed from the configuration")
+        units.remove(at: i)
+        reindex()
+        emit(.persist)
+        return true
+    }
+
+    /// An instance supervise stopped has ended: what the stop asked for follows.
+    mutating func stoppedByUs(_ i: Int, status: ExitStatus, then: AfterStop, uptime: Duration, now: Instant) {
         let name = units[i].name
         log(.info, name, "exit", "stopped (\(status)) after \(DurationText.format(uptime)) up", exit: status)
-        let after = units[i].afterStop
-        units[i].afterStop = .stay
-        switch after {
+        if forgetIfRetired(i) { return }
+        switch then {
         case .stay:
-            units[i].phase = .inactive
             units[i].reason = shuttingDown ? "stopped for shutdown" : (units[i].operatorStopped ? "stopped by operator" : units[i].reason)
+            transition(i, to: .inactive, now: now)
+        case .start where shuttingDown:
+            units[i].reason = "stopped for shutdown"
+            transition(i, to: .inactive, now: now)
         case .start:
-            units[i].phase = .waiting
-            units[i].reason = "restarting on operator request"
-        case .replace(let newSpec):
-            units[i].spec = newSpec
-            units[i].phase = .waiting
-            units[i].reason = "restarting with changed configuration"
-        case .remove:
-            log(.info, name, "removed", "removed from the configuration")
-            units.remove(at: i)
-            reindex()
+            units[i].reason = "restarting (\(units[i].reason ?? "operator or configuration"))"
+            transition(i, to: .waiting(automatic: false), now: now)
         case .policyRestart(let reason):
             afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
-            return
         }
-        emit(.persist)
     }
 
-    /// A process (or container) ended on its own: logged, then its restart policy decides.
+    /// An instance ended on its own: logged, then its restart policy decides.
     mutating func endedOnItsOwn(_ i: Int, status: ExitStatus, why: String, uptime: Duration, now: Instant) {
-        let spec = units[i].spec
+        let spec = units[i].activeSpec
         let clean = status.isClean(successCodes: spec.restart.successExitCodes,
                                    successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
         log(clean ? .info : .warning, spec.name, "exit", "exited: \(why) after \(DurationText.format(uptime)) up", exit: status)
+        if forgetIfRetired(i) { return }
         afterProcessEnded(i, clean: clean, why: why, uptime: uptime, now: now)
     }
 
-    /// A process ended on its own (or never started): restart by policy, with backoff.
+    /// An instance ended on its own (or never started): restart by policy, with backoff.
     mutating func afterProcessEnded(_ i: Int, clean: Bool, why: String, uptime: Duration, now: Instant) {
         let spec = units[i].spec
         let name = spec.name
         if uptime >= spec.restart.backoff.resetAfter { units[i].streak = 0 }
         guard !shuttingDown, !units[i].operatorStopped else {
-            units[i].phase = .inactive
+            transition(i, to: .inactive, now: now)
             return
         }
         guard spec.restart.policy.restarts(afterCleanExit: clean) else {
-            units[i].phase = .exited
             units[i].reason = "\(why); not restarted (restart policy \(spec.restart.policy.rawValue))"
             log(.notice, name, "exited", units[i].reason!)
-            emit(.persist)
+            transition(i, to: .exited, now: now)
             return
         }
+        scheduleRestart(i, why: why, now: now)
+    }
+
+    /// Restarts unit `i` by its policy: at once on the first attempt of a streak when the backoff
+    /// allows, else after the backoff; counted against the start limit when it starts.
+    mutating func scheduleRestart(_ i: Int, why: String, now: Instant) {
+        let spec = units[i].spec
         units[i].streak += 1
-        let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: random.unit())
         units[i].reason = why
-        units[i].automaticRestartPending = true
+        let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: random.unit())
         if delay <= .zero {
-            units[i].phase = .waiting
-            log(.notice, name, "restart", "restarting now (\(why))", reason: why)
+            log(.notice, spec.name, "restart", "restarting now (\(why))", reason: why)
+            transition(i, to: .waiting(automatic: true), now: now)
         } else {
-            units[i].phase = .backoff
-            units[i].restartAt = now + delay
-            log(.notice, name, "backoff", "restarting in \(DurationText.format(delay)) (attempt \(units[i].streak), \(why))", reason: why)
+            log(.notice, spec.name, "backoff", "restarting in \(DurationText.format(delay)) (attempt \(units[i].streak), \(why))", reason: why)
+            transition(i, to: .backoff(until: now + delay), now: now)
         }
-        emit(.persist)
     }
 
     private mutating func onTick(now: Instant) {
         for i in units.indices {
-            switch units[i].phase {
+            guard let due = units[i].state.deadline, due <= now else { continue }
+            switch units[i].state {
             case .backoff:
-                if let at = units[i].restartAt, at <= now {
-                    units[i].restartAt = nil
-                    units[i].phase = .waiting
-                    log(.notice, units[i].name, "restart", "restarting after backoff (attempt \(units[i].streak))", reason: units[i].reason)
-                }
+                log(.notice, units[i].name, "restart", "restarting after backoff (attempt \(units[i].streak))", reason: units[i].reason)
+                transition(i, to: .waiting(automatic: true), now: now)
             case .draining:
-                if let deadline = units[i].drain?.deadline, deadline <= now { cutDrain(i, now: now) }
-            case .stopping:
-                if !units[i].killSent, let deadline = units[i].stopDeadline, deadline <= now, let pid = units[i].pid {
-                    units[i].killSent = true
-                    log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(units[i].spec.stopTimeout)); sending SIGKILL to its process group")
-                    emit(.signal(unit: units[i].name, pid: pid, signal: Signals.kill))
-                }
+                cutDrain(i, now: now)
+            case .stopping(let instance, var stop):
+                stop.killSent = true
+                log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to its process group")
+                emit(.signal(unit: units[i].name, pid: instance.pid, signal: Signals.kill))
+                transition(i, to: .stopping(instance, stop), now: now)
             default:
                 break
             }
@@ -350,39 +334,50 @@ public struct Supervisor: Sendable {
 
     // MARK: - Starting and stopping
 
-    /// Sends the stop signal to a running unit's process group and arms the SIGKILL deadline.
-    mutating func beginStop(_ i: Int, now: Instant, why: String) {
-        if units[i].isContainer { return beginContainerStop(i, why: why) }
-        guard units[i].phase == .running, let pid = units[i].pid else { return }
-        let spec = units[i].spec
-        stopProbes(i)
-        // supervise's own shutdown never cuts a unit's drain short.
-        let timeout = shuttingDown ? max(spec.stopTimeout, spec.drain?.timeout ?? .zero) : spec.stopTimeout
-        units[i].phase = .stopping
-        units[i].stopDeadline = now + timeout
-        units[i].killSent = false
-        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to process group \(pid), SIGKILL after \(DurationText.format(timeout))")
-        emit(.signal(unit: spec.name, pid: pid, signal: spec.stopSignal))
+    /// Stops a running unit: its stop signal (Docker's stop for a container), SIGKILL at the
+    /// deadline, then `then`. A unit whose spawn is in flight is stopped as soon as it reports.
+    mutating func beginStop(_ i: Int, then: AfterStop, why: String, now: Instant) {
+        switch units[i].state {
+        case .running(let instance):
+            sendStop(i, instance, then: then, why: why, now: now)
+        case .starting(let since, _):
+            transition(i, to: .starting(since: since, then: then), now: now)
+        default:
+            break
+        }
     }
 
-    /// Issues a spawn for a waiting unit whose dependencies run, enforcing the start limit.
-    private mutating func beginStart(_ i: Int, now: Instant) {
+    /// Sends the stop to `instance` and enters `stopping`.
+    private mutating func sendStop(_ i: Int, _ instance: Instance, then: AfterStop, why: String, now: Instant) {
+        let spec = instance.spec
+        if let container = units[i].container {
+            log(.info, spec.name, "stop", "stopping container \(container.id.prefix(12)) (\(why)), SIGKILL by Docker after \(DurationText.format(spec.stopTimeout))")
+            emit(.container(unit: spec.name, id: container.id, .stop(timeout: spec.stopTimeout)))
+            transition(i, to: .stopping(instance, StopRun(since: now, deadline: nil, then: then)), now: now)
+            return
+        }
+        // supervise's own shutdown never cuts a unit's drain short.
+        let timeout = shuttingDown ? max(spec.stopTimeout, spec.drain?.timeout ?? .zero) : spec.stopTimeout
+        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to process group \(instance.pid), SIGKILL after \(DurationText.format(timeout))")
+        emit(.signal(unit: spec.name, pid: instance.pid, signal: spec.stopSignal))
+        transition(i, to: .stopping(instance, StopRun(since: now, deadline: now + timeout, then: then)), now: now)
+    }
+
+    /// Issues a spawn for a waiting unit whose dependencies are met, enforcing the start limit.
+    private mutating func beginStart(_ i: Int, automatic: Bool, now: Instant) {
         let spec = units[i].spec
         let limit = spec.restart.startLimit
         units[i].startHistory.removeAll { now - $0 >= limit.interval }
-        let automatic = units[i].automaticRestartPending
-        units[i].automaticRestartPending = false
         if automatic && units[i].startHistory.count >= limit.burst {
             let why = "start limit hit: \(units[i].startHistory.count) starts within \(DurationText.format(limit.interval)) (burst \(limit.burst)); last: \(units[i].reason ?? "unknown")"
-            units[i].phase = .failed
             units[i].reason = why
             log(.error, spec.name, "gave-up", "gave up: \(why); run `supervise restart \(spec.name)` to retry", reason: why)
-            emit(.persist)
+            transition(i, to: .failed, now: now)
             return
         }
         units[i].startHistory.append(now)
         if automatic { units[i].restarts += 1 }
-        units[i].phase = .starting
+        transition(i, to: .starting(since: now, then: nil), now: now)
         if let container = units[i].container {
             log(.info, spec.name, "restart-issued", "restarting container \(container.id.prefix(12)) through the Docker API")
             emit(.container(unit: spec.name, id: container.id, .restart(timeout: spec.stopTimeout)))
@@ -391,15 +386,15 @@ public struct Supervisor: Sendable {
         }
     }
 
-    /// Moves units forward: starts waiting units whose dependencies run, and during
-    /// shutdown stops units in reverse dependency order.
+    /// Moves units forward: starts waiting units whose dependencies meet their conditions, and
+    /// during shutdown stops units in reverse dependency order.
     mutating func reconcile(now: Instant) {
         if shuttingDown {
             // Containers are Docker's: they keep running when supervise stops.
             for i in units.indices where units[i].phase == .running && !units[i].isContainer {
                 let name = units[i].name
                 let dependentsActive = units.contains { $0.spec.dependsOn.contains { $0.name == name } && $0.hasProcess }
-                if !dependentsActive { beginStop(i, now: now, why: "shutdown") }
+                if !dependentsActive { beginStop(i, then: .stay, why: "shutdown", now: now) }
             }
             if !shutdownReported && !units.contains(where: { $0.hasProcess && !$0.isContainer }) {
                 shutdownReported = true
@@ -409,18 +404,17 @@ public struct Supervisor: Sendable {
             return
         }
         advanceRollingRestarts(now: now)
-        // Repeat so a chain of waiting units is examined in one step; each pass only
-        // starts units whose dependencies are already running, so it terminates.
-        for i in units.indices where units[i].phase == .waiting {
+        // Each pass only starts units whose dependencies are already met, so it terminates.
+        for i in units.indices {
+            guard case .waiting(let automatic) = units[i].state else { continue }
             // Held until the shell has a fresh picture of Docker (see `dockerConnected`).
             if units[i].isContainer && !dockerConnected { continue }
-            let missing = units[i].spec.dependsOn.map(\.name).filter { dep in unit(dep)?.phase != .running }
-            if missing.isEmpty {
-                beginStart(i, now: now)
-            } else {
-                let detail = missing.map { "\($0) (\(unit($0)?.phase.rawValue ?? "unknown"))" }.joined(separator: ", ")
-                units[i].reason = "waiting for \(detail)"
-            }
+            if units[i].spec.dependsOn.allSatisfy({ unmetCondition($0) == nil }) { beginStart(i, automatic: automatic, now: now) }
+        }
+        // What each unit still waiting waits for, as it stands after this pass.
+        for i in units.indices where units[i].phase == .waiting && !(units[i].isContainer && !dockerConnected) {
+            let unmet = units[i].spec.dependsOn.compactMap(unmetCondition)
+            if !unmet.isEmpty { units[i].reason = "waiting for " + unmet.joined(separator: ", ") }
         }
     }
 
@@ -430,21 +424,21 @@ public struct Supervisor: Sendable {
         log(.info, nil, "shutdown", "stopping all units in reverse dependency order")
         // Containers keep running, and a pending container restart simply never happens.
         for i in units.indices where !units[i].isContainer {
-            switch units[i].phase {
+            switch units[i].state {
             case .waiting, .backoff:
-                units[i].phase = .inactive
-                units[i].restartAt = nil
                 units[i].reason = "stopped for shutdown"
-            case .stopping:
-                units[i].afterStop = .stay
+                transition(i, to: .inactive, now: now)
+            case .stopping(let instance, var stop) where stop.drain == nil:
+                stop.then = .stay
+                transition(i, to: .stopping(instance, stop), now: now)
+            case .starting(let since, _):
+                transition(i, to: .starting(since: since, then: .stay), now: now)
             default:
                 break
             }
         }
     }
 
-    /// Replaces the runtime list (used by reload).
+    /// Replaces the configuration (used by reload).
     mutating func setConfig(_ newConfig: SupervisorConfig) { config = newConfig }
-
-    mutating func mutateUnits(_ body: (inout [UnitRuntime]) -> Void) { body(&units) }
 }

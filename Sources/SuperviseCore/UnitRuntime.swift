@@ -1,98 +1,49 @@
-/// What happens when a stopping unit's process has exited.
-public enum AfterStop: Sendable, Hashable {
-    /// Stay down.
-    case stay
-    /// Start again at once (operator restart).
-    case start
-    /// Start again with a changed spec (config reload).
-    case replace(UnitSpec)
-    /// Forget the unit (removed from the config).
-    case remove
-    /// The unit was stopped because it is unhealthy: restart through its policy (backoff, start limit).
-    case policyRestart(String)
-}
-
-/// What the core knows of a container unit's container.
-public struct ContainerBinding: Sendable, Hashable {
-    public var id: String
-    public var containerName: String
-    public var image: String
-    public var replica: Int?
-    /// Docker's restart policy for the container; when it restarts exits itself, supervise leaves them to it.
-    public var dockerRestartPolicy: String
-    /// Docker's HEALTHCHECK verdict, nil without one.
-    public var health: ContainerHealth?
-    /// A `kill` event came that supervise did not cause: someone is stopping the container
-    /// (`docker stop`, `docker compose stop`), so its exit is not a crash.
-    public var stoppedOutside = false
-    /// The last `die` was an out-of-memory kill.
-    public var oomKilled = false
-
-    public init(snapshot: ContainerSnapshot, replica: Int?) {
-        id = snapshot.id
-        containerName = snapshot.name
-        image = snapshot.image
-        self.replica = replica
-        dockerRestartPolicy = snapshot.dockerRestartPolicy
-        health = snapshot.health
-    }
-
-    /// Whether Docker itself restarts the container after its process exits with `code`.
-    public func dockerRestartsExit(code: Int32) -> Bool {
-        switch dockerRestartPolicy {
-        case "always", "unless-stopped": true
-        case "on-failure": code != 0
-        default: false
-        }
-    }
-}
-
-/// The core's record of one unit.
+/// The core's record of one unit: its lifecycle state and what outlives one instance of it.
 public struct UnitRuntime: Sendable, Hashable {
-    public var spec: UnitSpec
-    public var phase: UnitPhase = .inactive
-    public var pid: Int32?
-    /// Start time of `pid` from `/proc`, recorded so a restarted daemon recognises its old processes.
-    public var pidStartTicks: UInt64 = 0
-    /// When the current process started.
-    public var startedAt: Instant?
-    /// When SIGKILL is due for a stopping unit.
-    public var stopDeadline: Instant?
-    public var killSent = false
-    public var afterStop: AfterStop = .stay
-    /// When a unit in backoff starts again.
-    public var restartAt: Instant?
+    /// The unit's spec from the current configuration (a running instance keeps its own, see ``Instance/spec``).
+    public internal(set) var spec: UnitSpec
+    /// Where the unit is in its life; changed only by ``Supervisor/transition(_:to:now:)``.
+    public fileprivate(set) var state: UnitState = .inactive
     /// Automatic restarts since the daemon started (or the last `reset`).
-    public var restarts = 0
+    public internal(set) var restarts = 0
     /// Consecutive automatic restarts without staying up for `reset_after`; the backoff attempt number.
-    public var streak = 0
+    public internal(set) var streak = 0
     /// Starts within the start-limit window (pruned as they age out).
-    public var startHistory: [Instant] = []
-    public var lastExit: ExitStatus?
-    /// Why the unit is in its phase, in words for an operator.
-    public var reason: String?
-    /// An operator said stop; automatic restarts are off until an operator starts it.
-    public var operatorStopped = false
-    /// The next start is an automatic restart (counted, and subject to the start limit).
-    public var automaticRestartPending = false
-    /// Probe state by role, for the current (or last) process.
-    public var probes: [ProbeRole: ProbeState] = [:]
+    public internal(set) var startHistory: [Instant] = []
+    public internal(set) var lastExit: ExitStatus?
+    /// Why the unit is in its state, in words for an operator.
+    public internal(set) var reason: String?
+    /// An operator (or someone outside supervise, for a container) stopped it: remembered across a
+    /// daemon restart for `unless-stopped` units.
+    public internal(set) var operatorStopped = false
+    /// Removed from the configuration: forgotten as soon as its instance has ended.
+    public internal(set) var retired = false
+    /// Probe state by role, for the current (or last) instance.
+    public internal(set) var probes: [ProbeRole: ProbeState] = [:]
     /// Set for container units.
-    public var container: ContainerBinding?
-    /// The drain in progress (phase `draining`, or `stopping` after an HTTP drain emptied it).
-    public var drain: DrainRun?
-    /// Drained and kept out of service until `supervise undrain`.
-    public var drained = false
-    public var lastDrain: DrainOutcome?
+    public internal(set) var container: ContainerBinding?
+    public internal(set) var lastDrain: DrainOutcome?
 
     public init(spec: UnitSpec) { self.spec = spec }
 
     public var name: String { spec.name }
-
+    public var phase: UnitPhase { state.phase }
+    public var pid: Int32? { state.instance?.pid }
+    public var startedAt: Instant? { state.instance?.startedAt }
+    public var drain: DrainRun? { state.drain }
+    /// The spec of the live instance, else the configured one.
+    public var activeSpec: UnitSpec { state.instance?.spec ?? spec }
     /// A process exists or is about to (spawn in flight).
-    public var hasProcess: Bool { phase == .starting || phase == .running || phase == .draining || phase == .stopping }
-
+    public var hasProcess: Bool { state.hasProcess }
     public var isContainer: Bool { spec.kind == .container }
+
+    /// Records a progress reading in the drain in progress. Not a change of state: no probe or
+    /// deadline moves and nothing is persisted (a restarted daemon reads the count again).
+    mutating func updateDrainReading(_ run: DrainRun) {
+        guard case .draining(let instance, let old) = state, old.startedAt == run.startedAt, old.deadline == run.deadline,
+              old.then == run.then, old.cut == run.cut else { return }
+        state = .draining(instance, run)
+    }
 
     /// Takes the restart counters, start-limit window and last exit a previous daemon saved.
     mutating func restoreCounters(from saved: PersistedUnit) {
@@ -100,5 +51,38 @@ public struct UnitRuntime: Sendable, Hashable {
         streak = saved.streak
         startHistory = saved.startHistory ?? []
         lastExit = saved.lastExit
+    }
+}
+
+extension Supervisor {
+    /// The one place a unit's state changes. Leaving a state disarms what it had (its probes);
+    /// entering one arms what it needs (probes for a running instance; liveness and the progress
+    /// probe for a draining one); deadlines live in the states themselves, so ``nextDeadline``
+    /// follows. Every change asks the shell to persist.
+    mutating func transition(_ i: Int, to new: UnitState, now: Instant) {
+        let old = units[i].state
+        let sameInstance = old.instance != nil && old.instance?.pid == new.instance?.pid
+        switch (old, new) {
+        case (.running, .draining) where sameInstance:
+            // Readiness no longer matters; liveness goes on, so a hung drain is found.
+            stopProbes(i, roles: [.readiness])
+        case (.draining, .draining):
+            break
+        default:
+            stopProbes(i, roles: ProbeRole.allCases)
+        }
+        units[i].state = new
+        switch (old, new) {
+        case (.running, .running), (.draining, .draining):
+            break
+        case (_, .running):
+            startProbes(i)
+        case (_, .draining):
+            if !sameInstance { startProbes(i, roles: [.liveness]) }
+            startDrainProbe(i)
+        default:
+            break
+        }
+        emit(.persist)
     }
 }

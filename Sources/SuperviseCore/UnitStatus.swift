@@ -172,9 +172,13 @@ extension Supervisor {
             ContainerStatus(id: c.id, name: c.containerName, image: c.image, dockerHealth: c.health?.rawValue,
                             dockerRestartPolicy: c.dockerRestartPolicy, exitsLeftToDocker: c.dockerRestartPolicy != "no")
         }
-        // Docker's HEALTHCHECK counts as the health of a container unit without a liveness probe.
-        let dockerHealth = u.spec.liveness == nil ? u.container?.health.map { h in
-            u.phase != .running ? ProbeHealth.unknown.rawValue : h == .starting ? ProbeHealth.unknown.rawValue : h.rawValue
+        let instance = u.state.instance
+        // Verdicts are of the live instance: a unit without one (stopped, drained, failed) shows
+        // none, however its last probe ended. Docker's HEALTHCHECK counts as the health of a
+        // container unit without a liveness probe.
+        let probing = u.phase == .running || u.phase == .draining
+        let dockerHealth = u.activeSpec.liveness == nil ? u.container?.health.map { h in
+            !probing || h == .starting ? ProbeHealth.unknown.rawValue : h.rawValue
         } : nil
         let drain = u.drain.map { d in
             DrainStatus(activeCalls: d.activeCalls, elapsedSeconds: (now - d.startedAt).seconds,
@@ -184,24 +188,29 @@ extension Supervisor {
         let lastDrain = u.lastDrain.map {
             DrainOutcomeStatus(durationSeconds: $0.duration.seconds, callsCut: $0.callsCut, exit: $0.exit?.description)
         }
+        let nextRestart: Double? = if case .backoff(let until) = u.state { max(0, (until - now).seconds) } else { nil }
+        let spec = u.activeSpec
+        func verdict(_ role: ProbeRole) -> ProbeHealth {
+            guard let state = u.probes[role], state.generation != 0 else { return .unknown }
+            return state.health
+        }
         var status = UnitStatus(
-            name: u.name, kind: u.spec.kind.rawValue, state: u.drained ? "drained" : u.phase.rawValue, pid: u.pid,
-            uptimeSeconds: (u.phase == .running || u.phase == .stopping || u.phase == .draining) ? u.startedAt.map { (now - $0).seconds } : nil,
+            name: u.name, kind: u.spec.kind.rawValue, state: u.phase.rawValue, pid: instance?.pid,
+            uptimeSeconds: instance.map { (now - $0.startedAt).seconds },
             restarts: u.restarts, lastExit: u.lastExit?.short, lastExitDescription: u.lastExit?.description,
-            nextRestartInSeconds: u.phase == .backoff ? u.restartAt.map { max(0, ($0 - now).seconds) } : nil,
+            nextRestartInSeconds: nextRestart,
             reason: u.reason, backoffAttempt: u.streak, dependsOn: u.spec.dependsOn.map(\.description), command: u.spec.command,
             restartPolicy: u.spec.restart.policy.rawValue,
-            health: u.spec.liveness == nil ? dockerHealth
-                : (u.phase == .running ? (u.probes[.liveness]?.health ?? .unknown) : .unknown).rawValue,
-            ready: u.spec.readiness == nil ? nil
+            health: spec.liveness == nil ? dockerHealth : verdict(.liveness).rawValue,
+            ready: spec.readiness == nil ? nil
                 : u.phase != .running ? false
-                : u.probes[.readiness].flatMap { p in p.health == .unknown ? nil : p.health == .healthy },
+                : { let v = verdict(.readiness); return v == .unknown ? nil : v == .healthy }(),
             probes: ProbeRole.allCases.compactMap { role in
-                guard let spec = u.spec.probe(role) else { return nil }
+                guard let probeSpec = spec.probe(role) else { return nil }
                 let state = u.probes[role]
                 return ProbeStatus(
-                    role: role.rawValue, check: spec.check.summary, health: (state?.health ?? .unknown).rawValue,
-                    failingStreak: state?.failingStreak ?? 0, failureThreshold: spec.failureThreshold,
+                    role: role.rawValue, check: probeSpec.check.summary, health: verdict(role).rawValue,
+                    failingStreak: state?.failingStreak ?? 0, failureThreshold: probeSpec.failureThreshold,
                     lastLatencyMs: state?.lastLatency?.milliseconds, lastFailure: state?.lastFailure,
                     lastCheckedSecondsAgo: state?.lastResultAt.map { (now - $0).seconds })
             },
@@ -221,7 +230,7 @@ extension Supervisor {
             case .stopping: s.stopping += 1
             case .backoff: s.backingOff += 1
             case .failed: s.failed += 1
-            case .inactive, .exited: s.stopped += 1
+            case .inactive, .exited, .drained: s.stopped += 1
             }
         }
         return s

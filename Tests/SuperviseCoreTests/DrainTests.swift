@@ -45,7 +45,7 @@ extension Harness {
         #expect(h.signals.count == 1)
         h.progress("worker-1", calls: 0)
         h.exit("worker-1", .exited(code: 0))
-        #expect(h.phase("worker-1") == .inactive)
+        #expect(h.phase("worker-1") == .drained)
         #expect(h.core.status(of: "worker-1", now: h.now)?.state == "drained")
         #expect(h.core.unit("worker-1")?.lastDrain?.callsCut == 0)
         h.advance(.seconds(600))
@@ -143,20 +143,40 @@ extension Harness {
         #expect(h.phase("worker-2") == .draining)
     }
 
-    @Test func drainingUnitsIgnoreLivenessAndOperatorStopDrains() throws {
-        var spec = worker("worker-1")
-        spec.liveness = ProbeSpec(check: .tcp(host: "127.0.0.1", port: 8081), failureThreshold: 1)
+    @Test func operatorStopDrainsAndAHungDrainIsStoppedWithItsStopTimeout() throws {
+        var spec = worker("worker-1", timeout: .seconds(3600))
+        spec.liveness = ProbeSpec(check: .tcp(host: "127.0.0.1", port: 8081), failureThreshold: 2)
+        spec.stopTimeout = .seconds(5)
         var h = Harness([spec])
         h.boot()
         let (outcome, fx) = h.core.command(.stop, unit: "worker-1", now: h.now)
         h.absorb(fx)
         guard case .accepted(let text) = outcome, text.hasPrefix("draining worker-1") else { Issue.record("\(outcome)"); return }
         #expect(h.phase("worker-1") == .draining)
+        h.progress("worker-1", calls: 2)
+        // Liveness goes on while draining (readiness does not): one failure is below the threshold.
         let g = try #require(h.effects.compactMap { e -> UInt64? in
             if case .startProbe("worker-1", .liveness, let g, _) = e { return g } else { return nil } }.first)
-        h.send(.probeResult(unit: "worker-1", role: .liveness, generation: g, result: ProbeResult(healthy: false, latency: .zero, failure: "x")))
+        #expect(!h.effects.contains(.stopProbe(unit: "worker-1", role: .liveness, generation: g)))
+        h.advance(.seconds(60))
+        let failed = ProbeResult(healthy: false, latency: .zero, failure: "connection refused")
+        h.send(.probeResult(unit: "worker-1", role: .liveness, generation: g, result: failed))
         #expect(h.phase("worker-1") == .draining)
         #expect(h.signals.count == 1)
+        // The second failure: hung. Stopped with its stop signal and stop timeout, not the drain's hour.
+        h.send(.probeResult(unit: "worker-1", role: .liveness, generation: g, result: failed))
+        #expect(h.phase("worker-1") == .stopping)
+        #expect(h.signals.map(\.signal) == [Signals.term, Signals.term])
+        #expect(h.logEvents.contains("worker-1:drain-hung"))
+        #expect(h.core.nextDeadline == h.now + .seconds(5))
+        h.advance(.seconds(5))
+        #expect(h.signals.map(\.signal) == [Signals.term, Signals.term, Signals.kill])
+        h.exit("worker-1", .signaled(signal: 9, coreDumped: false))
+        // Its calls count as cut; it stays out of service as the operator's stop asked.
+        #expect(h.core.unit("worker-1")?.lastDrain?.callsCut == 2)
+        #expect(h.phase("worker-1") == .drained)
+        h.advance(.seconds(600))
+        #expect(h.spawns == ["worker-1"])
     }
 
     @Test func aDaemonRestartResumesTheDrainAndNeverRestartsTheUnit() {
