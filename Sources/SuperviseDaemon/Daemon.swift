@@ -111,7 +111,10 @@ public final class Daemon: Sendable {
             spawner: spawner, makeProbeEngine: makeProbeEngine, store: store, notifier: notifier, logger: logger, feed: feed)
         let watchdog = startWatchdog()
 
-        loop.perform(loop.core.boot(now: MonotonicClock.now(), persisted: persisted, alive: adopted))
+        let bootNow = MonotonicClock.now()
+        // An adopted process's uptime counts from its own start, not from this daemon's.
+        let startedAt = Dictionary(alive.compactMap { l in l.uptime.map { (l.unit, bootNow - $0) } }, uniquingKeysWith: { a, _ in a })
+        loop.perform(loop.core.boot(now: bootNow, persisted: persisted, alive: adopted, startedAt: startedAt))
         loop.watchDockerIfConfigured()
         notifier.ready(status: loop.core.summary.description)
         loop.afterInput()

@@ -10,6 +10,8 @@ public enum LeftoverProcesses {
     public struct Leftover: Sendable {
         public var unit: String
         public var pid: Int32
+        /// How long the process has been running (from its start time in `/proc`), when readable.
+        public var uptime: Duration?
     }
 
     /// The processes `state` records that are still alive and still the same process (same start
@@ -18,7 +20,7 @@ public enum LeftoverProcesses {
         state.units.compactMap { name, unit in
             guard unit.containerID == nil, let pid = unit.pid,
                   AdoptedProcess.isAlive(pid: pid, startTicks: unit.pidStartTicks ?? 0) else { return nil }
-            return Leftover(unit: name, pid: pid)
+            return Leftover(unit: name, pid: pid, uptime: uptime(startTicks: unit.pidStartTicks ?? 0))
         }.sorted { $0.unit < $1.unit }
     }
 
@@ -40,6 +42,17 @@ public enum LeftoverProcesses {
     }
 
     static func groupAlive(_ pgid: Int32) -> Bool { kill(-pgid, 0) == 0 }
+
+    /// How long ago a process with start time `startTicks` (clock ticks since boot) started:
+    /// the kernel's boot-time clock now, less that start.
+    public static func uptime(startTicks: UInt64) -> Duration? {
+        let hz = sysconf(Int32(_SC_CLK_TCK))
+        var ts = timespec()
+        guard startTicks > 0, hz > 0, clock_gettime(CLOCK_BOOTTIME, &ts) == 0 else { return nil }
+        let now = Duration.seconds(ts.tv_sec) + .nanoseconds(ts.tv_nsec)
+        let start = Duration.seconds(Int64(startTicks / UInt64(hz))) + .milliseconds(Int64(startTicks % UInt64(hz)) * 1000 / Int64(hz))
+        return now > start ? now - start : .zero
+    }
 
     /// Start time of `pid` (clock ticks since boot), recorded at spawn.
     public static func startTicks(of pid: Int32) -> UInt64 { UInt64(csupervise_process_start_ticks(pid)) }

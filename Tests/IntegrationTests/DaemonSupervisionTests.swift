@@ -246,6 +246,8 @@ func pids(matching marker: String) -> [Int32] {
         try first.start()
         let newPid = try #require(first.waitForRunning("worker"))
         #expect(newPid == oldPid, "adopted, not started again")
+        // Its uptime counts from its own start (before the 0.8 s wait), not from the adoption.
+        #expect((try first.unit("worker")?.uptimeSeconds ?? 0) >= 0.8)
         #expect(processAlive(oldPid))
         #expect(pids(matching: marker).count == 1)
         #expect(first.output.contains("worker: still running from before the daemon restart (pid \(oldPid)): adopted"))
