@@ -188,7 +188,7 @@ extension Supervisor {
     mutating func cutDrain(_ i: Int, now: Instant) {
         guard case .draining(_, var run) = units[i].state else { return }
         run.cut = true
-        let calls = callsCutText(run)
+        let calls = callsCutText(run, i)
         log(.error, units[i].name, "drain-timeout",
             "drain deadline reached after \(DurationText.format(now - run.startedAt)): killing it, \(calls)",
             reason: "drain deadline: \(calls)")
@@ -201,16 +201,19 @@ extension Supervisor {
     mutating func hungDrain(_ i: Int, reason: String, now: Instant) {
         guard case .draining(let instance, var run) = units[i].state else { return }
         run.cut = true
-        let calls = callsCutText(run)
+        run.hung = true
+        let calls = callsCutText(run, i)
         log(.error, units[i].name, "drain-hung",
             "hung while draining (\(reason)): stopping it with \(Signals.name(instance.spec.stopSignal)), SIGKILL after \(DurationText.format(instance.spec.stopTimeout)); \(calls)",
             reason: "hung drain: \(calls)")
         stopDrained(i, run, signal: instance.spec.stopSignal, now: now)
     }
 
-    /// What a cut drops: the live calls last read, if any were.
-    private func callsCutText(_ d: DrainRun) -> String {
-        d.activeCalls.map { "\($0) live call\($0 == 1 ? "" : "s") cut" } ?? "live calls unknown (no progress reading)"
+    /// What a cut drops: the live calls last read; unknown only when nothing was read.
+    private func callsCutText(_ d: DrainRun, _ i: Int) -> String {
+        if let calls = d.activeCalls { return "\(calls) live call\(calls == 1 ? "" : "s") cut" }
+        return units[i].activeSpec.drain?.progress == nil ? "live calls unknown (no progress URL)"
+            : "live calls unknown (no progress reading\(d.progressError.map { ": \($0)" } ?? " yet"))"
     }
 
     /// The drained unit's instance has ended (or ended while the daemon was down: `exit` nil).
@@ -221,7 +224,7 @@ extension Supervisor {
         // arrive before our deadline tick. It is the same cut; count its calls as cut, not done.
         if !d.cut, now >= d.deadline, exit == .signaled(signal: Signals.kill, coreDumped: false) {
             d.cut = true
-            let calls = callsCutText(d)
+            let calls = callsCutText(d, i)
             log(.error, name, "drain-timeout", "drain deadline reached after \(DurationText.format(now - d.startedAt)): killed at the deadline, \(calls)",
                 reason: "drain deadline: \(calls)")
         }
@@ -229,8 +232,9 @@ extension Supervisor {
         let outcome = DrainOutcome(duration: now - d.startedAt, callsCut: cut, exit: exit)
         let exitText = exit.map { ", \($0)" } ?? ""
         if d.cut {
-            log(.error, name, "drain-cut", "drain cut: \(cut.map { "\($0) live call\($0 == 1 ? "" : "s") dropped" } ?? "live calls unknown")\(exitText)",
-                reason: "drain cut", exit: exit)
+            let how = d.hung == true ? "drain cut, hung" : "drain cut at its deadline"
+            log(.error, name, "drain-cut", "\(how): \(cut.map { "\($0) live call\($0 == 1 ? "" : "s") dropped" } ?? "live calls unknown")\(exitText)",
+                reason: d.hung == true ? "hung drain" : "drain deadline", exit: exit)
         } else {
             log(.notice, name, "drain-done", "drained in \(DurationText.format(outcome.duration))\(exitText)", exit: exit)
         }

@@ -62,8 +62,10 @@ public struct DrainRun: Sendable, Hashable, Codable {
     public var activeCalls: Int?
     /// Why the last progress reading failed.
     public var progressError: String?
-    /// The deadline passed and the unit was stopped hard.
+    /// The deadline passed and the unit was stopped hard, or it hung (see ``hung``).
     public var cut = false
+    /// Cut because its liveness probe failed while it drained (nil in files written before).
+    public var hung: Bool?
 
     public init(startedAt: Instant, deadline: Instant, then: DrainThen, requestedBy: String) {
         self.startedAt = startedAt

@@ -24,7 +24,7 @@ final class ProbeLoop {
     private let execQueue = DispatchQueue(label: "supervise.probes.exec")
 
     private var heap = ScheduleHeap()
-    private var probes: [UInt64: ProbeState] = [:]
+    private var probes: [UInt64: ScheduledProbe] = [:]
     private var idsByKey: [ProbeKey: UInt64] = [:]
     /// Easy handle in the multi → the probe whose run it is.
     private var transfers: [UnsafeMutableRawPointer: UInt64] = [:]
@@ -75,7 +75,7 @@ final class ProbeLoop {
         case .add(let key, let token, let spec, let environment, let workingDirectory):
             remove(key)
             nextID += 1
-            let probe = ProbeState(id: nextID, key: key, token: token, spec: spec,
+            let probe = ScheduledProbe(id: nextID, key: key, token: token, spec: spec,
                                    environment: environment, workingDirectory: workingDirectory)
             let phase = UInt64.random(in: 0..<probe.intervalNs)
             probe.nextDue = MonotonicTime.now() &+ spec.initialDelay.nanoseconds(atLeast: 0) &+ phase
@@ -99,7 +99,7 @@ final class ProbeLoop {
         // Its heap entry goes stale and is dropped when it reaches the top.
     }
 
-    private func cancelRun(of probe: ProbeState) {
+    private func cancelRun(of probe: ScheduledProbe) {
         switch probe.run {
         case .curl(let transfer):
             curl_multi_remove_handle(multi, transfer.handle)
@@ -178,7 +178,7 @@ final class ProbeLoop {
 
     // MARK: Runs
 
-    private func start(_ probe: ProbeState, scheduled: UInt64) {
+    private func start(_ probe: ScheduledProbe, scheduled: UInt64) {
         let started = MonotonicTime.now()
         recorder.recordStart(latenessNanoseconds: started >= scheduled ? started - scheduled : 0)
         switch probe.spec.check {
@@ -199,7 +199,7 @@ final class ProbeLoop {
         }
     }
 
-    private func startTransfer(_ probe: ProbeState, _ check: CurlCheck, started: UInt64) {
+    private func startTransfer(_ probe: ScheduledProbe, _ check: CurlCheck, started: UInt64) {
         switch CurlTransfer.make(check, timeoutMs: probe.timeoutMs, started: started,
                                   networkNamespacePid: probe.spec.networkNamespacePid) {
         case .failure(let error):
@@ -232,7 +232,7 @@ final class ProbeLoop {
         }
     }
 
-    private func deliver(_ probe: ProbeState, _ result: ProbeResult) {
+    private func deliver(_ probe: ScheduledProbe, _ result: ProbeResult) {
         let onResult = self.onResult
         gate.deliver(probe.key, token: probe.token) { onResult(probe.key, result) }
     }

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import AgentSimClient
 import Testing
@@ -125,18 +126,30 @@ func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, sockle
     }
 }
 
-/// A loopback TCP port that was free a moment ago.
+/// Test ports come from a reserved block below the kernel's ephemeral range (32768–60999 here), so
+/// a port handed to a test is never also the source port the kernel picks for someone's outgoing
+/// connection. Each process starts at its own offset in the block and never hands a port out twice.
+let reservedTestPorts = 23_000..<31_000
+private let nextTestPort = Mutex(23_000 + Int(getpid() % 4000) * 2)
+
+/// A loopback TCP port from ``reservedTestPorts`` that was free a moment ago.
 func freeLoopbackPort() -> Int {
+    for _ in reservedTestPorts {
+        let port = nextTestPort.withLock { next -> Int in
+            defer { next = next + 1 < reservedTestPorts.upperBound ? next + 1 : reservedTestPorts.lowerBound }
+            return next
+        }
+        if loopbackPortIsFree(port) { return port }
+    }
+    Issue.record("no free loopback port left in \(reservedTestPorts)")
+    return 0
+}
+
+/// Whether 127.0.0.1:`port` can be bound now.
+func loopbackPortIsFree(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = 0
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    return Int(UInt16(bigEndian: addr.sin_port))
+    return withLoopbackAddress(port: port) { bind(fd, $0, $1) } == 0
 }
 
 /// A blocking HTTP/1.1 request to loopback, for tests. Returns (status, body).

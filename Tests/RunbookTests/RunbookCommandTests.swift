@@ -11,29 +11,33 @@ import Testing
 
     /// `supervise` command lines inside the runbooks' code blocks and inline code spans, with their file and line.
     static func commands() throws -> [(file: String, line: Int, argv: [String])] {
-        var found: [(String, Int, [String])] = []
         let files = try FileManager.default.contentsOfDirectory(atPath: runbooks.path).filter { $0.hasSuffix(".md") }.sorted()
-        for file in files {
-            let text = try String(contentsOf: runbooks.appendingPathComponent(file), encoding: .utf8)
-            var inBlock = false
-            for (n, raw) in text.components(separatedBy: "\n").enumerated() {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.hasPrefix("```") { inBlock.toggle(); continue }
-                var candidates: [String] = []
-                if inBlock {
-                    candidates.append(line)
-                } else {
-                    // Inline code: `supervise restart worker-3`
-                    let parts = raw.components(separatedBy: "`")
-                    candidates += stride(from: 1, to: parts.count, by: 2).map { parts[$0] }
-                }
-                for candidate in candidates {
-                    let command = candidate.hasPrefix("sudo ") ? String(candidate.dropFirst(5)) : candidate
-                    guard command.hasPrefix("supervise ") else { continue }
-                    // Shell words: runbooks use no quoting in supervise lines; strip trailing comments.
-                    let words = command.components(separatedBy: " #").first!.split(separator: " ").map(String.init)
-                    found.append((file, n + 1, Array(words.dropFirst())))
-                }
+        return try files.flatMap { file in
+            commands(in: try String(contentsOf: runbooks.appendingPathComponent(file), encoding: .utf8), file: file)
+        }
+    }
+
+    /// The `supervise` command lines of one Markdown text.
+    static func commands(in text: String, file: String) -> [(file: String, line: Int, argv: [String])] {
+        var found: [(String, Int, [String])] = []
+        var inBlock = false
+        for (n, raw) in text.components(separatedBy: "\n").enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("```") { inBlock.toggle(); continue }
+            var candidates: [String] = []
+            if inBlock {
+                candidates.append(line)
+            } else {
+                // Inline code: `supervise restart worker-3`
+                let parts = raw.components(separatedBy: "`")
+                candidates += stride(from: 1, to: parts.count, by: 2).map { parts[$0] }
+            }
+            for candidate in candidates {
+                let command = candidate.hasPrefix("sudo ") ? String(candidate.dropFirst(5)) : candidate
+                guard command.hasPrefix("supervise ") else { continue }
+                // Shell words: runbooks use no quoting in supervise lines; strip trailing comments.
+                let words = command.components(separatedBy: " #").first!.split(separator: " ").map(String.init)
+                found.append((file, n + 1, Array(words.dropFirst())))
             }
         }
         return found
@@ -65,8 +69,22 @@ import Testing
         }
     }
 
-    @Test func theExtractorRejectsWhatTheParserRejects() {
-        #expect(throws: (any Error).self) { try Supervise.parseAsRoot(["drain", "worker-3", "--then", "later"]) }
+    @Test func theExtractorFindsBlockAndInlineCommandsAndTheParserRejectsBadOnes() throws {
+        let text = """
+            Run `supervise status` first, then `docker ps` (not ours).
+
+            ```
+            sudo supervise drain worker-3 --then restart   # keeps calls
+            systemctl status supervise
+            supervise drain worker-3 --then later
+            ```
+            """
+        let found = Self.commands(in: text, file: "t.md")
+        #expect(found.map(\.line) == [1, 4, 6])
+        #expect(found.map(\.argv) == [["status"], ["drain", "worker-3", "--then", "restart"], ["drain", "worker-3", "--then", "later"]])
+        // What the extractor hands over is judged by the real parser: the last line is rejected.
+        #expect(throws: Never.self) { try Supervise.parseAsRoot(found[1].argv) }
+        #expect(throws: (any Error).self) { try Supervise.parseAsRoot(found[2].argv) }
         #expect(throws: (any Error).self) { try Supervise.parseAsRoot(["drain", "worker-3", "--timeout", "soon"]) }
         #expect(throws: (any Error).self) { try Supervise.parseAsRoot(["stauts"]) }
         #expect(throws: (any Error).self) { try Supervise.parseAsRoot(["restart", "--rollling", "worker"]) }

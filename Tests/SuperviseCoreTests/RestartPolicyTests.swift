@@ -86,6 +86,13 @@ import Testing
         h.exit("w", .signaled(signal: 9, coreDumped: false))
         #expect(h.phase("w") == .running)
         #expect(h.core.unit("w")?.restarts == 1)
+        // The other half: an operator's stop ends it for good, whatever the policy says.
+        _ = h.command(.stop, "w")
+        h.exit("w", .signaled(signal: 15, coreDumped: false))
+        h.advance(.seconds(120))
+        #expect(h.phase("w") == .inactive)
+        #expect(h.spawns.count == 2)
+        #expect(h.core.unit("w")?.restarts == 1)
     }
 
     @Test func stopEscalatesToSigkillAtTheDeadline() {

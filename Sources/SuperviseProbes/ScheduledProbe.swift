@@ -1,7 +1,8 @@
 import SuperviseCore
 
-/// One probe as the engine thread tracks it.
-final class ProbeState {
+/// One probe as the engine thread tracks it: its schedule and its run in flight (the core keeps
+/// the verdict, in its own `ProbeState`).
+final class ScheduledProbe {
     enum Run {
         case curl(CurlTransfer)
         case exec(ExecProbeRun, run: UInt64)
