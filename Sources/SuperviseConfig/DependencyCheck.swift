@@ -27,7 +27,7 @@ extension Diagnostics {
             let cycle = Diagnostics.cycle(from: start, within: members, edges)
             guard cycle.count > 1, let closing = edges[start]?.first(where: { $0.name == cycle[1] }) else { continue }
             report(closing.node, closing.path,
-                   found: "a dependency cycle \((cycle + [start]).joined(separator: " -> "))",
+                   found: "a dependency cycle \((cycle + [start]).map(shown).joined(separator: " -> "))",
                    expected: "dependencies without cycles")
         }
     }
@@ -36,8 +36,8 @@ extension Diagnostics {
     static func unitChoice(for name: String, among names: [String]) -> String {
         guard !names.isEmpty else { return "the name of a unit defined under units (there are no other units)" }
         let hint = KeySuggestion.didYouMean(name, among: names).map { " (\($0))" } ?? ""
-        let shown = names.count > 12 ? names.prefix(11) + ["\(names.count - 11) more"] : names
-        return "one of the units \(Section.list(Array(shown)))" + hint
+        let listed = names.count > 12 ? names.prefix(11).map(shown) + ["\(names.count - 11) more"] : names.map(shown)
+        return "one of the units \(Section.list(listed))" + hint
     }
 
     /// Tarjan's algorithm; components in no particular order, nodes visited in file order.

@@ -1,0 +1,52 @@
+import SuperviseConfig
+import SuperviseCore
+import Testing
+
+let unitNameExpected = "a unit name of at most 64 letters, digits, _ . @ and -, starting with a letter or digit"
+
+/// Names with control characters.
+@Suite("Control characters and deep nesting")
+struct ConfigFaultTests {
+    /// Whether `text` holds a scalar a terminal could act on, or that reorders the text on screen.
+    static func hasControl(_ text: String) -> Bool {
+        text.unicodeScalars.contains {
+            [.control, .lineSeparator, .paragraphSeparator].contains($0.properties.generalCategory)
+                || $0.properties.isBidiControl
+        }
+    }
+
+    @Test("names with control characters are escaped wherever errors show them: found, key paths, lists, cycles")
+    func controlCharactersInNames() {
+        // YAML escapes: \e is ESC, \x9b the 8-bit CSI, \u202e a right-to-left override, \n and \t.
+        let found = errors(#"""
+            units:
+              "a\e[2Jb": {command: [x], comand: y}
+              ok: {command: [x], depends_on: ["c\x9b2J", "d\te", "a\e[2Jc"]}
+              "x\ny": {command: [x], depends_on: ["z\u202e"]}
+              "z\u202e": {command: [x], depends_on: ["x\ny"]}
+            """#)
+        let others = #"one of the units "a\u{1B}[2Jb", "x\ny" or "z\u{202E}""#
+        #expect(found == [
+            error(2, 3, #"units."a\u{1B}[2Jb""#, found: #""a\u{1B}[2Jb""#, expected: unitNameExpected),
+            error(2, 29, #"units."a\u{1B}[2Jb".comand"#, found: #"unknown key "comand""#,
+                  expected: #"a known key (did you mean "command"?)"#),
+            error(3, 35, "units.ok.depends_on[0]", found: #""c\u{9B}2J""#, expected: others),
+            error(3, 46, "units.ok.depends_on[1]", found: #""d\te""#, expected: others),
+            error(3, 54, "units.ok.depends_on[2]", found: #""a\u{1B}[2Jc""#,
+                  expected: #"one of the units "a\u{1B}[2Jb", "x\ny" or "z\u{202E}" (did you mean "a\u{1B}[2Jb"?)"#),
+            error(4, 3, #"units."x\ny""#, found: #""x\ny""#, expected: unitNameExpected),
+            error(4, 39, #"units."x\ny".depends_on[0]"#, found: #"a dependency cycle "x\ny" -> "z\u{202E}" -> "x\ny""#,
+                  expected: "dependencies without cycles"),
+            error(5, 3, #"units."z\u{202E}""#, found: #""z\u{202E}""#, expected: unitNameExpected),
+        ])
+        #expect(!found.contains { Self.hasControl($0.description) })
+    }
+
+    @Test("an error's line escapes control characters that reach it some other way, such as in the file name")
+    func descriptionEscapes() {
+        let line = ConfigError(file: "/tmp/a\u{1B}[2J.yaml", line: 1, column: 2, keyPath: "units",
+                               found: "a\u{9B}b", expected: "c\nd").description
+        #expect(line == #"/tmp/a\u{1B}[2J.yaml:1:2: units: found a\u{9B}b, expected c\nd"#)
+        #expect(!Self.hasControl(line))
+    }
+}
