@@ -4,7 +4,7 @@ import Testing
 
 let unitNameExpected = "a unit name of at most 64 letters, digits, _ . @ and -, starting with a letter or digit"
 
-/// Names with control characters.
+/// Names with control characters, and nesting past the YAML parser's limit.
 @Suite("Control characters and deep nesting")
 struct ConfigFaultTests {
     /// Whether `text` holds a scalar a terminal could act on, or that reorders the text on screen.
@@ -48,5 +48,26 @@ struct ConfigFaultTests {
                                found: "a\u{9B}b", expected: "c\nd").description
         #expect(line == #"/tmp/a\u{1B}[2J.yaml:1:2: units: found a\u{9B}b, expected c\nd"#)
         #expect(!Self.hasControl(line))
+    }
+
+    @Test("nesting past the parser's limit is our error, with a position, at exactly 1000 levels")
+    func deepNesting() {
+        // The root mapping, and one more per `k:` line (the first is x's mapping): 999 levels pass, 1000 do not.
+        func nested(_ levels: Int) -> String {
+            var yaml = "units: {}\nx:\n"
+            for level in 1...(levels - 1) { yaml += String(repeating: " ", count: level) + "k:\n" }
+            return yaml
+        }
+        let unknownX = error(2, 1, "x", found: "unknown key \"x\"",
+                             expected: "one of control, state_dir, docker, defaults, units or containers")
+        #expect(errors(nested(999)) == [unknownX])
+        let tooDeep = error(1001, 1000, "", found: "lists and mappings nested 1000 or more levels deep",
+                            expected: "fewer than 1000 levels of nesting (the YAML parser's limit)")
+        #expect(errors(nested(1000)) == [tooDeep])
+        // Flow collections: the parser counts where its scanner has read to, ahead of the list it is at.
+        let flow = "units: {}\nx: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
+        #expect(errors(flow) == [error(2, 5, "", found: "lists and mappings nested 1000 or more levels deep",
+                                       expected: "fewer than 1000 levels of nesting (the YAML parser's limit)")])
+        #expect(!errors(flow).contains { $0.description.contains("yaml_set_max_nest_level") })
     }
 }
