@@ -46,7 +46,7 @@ extension Diagnostics {
             + "whose restart policy is \(policy.value.rawValue)"
         if let at = policy.position { found += " (\(policy.path) at line \(at.line), column \(at.column))" }
         report(condition.value, condition.path, found: found,
-               expected: "restart: on-failure or no on \(quoted(target.name)) (a unit restarted after every exit "
+               expected: "restart: no or on-failure for \(quoted(target.name)) (a unit restarted after every exit "
                    + "never completes), or the condition service_started or service_healthy")
     }
 

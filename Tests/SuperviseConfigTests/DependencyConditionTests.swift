@@ -180,7 +180,7 @@ struct DependencyConditionTests {
                 depends_on: {migrate: {condition: service_healthy}, seed: {}}
             """)
         func expected(_ name: String) -> String {
-            "restart: on-failure or no on \"\(name)\" (a unit restarted after every exit never completes), "
+            "restart: no or on-failure for \"\(name)\" (a unit restarted after every exit never completes), "
                 + "or the condition service_started or service_healthy"
         }
         #expect(found == [
