@@ -1,3 +1,4 @@
+import Foundation
 import SuperviseConfig
 import SuperviseCore
 import Testing
@@ -214,5 +215,21 @@ struct DependencyConditionTests {
             error(6, 47, "units.d.depends_on.api-sim", found: "\"api-sim\" a second time (first at line 6, column 34)",
                   expected: "each key at most once in a mapping"),
         ])
+    }
+
+    @Test("examples/dependencies.yaml, the platform's Compose conditions as units, loads")
+    func platformExample() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/dependencies.yaml").path
+        let config = try ConfigLoader.load(path: path)
+        let dependencies = Dictionary(uniqueKeysWithValues: config.units.map { ($0.name, $0.dependsOn) })
+        #expect(config.units.map(\.name) == ["db", "redis", "migrate", "api", "worker"])
+        #expect(dependencies["migrate"] == [DependencySpec("db", condition: .healthy)])
+        #expect(dependencies["api"] == [
+            DependencySpec("db", condition: .healthy),
+            DependencySpec("redis", condition: .healthy),
+            DependencySpec("migrate", condition: .completedSuccessfully),
+        ])
+        #expect(dependencies["worker"] == [DependencySpec("api", condition: .healthy)])
     }
 }
