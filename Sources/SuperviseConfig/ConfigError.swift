@@ -31,12 +31,16 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `FILE:LINE:COLUMN: KEYPATH: found FOUND, expected EXPECTED`.
     ///
     /// The `LINE:COLUMN` part is left out when the position is unknown (line 0),
-    /// and the `KEYPATH: ` part when the problem concerns the whole file.
+    /// and the `KEYPATH: ` part when the problem concerns the whole file. Control characters that reach it (in a
+    /// file name, say: the loader already escapes those of the file's text) are written as escapes such as
+    /// `\u{1B}`, so the line is always one line and never drives the terminal it is printed on.
     public var description: String {
         var text = file
         if line > 0 { text += ":\(line):\(column)" }
         text += ": "
         if !keyPath.isEmpty { text += "\(keyPath): " }
-        return text + "found \(found), expected \(expected)"
+        text += "found \(found), expected \(expected)"
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+        return text.unicodeScalars.map(escaped).joined()
     }
 }

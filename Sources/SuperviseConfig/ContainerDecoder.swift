@@ -53,7 +53,9 @@ extension Diagnostics {
             var container = container(entry, defaults: defaults, docker: docker, dockerProject: dockerProject)
             if let unitNode = processUnits[entry.key] {
                 var found = "\(quoted(entry.key)), the name of a process unit"
-                if let at = position(of: unitNode) { found += " (units.\(entry.key) at line \(at.line), column \(at.column))" }
+                if let at = position(of: unitNode) {
+                    found += " (\(KeyPath.join("units", entry.key)) at line \(at.line), column \(at.column))"
+                }
                 report(entry.keyNode, entry.path, found: found,
                        expected: "a name no process unit has (units and container entries share one set of names)")
                 container.selector = nil
@@ -204,7 +206,7 @@ extension Diagnostics {
                 first[match] = container
                 continue
             }
-            var found = "the same containers as containers.\(owner.key)"
+            var found = "the same containers as \(KeyPath.join("containers", owner.key))"
             if let at = position(of: owner.keyNode) { found += " (line \(at.line), column \(at.column))" }
             report(matchEntry.value, matchEntry.path, found: found,
                    expected: "a selector no earlier entry has (the first entry that matches a container owns it)")

@@ -1,8 +1,12 @@
-/// Checking `depends_on` across units: unknown names, a unit naming itself, names listed twice, and cycles.
+import SuperviseCore
+
+/// Checking `depends_on` across units: unknown names, a unit naming itself, names listed twice, conditions the
+/// dependency can never meet, and cycles.
 extension Diagnostics {
     func checkDependencies(of units: [DecodedUnit]) {
         let names = units.map(\.name)
         let known = Set(names)
+        let byName = Dictionary(units.map { ($0.name, $0) }) { first, _ in first }
         var edges: [String: [Dependency]] = [:]
         for unit in units {
             var listed = Set<String>()
@@ -18,6 +22,7 @@ extension Diagnostics {
                            expected: "each unit at most once")
                 } else {
                     edges[unit.name, default: []].append(dependency)
+                    if let target = byName[dependency.name] { checkCondition(of: dependency, on: target) }
                 }
             }
         }
@@ -27,17 +32,30 @@ extension Diagnostics {
             let cycle = Diagnostics.cycle(from: start, within: members, edges)
             guard cycle.count > 1, let closing = edges[start]?.first(where: { $0.name == cycle[1] }) else { continue }
             report(closing.node, closing.path,
-                   found: "a dependency cycle \((cycle + [start]).joined(separator: " -> "))",
+                   found: "a dependency cycle \((cycle + [start]).map(shown).joined(separator: " -> "))",
                    expected: "dependencies without cycles")
         }
+    }
+
+    /// `service_completed_successfully` on a unit restarted after every exit (`always`, `unless-stopped`): it never
+    /// completes, so the dependent would wait forever. Reported at the condition, naming where the policy is set.
+    private func checkCondition(of dependency: Dependency, on target: DecodedUnit) {
+        guard dependency.condition == .completedSuccessfully, let condition = dependency.conditionEntry,
+              let policy = target.restartPolicy, [.always, .unlessStopped].contains(policy.value) else { return }
+        var found = "\(quoted(DependencyCondition.completedSuccessfully.rawValue)) for \(quoted(target.name)), "
+            + "whose restart policy is \(policy.value.rawValue)"
+        if let at = policy.position { found += " (\(policy.path) at line \(at.line), column \(at.column))" }
+        report(condition.value, condition.path, found: found,
+               expected: "restart: no or on-failure for \(quoted(target.name)) (a unit restarted after every exit "
+                   + "never completes), or the condition service_started or service_healthy")
     }
 
     /// `one of the units a, b or c` (with a suggestion when one is close), or a note that there are none.
     static func unitChoice(for name: String, among names: [String]) -> String {
         guard !names.isEmpty else { return "the name of a unit defined under units (there are no other units)" }
         let hint = KeySuggestion.didYouMean(name, among: names).map { " (\($0))" } ?? ""
-        let shown = names.count > 12 ? names.prefix(11) + ["\(names.count - 11) more"] : names
-        return "one of the units \(Section.list(Array(shown)))" + hint
+        let listed = names.count > 12 ? names.prefix(11).map(shown) + ["\(names.count - 11) more"] : names.map(shown)
+        return "one of the units \(Section.list(listed))" + hint
     }
 
     /// Tarjan's algorithm; components in no particular order, nodes visited in file order.

@@ -34,7 +34,10 @@ final class Diagnostics {
 }
 
 /// Dotted key paths as they appear in errors: `units.worker-1.restart.backoff.initial`, `units.api.command[2]`.
+/// A key with a control character in it is quoted and escaped (`units."a\u{1B}b".command`, see ``shown(_:)``).
 enum KeyPath {
-    static func join(_ base: String, _ key: String) -> String { base.isEmpty ? key : "\(base).\(key)" }
+    static func join(_ base: String, _ key: String) -> String {
+        base.isEmpty ? shown(key) : "\(base).\(shown(key))"
+    }
     static func item(_ base: String, _ index: Int) -> String { "\(base)[\(index)]" }
 }

@@ -1,6 +1,7 @@
 import Yams
 
-/// `text` in double quotes, with quotes, backslashes and control characters escaped, cut after 80 scalars.
+/// `text` in double quotes, with quotes, backslashes and the scalars ``needsEscape(_:)`` names escaped, cut after
+/// 80 scalars.
 func quoted(_ text: String) -> String {
     var result = "\""
     var count = 0
@@ -13,18 +14,39 @@ func quoted(_ text: String) -> String {
         switch scalar {
         case "\"": result += "\\\""
         case "\\": result += "\\\\"
-        case "\n": result += "\\n"
-        case "\t": result += "\\t"
-        case "\r": result += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7F || (0xE000...0xE001).contains(scalar.value) {
-                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
-            } else {
-                result.unicodeScalars.append(scalar)
-            }
+        default: result += escaped(scalar)
         }
     }
     return result + "\""
+}
+
+/// A user-supplied name or key where errors show it bare (in a key path, a list of units, a cycle): as it is when
+/// no scalar of it needs escaping, otherwise ``quoted(_:)``, so that `units."a\u{1B}[2Jb".command` cannot clear the
+/// operator's terminal.
+func shown(_ text: String) -> String {
+    text.unicodeScalars.contains(where: needsEscape) ? quoted(text) : text
+}
+
+/// Whether `scalar` is written as an escape in errors: control characters (C0, DEL and C1, which terminals act on:
+/// ESC starts an escape sequence, U+009B is an 8-bit CSI), line and paragraph separators, bidirectional formatting
+/// characters (which reorder what follows them on screen), and the composer's duplicate-key markers.
+func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.properties.generalCategory {
+    case .control, .lineSeparator, .paragraphSeparator: return true
+    default: return scalar.properties.isBidiControl || (0xE000...0xE001).contains(scalar.value)
+    }
+}
+
+/// `scalar` as errors show it: `\n`, `\t`, `\r`, `\u{1B}` for the scalars ``needsEscape(_:)`` names, itself
+/// otherwise.
+func escaped(_ scalar: Unicode.Scalar) -> String {
+    switch scalar {
+    case "\n": return "\\n"
+    case "\t": return "\\t"
+    case "\r": return "\\r"
+    default:
+        return needsEscape(scalar) ? "\\u{\(String(scalar.value, radix: 16, uppercase: true))}" : String(scalar)
+    }
 }
 
 /// How a node is named in the `found` part of an error: `a list`, `a mapping`, `an empty value`, a number or

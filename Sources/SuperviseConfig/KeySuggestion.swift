@@ -28,7 +28,7 @@ enum KeySuggestion {
     static func didYouMean(_ word: String, among candidates: [String]) -> String? {
         let found = suggestions(for: word, among: candidates)
         guard !found.isEmpty else { return nil }
-        return "did you mean \(Section.list(found.prefix(3).map { "\"\($0)\"" }))?"
+        return "did you mean \(Section.list(found.prefix(3).map(quoted)))?"
     }
 
     static func normalized(_ word: String) -> [Character] {

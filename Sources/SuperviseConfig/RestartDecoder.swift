@@ -11,7 +11,7 @@ extension Diagnostics {
         var layer = RestartLayer()
         let node = entry.value
         if case .scalar = node, !node.isNull {
-            layer.policy = policy(node, entry.path)
+            layer.policy = sourcedPolicy(node, entry.path)
             return layer
         }
         let expected = "a restart policy (\(Section.list(Diagnostics.policyNames))) "
@@ -23,11 +23,16 @@ extension Diagnostics {
         guard let fields = fields(of: node, at: entry.path, section: Schema.restart, expected: expected) else {
             return layer
         }
-        if let entry = fields["policy"] { layer.policy = policy(entry.value, entry.path) }
+        if let entry = fields["policy"] { layer.policy = sourcedPolicy(entry.value, entry.path) }
         if let entry = fields["success_exit_codes"] { layer.success = successStatuses(entry) }
         if let entry = fields["backoff"] { layer.backoff = backoff(entry) }
         if let entry = fields["start_limit"] { layer.startLimit = startLimit(entry) }
         return layer
+    }
+
+    /// ``policy(_:_:)``, with where it was written.
+    private func sourcedPolicy(_ node: Node, _ path: String) -> Sourced<RestartPolicy>? {
+        policy(node, path).map { Sourced(value: $0, position: position(of: node), path: path, text: node.text ?? "") }
     }
 
     /// `no`, `on-failure`, `always` or `unless-stopped`; YAML 1.1's `no` and `false` both mean `.no`.

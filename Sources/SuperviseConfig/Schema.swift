@@ -106,7 +106,10 @@ enum Schema {
             "backoff": "a key of a unit (backoff goes under restart)",
             "start_limit": "a key of a unit (start_limit goes under restart)",
             "success_exit_codes": "a key of a unit (success_exit_codes goes under restart)",
+            "condition": "a key of a unit (condition goes under depends_on: depends_on: {NAME: {condition: ...}})",
         ]) { _, own in own })
+    /// An entry of `depends_on`'s long form (Compose's keys; see `DependencyDecoder` for which values are allowed).
+    static let dependency = Section(["condition", "required", "restart"])
     static let restart = Section(["policy", "success_exit_codes", "backoff", "start_limit"])
     static let backoff = Section(["initial", "max", "multiplier", "jitter", "reset_after"])
     static let startLimit = Section(["burst", "interval"])

@@ -8,15 +8,11 @@ struct DecodedUnit {
     /// The resolved unit; nil when its command is missing or unusable.
     var spec: UnitSpec?
     var dependencies: [Dependency]
+    /// The restart policy the unit ends up with, with where it was written (its own `restart` or `defaults`'); nil
+    /// for the default, `on-failure`.
+    var restartPolicy: Sourced<RestartPolicy>?
     /// The `network: container` entries of the `defaults` probes and drain this unit inherits (an error for a process).
     var inheritedContainerNetworks: [Entry] = []
-}
-
-/// One name under a unit's `depends_on`, with where it was written.
-struct Dependency {
-    var name: String
-    var node: Node
-    var path: String
 }
 
 /// Reading one entry of `units`.
@@ -35,6 +31,7 @@ extension Diagnostics {
         let layer = layer(from: fields, owner: .process)
         checkBackoffBounds(layer.restart.backoff, over: defaults.restart.backoff)
         let merged = layer.overriding(defaults)
+        decoded.restartPolicy = merged.restart.policy
         decoded.inheritedContainerNetworks = [merged.liveness, merged.readiness].compactMap { $0?.containerNetwork }
             + [merged.drain?.containerNetwork].compactMap { $0 }
         if let dependsOn = fields["depends_on"] { decoded.dependencies = dependencies(dependsOn) }
@@ -44,8 +41,9 @@ extension Diagnostics {
             return decoded
         }
         guard let command = command(commandEntry) else { return decoded }
-        decoded.spec = merged.unit(named: entry.key, command: command,
-                                                       dependsOn: decoded.dependencies.map { DependencySpec($0.name) })
+        decoded.spec = merged.unit(named: entry.key, command: command, dependsOn: decoded.dependencies.map {
+            DependencySpec($0.name, condition: $0.condition)
+        })
         return decoded
     }
 
@@ -70,17 +68,6 @@ extension Diagnostics {
             return nil
         }
         return argv
-    }
-
-    /// `depends_on`: unit names, as a list or a single name.
-    func dependencies(_ entry: Entry) -> [Dependency] {
-        guard let items = items(entry.value, entry.path, singleAllowed: true,
-                                expected: "a list of unit names, or one name") else { return [] }
-        return items.compactMap { item in
-            text(item.node, item.path, expected: "a unit name").map {
-                Dependency(name: $0, node: item.node, path: item.path)
-            }
-        }
     }
 
     /// `^[A-Za-z0-9][A-Za-z0-9_.@-]*$`, at most 64 characters.

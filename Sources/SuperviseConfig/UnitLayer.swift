@@ -54,7 +54,8 @@ struct StartLimitLayer {
 
 /// The `restart` settings given in one layer; nil where not given.
 struct RestartLayer {
-    var policy: RestartPolicy?
+    /// The policy, with where it was written (named when a `depends_on` condition cannot be met under it).
+    var policy: Sourced<RestartPolicy>?
     var success: SuccessStatuses?
     var backoff = BackoffLayer()
     var startLimit = StartLimitLayer()
@@ -68,7 +69,8 @@ struct RestartLayer {
     /// The settings, with `RestartSettings.default` where nothing was given.
     var resolved: RestartSettings {
         let d = RestartSettings.default
-        return RestartSettings(policy: policy ?? d.policy, successExitCodes: success?.codes ?? d.successExitCodes,
+        return RestartSettings(policy: policy?.value ?? d.policy,
+                               successExitCodes: success?.codes ?? d.successExitCodes,
                                successSignals: success?.signals ?? d.successSignals,
                                backoff: backoff.resolved, startLimit: startLimit.resolved)
     }

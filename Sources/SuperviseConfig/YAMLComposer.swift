@@ -28,6 +28,12 @@ enum YAMLComposer {
     static let markerClose: Unicode.Scalar = "\u{E001}"
     /// How many duplicate keys are got past before giving up.
     static let maximumRenames = 500
+    /// libyaml's nesting limit (`MAX_NESTING_LEVEL` in Yams' CYaml, not visible from Swift): its parser refuses a
+    /// list or mapping that would make this many levels of lists and mappings, counting the document's root. It
+    /// counts at the point its scanner has read up to, which may be ahead of the collection the parser is at, so
+    /// the error's position can be where the deep nesting starts rather than where it reaches the limit. A test
+    /// pins the value.
+    static let maximumNesting = 1000
 
     enum Outcome {
         case composed(ComposedYAML)
@@ -143,6 +149,11 @@ enum YAMLComposer {
                Array(text.unicodeScalars)[index] == "\t" {
                 return YAMLProblem(position: position, found: "a tab character",
                                    expected: "spaces for indentation (YAML does not allow tabs there)")
+            }
+            if problem.hasPrefix("Maximum nesting level reached") {
+                return YAMLProblem(position: position,
+                                   found: "lists and mappings nested \(maximumNesting) or more levels deep",
+                                   expected: "fewer than \(maximumNesting) levels of nesting (the YAML parser's limit)")
             }
             if problem == "but found another document" {
                 return YAMLProblem(position: position, found: "a second YAML document",

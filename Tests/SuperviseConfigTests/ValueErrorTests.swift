@@ -174,7 +174,8 @@ struct ValueErrorTests {
             error(7, 11, "units.a.user", found: "a list", expected: "a user name such as www-data or a numeric id"),
             error(8, 14, "units.a.restart", found: "a list", expected: "a restart policy (no, on-failure, always or "
                 + "unless-stopped) or a mapping with the keys policy, success_exit_codes, backoff and start_limit"),
-            error(9, 17, "units.a.depends_on", found: "a mapping", expected: "a list of unit names, or one name"),
+            error(9, 21, "units.a.depends_on.b", found: "1",
+                  expected: "a mapping such as {condition: service_healthy} (or an empty one, for service_started)"),
             error(11, 18, "units.b.command[1]", found: "a list", expected: argumentExpected),
             error(11, 23, "units.b.command[2]", found: "a mapping", expected: argumentExpected),
             error(11, 31, "units.b.command[3]", found: "an empty value", expected: argumentExpected),
