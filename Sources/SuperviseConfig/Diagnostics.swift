@@ -1,10 +1,10 @@
 import Yams
 
-/// Collects ``ConfigError``s while a document is read, locating nodes in the original text.
+/// Collects ``ConfigDiagnostic``s while a document is read, locating nodes in the original text.
 final class Diagnostics {
     let file: String
     let marks: MarkMap
-    private(set) var errors: [ConfigError] = []
+    private(set) var errors: [ConfigDiagnostic] = []
 
     init(file: String, marks: MarkMap = MarkMap()) {
         self.file = file
@@ -28,7 +28,7 @@ final class Diagnostics {
 
     /// Records a problem at a position (nil: unknown, reported as line and column 0).
     func report(at position: SourcePosition?, _ keyPath: String, found: String, expected: String) {
-        errors.append(ConfigError(file: file, line: position?.line ?? 0, column: position?.column ?? 0,
+        errors.append(ConfigDiagnostic(file: file, line: position?.line ?? 0, column: position?.column ?? 0,
                                   keyPath: keyPath, found: found, expected: expected))
     }
 }

@@ -6,15 +6,15 @@ import Musl
 import Darwin
 #endif
 
-/// Reads a configuration file as UTF-8 text, turning every failure into a ``ConfigError``.
+/// Reads a configuration file as UTF-8 text, turning every failure into a ``ConfigDiagnostic``.
 enum FileReader {
     /// Files larger than this are refused (a configuration is a few kilobytes; this stops `/dev/zero`).
     static let maximumBytes = 4 << 20
 
-    static func contents(ofFile path: String) -> Result<String, ConfigError> {
+    static func contents(ofFile path: String) -> Result<String, ConfigDiagnostic> {
         func failure(_ found: String, _ expected: String = "a readable YAML file",
-                     at position: SourcePosition? = nil) -> Result<String, ConfigError> {
-            .failure(ConfigError(file: path, line: position?.line ?? 0, column: position?.column ?? 0,
+                     at position: SourcePosition? = nil) -> Result<String, ConfigDiagnostic> {
+            .failure(ConfigDiagnostic(file: path, line: position?.line ?? 0, column: position?.column ?? 0,
                                  keyPath: "", found: found, expected: expected))
         }
         let fd = open(path, O_RDONLY | O_CLOEXEC)

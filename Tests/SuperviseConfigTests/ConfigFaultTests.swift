@@ -44,7 +44,7 @@ struct ConfigFaultTests {
 
     @Test("an error's line escapes control characters that reach it some other way, such as in the file name")
     func descriptionEscapes() {
-        let line = ConfigError(file: "/tmp/a\u{1B}[2J.yaml", line: 1, column: 2, keyPath: "units",
+        let line = ConfigDiagnostic(file: "/tmp/a\u{1B}[2J.yaml", line: 1, column: 2, keyPath: "units",
                                found: "a\u{9B}b", expected: "c\nd").description
         #expect(line == #"/tmp/a\u{1B}[2J.yaml:1:2: units: found a\u{9B}b, expected c\nd"#)
         #expect(!Self.hasControl(line))

@@ -39,7 +39,7 @@ struct DocumentErrorTests {
         ])
         do {
             _ = try ConfigLoader.parse(yaml: yaml, file: testFile)
-        } catch let thrown as ConfigErrors {
+        } catch let thrown as InvalidConfig {
             let lines = thrown.description.split(separator: "\n").map(String.init)
             #expect(lines.count == 8)
             #expect(lines[0] == "supervise.yaml:1:12: state_dir: found \"relative\", "
@@ -52,13 +52,13 @@ struct DocumentErrorTests {
         }
     }
 
-    @Test("ConfigErrors sorts by line then column, keeping the order of errors at the same place")
+    @Test("InvalidConfig sorts by line then column, keeping the order of errors at the same place")
     func sorting() {
         let a = error(3, 1, "a", found: "x", expected: "y")
         let b = error(1, 9, "b", found: "x", expected: "y")
         let c = error(1, 2, "c", found: "x", expected: "y")
         let d = error(1, 2, "d", found: "x", expected: "y")
-        let errors = ConfigErrors([a, b, c, d])
+        let errors = InvalidConfig([a, b, c, d])
         #expect(errors.errors == [c, d, b, a])
         #expect(errors.description == """
             supervise.yaml:1:2: c: found x, expected y
@@ -113,7 +113,7 @@ struct DocumentErrorTests {
     @Test("a missing file names the file and the OS error")
     func missingFile() {
         let path = "/nonexistent-supervise-test/supervise.yaml"
-        #expect(throws: ConfigErrors([ConfigError(file: path, line: 0, column: 0, keyPath: "",
+        #expect(throws: InvalidConfig([ConfigDiagnostic(file: path, line: 0, column: 0, keyPath: "",
                                                   found: "an error opening the file: No such file or directory",
                                                   expected: "a readable YAML file")])) {
             try ConfigLoader.load(path: path)
@@ -128,7 +128,7 @@ struct DocumentErrorTests {
 
     @Test("a directory is not a configuration file")
     func directory() {
-        #expect(throws: ConfigErrors([ConfigError(file: "/", line: 0, column: 0, keyPath: "",
+        #expect(throws: InvalidConfig([ConfigDiagnostic(file: "/", line: 0, column: 0, keyPath: "",
                                                   found: "an error reading the file: Is a directory",
                                                   expected: "a readable YAML file")])) {
             try ConfigLoader.load(path: "/")
@@ -150,7 +150,7 @@ struct DocumentErrorTests {
 
         let bad = directory.appendingPathComponent("bad.yaml")
         try Data([0x75, 0x6E, 0x69, 0x74, 0x73, 0x3A, 0x0A, 0x20, 0x20, 0xFF, 0x3A, 0x20, 0x7B, 0x7D, 0x0A]).write(to: bad)
-        #expect(throws: ConfigErrors([ConfigError(file: bad.path, line: 2, column: 3, keyPath: "",
+        #expect(throws: InvalidConfig([ConfigDiagnostic(file: bad.path, line: 2, column: 3, keyPath: "",
                                                   found: "bytes that are not UTF-8", expected: "UTF-8 text")])) {
             try ConfigLoader.load(path: bad.path)
         }

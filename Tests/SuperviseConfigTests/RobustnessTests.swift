@@ -39,7 +39,7 @@ struct RobustnessTests {
     }
 
     /// Deterministic mutations of the sample (deleting, duplicating, swapping and inserting characters, including
-    /// YAML indicators): each either parses or throws ConfigErrors with at least one positioned error; none crashes.
+    /// YAML indicators): each either parses or throws InvalidConfig with at least one positioned error; none crashes.
     @Test("mangled files give errors, never a crash")
     func mangledFiles() {
         var generator = SplitMix64(seed: 0x5EED)
@@ -61,7 +61,7 @@ struct RobustnessTests {
             view.append(contentsOf: scalars)
             do {
                 _ = try ConfigLoader.parse(yaml: String(view), file: testFile)
-            } catch let thrown as ConfigErrors {
+            } catch let thrown as InvalidConfig {
                 rejected += 1
                 #expect(!thrown.errors.isEmpty)
                 #expect(thrown.errors.allSatisfy { $0.file == testFile && $0.line >= 0 && $0.column >= 0 })

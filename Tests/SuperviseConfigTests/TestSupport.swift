@@ -6,22 +6,22 @@ import Testing
 let testFile = "supervise.yaml"
 
 /// The errors `yaml` is rejected with; records an issue (and returns none) when it is accepted.
-func errors(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) -> [ConfigError] {
+func errors(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) -> [ConfigDiagnostic] {
     do {
         let config = try ConfigLoader.parse(yaml: yaml, file: testFile)
         Issue.record("expected errors, got \(config)", sourceLocation: sourceLocation)
         return []
-    } catch let thrown as ConfigErrors {
+    } catch let thrown as InvalidConfig {
         return thrown.errors
     } catch {
-        Issue.record("expected ConfigErrors, got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
+        Issue.record("expected InvalidConfig, got \(type(of: error)): \(error)", sourceLocation: sourceLocation)
         return []
     }
 }
 
 /// An expected error in `testFile`.
-func error(_ line: Int, _ column: Int, _ keyPath: String, found: String, expected: String) -> ConfigError {
-    ConfigError(file: testFile, line: line, column: column, keyPath: keyPath, found: found, expected: expected)
+func error(_ line: Int, _ column: Int, _ keyPath: String, found: String, expected: String) -> ConfigDiagnostic {
+    ConfigDiagnostic(file: testFile, line: line, column: column, keyPath: keyPath, found: found, expected: expected)
 }
 
 /// A file whose only unit is `a`, running `x`, with `body` (indented lines) added to it.

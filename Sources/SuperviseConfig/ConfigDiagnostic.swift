@@ -3,7 +3,7 @@
 /// Its ``description`` reads like a compiler diagnostic:
 ///
 ///     supervise.yaml:12:16: units.worker-1.stop_timeout: found "10 seconds", expected a duration such as 250ms, 10s, 5m or 1h
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ConfigDiagnostic: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file as it was named to the loader (a path, or the label given to ``ConfigLoader/parse(yaml:file:)``).
     public var file: String
     /// 1-based line of the offending node; 0 when unknown (for example when the file cannot be read).
