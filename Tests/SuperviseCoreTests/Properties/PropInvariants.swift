@@ -34,7 +34,7 @@ extension PropRunner {
                 met = s.map { !["running", "starting", "stopping", "draining"].contains($0.state) && $0.lastExit == "0" } ?? false
             }
             if !met {
-                let seen = s.map { "\($0.state), health \($0.health ?? "-"), last exit \($0.lastExit ?? "-")" } ?? "absent"
+                let seen = s.map { "\($0.state)\($0.pid.map { " (pid \($0))" } ?? ""), health \($0.health ?? "-"), last exit \($0.lastExit ?? "-")" } ?? "absent"
                 violate(4, "spawned while a dependency's condition \(condition.rawValue) is not met",
                         "\(spec.name) spawned while \(dep.name) is \(seen)")
             }
@@ -45,6 +45,7 @@ extension PropRunner {
     mutating func classifyDrainSignals(_ signals: [PropSignal], _ requests: [String]) {
         var statuses: [String: UnitStatus] = [:]
         for name in Set(signals.map { $0.unit } + requests) {
+            classified.insert(name)
             if let s = core.status(of: name, now: now) { statuses[name] = s }
         }
         markDrains(Array(statuses.values))
@@ -88,7 +89,10 @@ extension PropRunner {
 
     /// Invariants 1, 3 (a drain without its signal), and 5 (time limits), after every step.
     mutating func checkAfterStep() {
-        defer { touched.removeAll(keepingCapacity: true) }
+        defer {
+            touched.removeAll(keepingCapacity: true)
+            classified.removeAll(keepingCapacity: true)
+        }
         let unitNames = core.unitNames
         if Set(unitNames).count != unitNames.count {
             let statuses = core.status(now: now)
@@ -106,7 +110,7 @@ extension PropRunner {
         }
         // A drain under way in a unit the step touched (a unit none of the step's effects names
         // has not changed).
-        for name in touched {
+        for name in touched where !classified.contains(name) {
             // Only a unit with a live process not yet known to drain can have begun a drain unseen.
             guard world.processes.values.contains(where: { $0.unit == name && $0.alive && !$0.underDrain }),
                   let s = core.status(of: name, now: now), s.drain != nil,
@@ -118,7 +122,7 @@ extension PropRunner {
         }
         for (name, w) in stopWatch where now > w.since + w.budget {
             guard let pids = live[name] else { continue }
-            violate(5, "a process still alive long after \(w.why)",
+            violate(5, "a process still alive long after \(w.why)" + (w.acrossRestart ? " and a daemon restart" : ""),
                     "\(name) has live process \(pids.map { "#\($0)" }.joined(separator: ", ")) \(DurationText.format(now - w.since)) after \(w.why) at t=\(Self.time(w.since)) (allowed \(DurationText.format(w.budget)))")
         }
         if let at = shutdownAt, shutdownCompleteAt == nil, now > at + shutdownBudget {
@@ -152,7 +156,8 @@ extension PropRunner {
             if b.state == "failed" && a.state != "failed" {
                 violate(6, "a failed unit is no longer failed", "\(b.name): failed → \(a.state)")
             }
-            if b.state == "drained" && a.state != "drained" {
+            // (A unit with a process is not drained, whatever its status says.)
+            if b.state == "drained" && b.pid == nil && a.state != "drained" {
                 violate(6, "a drained unit is no longer drained", "\(b.name): drained → \(a.state)")
             }
             if b.state == "backoff" {

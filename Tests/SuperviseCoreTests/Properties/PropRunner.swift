@@ -47,6 +47,8 @@ struct PropStopWatch {
     var since: Instant
     var budget: Duration
     var why: String
+    /// A daemon restart came in between.
+    var acrossRestart = false
 }
 
 /// A signal the core sent (a tuple would cost generic metadata look-ups in a debug build).
@@ -56,13 +58,21 @@ struct PropSignal {
     var signal: Int32
 }
 
+enum PropStop {
+    case never
+    /// At the first violation.
+    case first
+    /// At the first violation with this key.
+    case key(String)
+}
+
 /// Runs one history: the core, the world that plays its shell, and the invariants, checked
 /// after every step.
 struct PropRunner {
     let history: PropHistory
     let sabotage: PropSabotage
-    /// Stop at the first violation with this key (the shrinker needs no more).
-    let stopAt: String?
+    /// When to stop early (the shrinker needs no more than the violation it looks for).
+    let stop: PropStop
     var core: Supervisor
     var world = PropWorld()
     var now = Instant.zero
@@ -79,6 +89,8 @@ struct PropRunner {
     /// Units named by an effect (log records included) since the last check: the only ones
     /// whose status can have changed.
     var touched: Set<String> = []
+    /// Units whose status was read for a batch with signals or drain requests since the last check.
+    var classified: Set<String> = []
 
     // Invariant 2: units drained with then=stop, not to be spawned until an operator or a reload says so.
     var held: Set<String> = []
@@ -91,10 +103,10 @@ struct PropRunner {
 
     static let slack = Duration.seconds(1)
 
-    init(_ history: PropHistory, trace: Bool, sabotage: PropSabotage, stopAt: String?) {
+    init(_ history: PropHistory, trace: Bool, sabotage: PropSabotage, stop: PropStop) {
         self.history = history
         self.sabotage = sabotage
-        self.stopAt = stopAt
+        self.stop = stop
         tracing = trace
         let (config, members) = PropUniverse.config(mask: history.initialMask, variants: history.initialVariants)
         self.config = config
@@ -102,8 +114,8 @@ struct PropRunner {
         core = Supervisor(config: config, seed: history.seed)
     }
 
-    static func run(_ history: PropHistory, trace: Bool = false, sabotage: PropSabotage = .none, stopAt: String? = nil) -> PropOutcome {
-        var r = PropRunner(history, trace: trace, sabotage: sabotage, stopAt: stopAt)
+    static func run(_ history: PropHistory, trace: Bool = false, sabotage: PropSabotage = .none, stop: PropStop = .never) -> PropOutcome {
+        var r = PropRunner(history, trace: trace, sabotage: sabotage, stop: stop)
         r.rng = PropRNG(seed: history.seed &+ 0x5EED)
         r.absorb(bootCore(&r.core, now: r.now, persisted: nil, alive: [:]))
         r.checkAfterStep()
@@ -120,7 +132,6 @@ struct PropRunner {
             r.step = history.steps.count
             r.rng = PropRNG(seed: history.seed &+ 0xF1A1)
             r.finish()
-            r.line("end: shutdown, every held answer delivered, time passes")
         }
         return PropOutcome(violations: r.violations, trace: r.trace)
     }
@@ -132,7 +143,13 @@ struct PropRunner {
         core.boot(now: now, persisted: persisted, alive: Set(alive.keys))
     }
 
-    var done: Bool { stopAt.map { key in violations.contains { $0.key == key } } ?? false }
+    var done: Bool {
+        switch stop {
+        case .never: false
+        case .first: !violations.isEmpty
+        case .key(let key): violations.contains { $0.key == key }
+        }
+    }
 
     // MARK: - Recording
 
@@ -186,11 +203,10 @@ struct PropRunner {
     /// Bookkeeping when the world tells the core something.
     mutating func fed(_ event: Event) {
         switch event {
-        case .spawned(let unit, let pid, _):
-            note("\(unit) started as #\(pid)")
+        case .spawned(let unit, _, _):
             // A stop asked while the spawn was in flight counts from when the process is known.
             stopWatch[unit]?.since = now
-        case .spawnFailed(let unit, _): note("spawn of \(unit) failed")
+        case .spawnFailed(let unit, _): note("\(unit)'s spawn failed")
         case .exited(let unit, let pid, let status): note("\(unit)#\(pid) exit reported (\(status.short))")
         default: break
         }
@@ -212,6 +228,7 @@ struct PropRunner {
             }
             switch effect {
             case .spawn(let spec):
+                note("spawn \(spec.name)")
                 checkSpawn(spec)
                 answerSpawn(spec.name)
             case .signal(let unit, let pid, let signal):
@@ -260,22 +277,23 @@ struct PropRunner {
             if success {
                 let pid = startProcess(unit, deaf: deaf)
                 world.immediate.append(.spawned(unit: unit, pid: pid, startTicks: UInt64(pid) * 1000))
-                note("spawn \(unit) → #\(pid)\(deaf ? " (deaf to its stop signal)" : "")")
+                note("process #\(pid)\(deaf ? " (deaf to its stop signal)" : "")")
             } else {
                 world.immediate.append(.spawnFailed(unit: unit, reason: "exec: no such file or directory"))
-                note("spawn \(unit) → fails")
+                note("the spawn fails")
             }
         } else {
             world.pending.append(.spawnAnswer(unit: unit, success: success, deaf: deaf))
-            note("spawn \(unit) → answer held back")
+            note("its answer held back")
         }
     }
 
     mutating func startProcess(_ unit: String, deaf: Bool) -> Int32 {
-        if let other = world.liveProcesses().first(where: { $0.unit == unit }) {
-            violate(1, "two live processes of one unit", "\(unit) started a new process while #\(other.pid) still runs")
-        }
+        let other = world.liveProcesses().first { $0.unit == unit }
         let pid = world.newProcess(unit: unit, deaf: deaf)
+        if let other {
+            violate(1, "two live processes of one unit", "\(unit) started a new process #\(pid) while #\(other.pid) still runs")
+        }
         if sabotage == .twinSpawn { _ = world.newProcess(unit: unit, deaf: false) }
         return pid
     }
@@ -284,7 +302,8 @@ struct PropRunner {
     mutating func deliver(_ index: Int) {
         let answer = world.pending[index]
         guard let event = world.takePending(index) else { return }
-        if case .spawned(let unit, let pid, _) = event, case .spawnAnswer = answer {
+        if case .spawned(let unit, let pid, _) = event, case .spawnAnswer(_, _, let deaf) = answer {
+            note("\(unit)'s held spawn answer: process #\(pid)\(deaf ? " (deaf to its stop signal)" : "")")
             if let other = world.liveProcesses().first(where: { $0.unit == unit && $0.pid != pid }) {
                 violate(1, "two live processes of one unit", "\(unit) started a new process #\(pid) while #\(other.pid) still runs")
             }

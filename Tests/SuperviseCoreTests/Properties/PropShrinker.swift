@@ -5,13 +5,17 @@ import SuperviseCore
 /// breaks the same invariant (same key).
 struct PropShrinker {
     let key: String
+    /// Keep only histories in which the violation is the first one (when the original is so):
+    /// a failure shrunk on its own, not as the consequence of another.
+    let first: Bool
     let sabotage: PropSabotage
     /// Runs allowed; each run replays one candidate history.
     var budget: Int
     var runs = 0
 
-    init(key: String, sabotage: PropSabotage, budget: Int = 4000) {
+    init(key: String, first: Bool, sabotage: PropSabotage, budget: Int = 1500) {
         self.key = key
+        self.first = first
         self.sabotage = sabotage
         self.budget = budget
     }
@@ -19,7 +23,11 @@ struct PropShrinker {
     /// The index of the step that breaks the invariant, or nil when the history does not.
     mutating func failingStep(_ h: PropHistory) -> Int? {
         runs += 1
-        return PropRunner.run(h, sabotage: sabotage, stopAt: key).violations.first { $0.key == key }?.step
+        if first {
+            let v = PropRunner.run(h, sabotage: sabotage, stop: .first).violations.first
+            return v?.key == key ? v?.step : nil
+        }
+        return PropRunner.run(h, sabotage: sabotage, stop: .key(key)).violations.first { $0.key == key }?.step
     }
 
     /// Keeps `candidate` when it still fails, cut after its failing step.
@@ -36,7 +44,9 @@ struct PropShrinker {
         guard let step = failingStep(best) else { return best }
         if step >= 0 && step < best.steps.count - 1 { best.steps.removeSubrange((step + 1)...) }
         var progress = true
-        while progress && runs < budget {
+        var rounds = 0
+        while progress && runs < budget && rounds < 3 {
+            rounds += 1
             progress = false
             // Chunks, halving down to single steps.
             var size = max(1, best.steps.count / 2)
@@ -48,6 +58,20 @@ struct PropShrinker {
                     if attempt(candidate, into: &best) { progress = true } else { start += size }
                 }
                 size /= 2
+            }
+            // Pairs of steps, in short histories (a step may only matter with another).
+            if best.steps.count <= 25 {
+                var i = 0
+                while i < best.steps.count && runs < budget {
+                    var j = i + 2
+                    while j < best.steps.count && runs < budget {
+                        var candidate = best
+                        candidate.steps.remove(at: j)
+                        candidate.steps.remove(at: i)
+                        if attempt(candidate, into: &best) { progress = true } else { j += 1 }
+                    }
+                    i += 1
+                }
             }
             // The initial configuration: fewer units, variant a.
             for i in 0..<PropUniverse.count where best.initialMask & (1 << i) != 0 {

@@ -136,8 +136,15 @@ extension PropRunner {
     mutating func finish() {
         // Invariant 7 at least once per history (daemon restarts check it too).
         if restarts == 0 { roundTrip(core.persistedState(bootID: "boot-1", now: now)) }
-        if shutdownAt == nil { shutDown() }
-        deliverAll()
+        if shutdownAt == nil {
+            shutDown()
+            checkAfterStep()
+            line("end: shutdown (SIGTERM to the daemon), then every held answer delivered")
+        } else {
+            deliverAll()
+            checkAfterStep()
+            line("end: every held answer delivered")
+        }
         advance(to: shutdownAt! + shutdownBudget)
         checkAfterStep()
         if shutdownCompleteAt == nil {
@@ -147,6 +154,7 @@ extension PropRunner {
                     "no shutdownComplete \(DurationText.format(shutdownBudget)) after the shutdown; still: \(left.joined(separator: ", "))")
         }
         checkNothingAlive("after the shutdown")
+        line("end: time passes until \(DurationText.format(shutdownBudget)) after the shutdown")
     }
 
     mutating func daemonRestart() {
@@ -175,6 +183,7 @@ extension PropRunner {
         // Stops are remembered across a daemon restart for unless-stopped units and drained ones only.
         for name in stopWatch.keys where members[name] != nil {
             if PropUniverse.policy(name) != .unlessStopped && !held.contains(name) { stopWatch[name] = nil }
+            stopWatch[name]?.acrossRestart = true
         }
         absorb(effects)
     }

@@ -5,14 +5,14 @@ import SuperviseCore
 /// unit). Drain contracts, probes, policies and dependencies are the same in both variants (the
 /// progress URL of worker-2 aside), so a reload never changes how a unit drains.
 ///
-/// - `db`: restarted always, liveness probe, burst 3 in 60 s.
+/// - `db`: unless-stopped (an operator's stop outlives a daemon restart), liveness probe, burst 3 in 60 s.
 /// - `migrate`: one-shot (policy no), depends on db.
 /// - `api`: on-failure, liveness and readiness probes, depends on db (healthy) and on migrate
 ///   (completed successfully), burst 2 in 20 s.
 /// - `worker-1`: drained by one SIGTERM, progress URL, 20 s drain; stop signal SIGINT; depends on api.
 /// - `worker-2`: drained by an HTTP request, progress URL in variant a only, 10 s drain; stop
 ///   signal SIGINT; liveness probe; depends on cache.
-/// - `cache`: unless-stopped, drained by one SIGTERM (also its stop signal), no progress URL, 5 s drain.
+/// - `cache`: restarted always, drained by one SIGTERM (also its stop signal), no progress URL, 5 s drain.
 enum PropUniverse {
     static let names = ["db", "migrate", "api", "worker-1", "worker-2", "cache"]
     static let services = ["worker", "db", "api", "cache", "migrate", "nope"]
@@ -29,6 +29,13 @@ enum PropUniverse {
     /// The configuration of the units in `mask` (bit i: unit i) and every unit they depend on,
     /// with the variant bit of each; returns the variant of each member by name.
     static func config(mask: UInt8, variants: UInt8) -> (config: SupervisorConfig, members: [String: Int]) {
+        configs[Int(mask & 0x3F) << 6 | Int(variants & 0x3F)]
+    }
+
+    /// Every configuration, made once.
+    private static let configs = (0..<4096).map { makeConfig(mask: UInt8($0 >> 6), variants: UInt8($0 & 0x3F)) }
+
+    private static func makeConfig(mask: UInt8, variants: UInt8) -> (config: SupervisorConfig, members: [String: Int]) {
         var included = Set((0..<count).filter { mask & (1 << $0) != 0 })
         var changed = true
         while changed {
@@ -96,7 +103,7 @@ enum PropUniverse {
         switch name {
         case "db":
             var s = UnitSpec(name: name, command: command, stopTimeout: .seconds(5),
-                             restart: restart(.always, burst: 3, interval: 60, initial: .seconds(1)))
+                             restart: restart(.unlessStopped, burst: 3, interval: 60, initial: .seconds(1)))
             s.liveness = probe(5432, failures: 2)
             return s
         case "migrate":
@@ -128,7 +135,7 @@ enum PropUniverse {
             return s
         default: // cache
             var s = UnitSpec(name: name, command: command, stopTimeout: .seconds(1),
-                             restart: restart(.unlessStopped, burst: 4, interval: 10, initial: .milliseconds(200)))
+                             restart: restart(.always, burst: 4, interval: 10, initial: .milliseconds(200)))
             s.drain = DrainSpec(start: .signal(Signals.term), timeout: .seconds(5))
             return s
         }

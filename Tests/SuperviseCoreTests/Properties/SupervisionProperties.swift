@@ -10,11 +10,19 @@ import SuperviseCore
 /// - `SUPERVISE_PROPERTY_SEED=N`: replay exactly the history of seed N.
 /// - `SUPERVISE_PROPERTY_SABOTAGE=name`: a deliberate break (see ``PropSabotage``), to see an invariant fail.
 @Suite struct SupervisionProperties {
-    /// The first history found breaking one invariant in one way, and how many did.
+    /// The first history found breaking one invariant in one way, and how many did; also the
+    /// first in which it is the first violation (not a consequence of another), if any.
     struct Found: Sendable {
         var violation: PropViolation
         var seed: UInt64
         var count: Int
+        var firstSeed: UInt64?
+
+        func merged(with other: Found) -> Found {
+            let firsts = [firstSeed, other.firstSeed].compactMap { $0 }
+            return Found(violation: seed <= other.seed ? violation : other.violation, seed: min(seed, other.seed),
+                         count: count + other.count, firstSeed: firsts.min())
+        }
     }
 
     struct ShardResult: Sendable {
@@ -46,14 +54,7 @@ import SuperviseCore
         }
         var found: [String: Found] = [:]
         for r in results {
-            for (key, f) in r.found {
-                if let old = found[key] {
-                    found[key] = Found(violation: old.seed <= f.seed ? old.violation : f.violation,
-                                       seed: min(old.seed, f.seed), count: old.count + f.count)
-                } else {
-                    found[key] = f
-                }
-            }
+            for (key, f) in r.found { found[key] = found[key].map { $0.merged(with: f) } ?? f }
         }
         let steps = results.reduce(0) { $0 + $1.steps }
         let failing = results.reduce(0) { $0 + $1.failing }
@@ -84,12 +85,9 @@ import SuperviseCore
             let outcome = PropRunner.run(history, sabotage: sabotage)
             result.steps += history.steps.count
             if !outcome.violations.isEmpty { result.failing += 1 }
-            for v in outcome.violations {
-                if let old = result.found[v.key] {
-                    result.found[v.key] = Found(violation: old.violation, seed: old.seed, count: old.count + 1)
-                } else {
-                    result.found[v.key] = Found(violation: v, seed: seed, count: 1)
-                }
+            for (i, v) in outcome.violations.enumerated() {
+                let this = Found(violation: v, seed: seed, count: 1, firstSeed: i == 0 ? seed : nil)
+                result.found[v.key] = result.found[v.key].map { $0.merged(with: this) } ?? this
             }
         }
         return result
@@ -97,9 +95,10 @@ import SuperviseCore
 
     /// Shrinks the history of `found` and says what breaks, with the shrunk history one step per line.
     static func report(_ found: Found, histories: Int, sabotage: PropSabotage, shrink: Bool) -> String {
-        let original = PropHistory.generate(seed: found.seed)
+        let seed = found.firstSeed ?? found.seed
+        let original = PropHistory.generate(seed: seed)
         let key = found.violation.key
-        var shrinker = PropShrinker(key: key, sabotage: sabotage)
+        var shrinker = PropShrinker(key: key, first: found.firstSeed != nil, sabotage: sabotage)
         let small = shrink ? shrinker.shrink(original) : original
         let replay = PropRunner.run(small, trace: true, sabotage: sabotage)
         let shown = replay.violations.first { $0.key == key } ?? found.violation
@@ -107,7 +106,8 @@ import SuperviseCore
         var lines = [
             "Invariant \(key)",
             "  \(shown.detail)",
-            "  seed \(found.seed) (SUPERVISE_PROPERTY_SEED=\(found.seed) replays it); \(found.count) of \(histories) histories break it this way",
+            "  seed \(seed) (SUPERVISE_PROPERTY_SEED=\(seed) replays it); \(found.count) of \(histories) histories break it this way"
+                + (found.firstSeed == nil ? ", always after another invariant broke" : ""),
             "  shrunk from \(original.steps.count) to \(small.steps.count) steps in \(shrinker.runs) replays:",
         ]
         lines += replay.trace.map { "    " + $0 }
