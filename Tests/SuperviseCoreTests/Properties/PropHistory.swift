@@ -1,0 +1,135 @@
+import SuperviseCore
+
+/// One random step of a history. Choices that depend on the world (which process exits, which
+/// probe answers) are `pick` numbers taken modulo what exists when the step runs, so a history
+/// stays meaningful when the shrinker deletes steps before it.
+enum PropAction: Sendable, Equatable {
+    /// Virtual time passes, firing `.tick` at every deadline on the way.
+    case advance(milliseconds: Int)
+    /// A live process ends on its own.
+    case exit(pick: Int, status: ExitStatus)
+    /// The world delivers one answer it held back (a spawn's outcome, an exit).
+    case deliver(pick: Int)
+    /// A liveness/readiness probe result: for a live generation, or (`stale`) for one already stopped.
+    case probe(pick: Int, healthy: Bool, stale: Bool)
+    /// A drain progress reading: `calls` live calls, or (nil) a failed reading.
+    case drainProgress(pick: Int, calls: Int?)
+    /// The HTTP drain request of a unit failed (generation 0).
+    case drainRequestFailed(unit: Int)
+    case command(OperatorCommand, unit: Int)
+    case drain(unit: Int, then: DrainThen, timeoutSeconds: Int?, force: Bool)
+    case undrain(unit: Int)
+    case rolling(service: Int)
+    /// A new configuration: the units of `mask` and their dependencies, each in the variant of its bit.
+    case reload(mask: UInt8, variants: UInt8)
+    /// The daemon is killed and a new one boots from its persisted state, adopting live processes.
+    case daemonRestart
+    /// SIGTERM to the daemon: everything stops. Later steps are what the world does meanwhile.
+    case shutdown
+}
+
+struct PropStep: Sendable, Equatable {
+    var action: PropAction
+    /// Seeds the world's choices during this step (whether a spawn is answered at once, whether
+    /// a new process ignores its stop signal, ...).
+    var salt: UInt64
+}
+
+struct PropHistory: Sendable, Equatable {
+    var seed: UInt64
+    var initialMask: UInt8
+    var initialVariants: UInt8
+    var steps: [PropStep]
+}
+
+extension PropHistory {
+    /// The history of `seed`: a random initial configuration and 30...120 random steps.
+    static func generate(seed: UInt64) -> PropHistory {
+        var rng = PropRNG(seed: seed)
+        let mask = randomMask(&rng)
+        let variants = UInt8(truncatingIfNeeded: rng.next())
+        let length = rng.int(30...120)
+        var steps: [PropStep] = []
+        var shutDown = false
+        for _ in 0..<length {
+            let action = randomAction(&rng, afterShutdown: shutDown)
+            if action == .shutdown { shutDown = true }
+            steps.append(PropStep(action: action, salt: rng.next()))
+        }
+        return PropHistory(seed: seed, initialMask: mask, initialVariants: variants, steps: steps)
+    }
+
+    private static func randomMask(_ rng: inout PropRNG) -> UInt8 {
+        var mask: UInt8 = 0
+        for i in 0..<PropUniverse.count where rng.chance(0.7) { mask |= 1 << i }
+        return mask
+    }
+
+    private enum Kind { case advance, exit, deliver, probe, progress, requestFailed, command, drain, undrain, rolling, reload, restart, shutdown }
+
+    private static func randomAction(_ rng: inout PropRNG, afterShutdown: Bool) -> PropAction {
+        let weights: [(Kind, Int)] = afterShutdown
+            ? [(.advance, 30), (.exit, 10), (.probe, 10), (.progress, 8), (.requestFailed, 1), (.command, 6), (.drain, 2),
+               (.undrain, 1), (.rolling, 1), (.reload, 4)]
+            : [(.advance, 72), (.exit, 36), (.deliver, 48), (.probe, 64), (.progress, 24), (.requestFailed, 4),
+               (.command, 48), (.drain, 24), (.undrain, 8), (.rolling, 12), (.reload, 24), (.restart, 12), (.shutdown, 1)]
+        let unit = rng.int(0...(PropUniverse.count - 1))
+        let pick = rng.int(0...999)
+        switch rng.weighted(weights) {
+        case .advance:
+            let ms = rng.weighted([(rng.int(100...2_000), 55), (rng.int(2_000...15_000), 30), (rng.int(15_000...120_000), 15)])
+            return .advance(milliseconds: ms)
+        case .exit:
+            let status: ExitStatus = rng.weighted([
+                (.exited(code: 0), 30), (.exited(code: 1), 35), (.exited(code: 2), 5),
+                (.signaled(signal: 11, coreDumped: true), 10), (.signaled(signal: Signals.term, coreDumped: false), 10),
+                (.signaled(signal: Signals.kill, coreDumped: false), 10),
+            ])
+            return .exit(pick: pick, status: status)
+        case .deliver: return .deliver(pick: pick)
+        case .probe: return .probe(pick: pick, healthy: rng.chance(0.6), stale: rng.chance(0.1))
+        case .progress:
+            let calls: Int? = rng.weighted([(0, 40), (rng.int(1...5), 40), (nil, 20)])
+            return .drainProgress(pick: pick, calls: calls)
+        case .requestFailed: return .drainRequestFailed(unit: unit)
+        case .command:
+            let command: OperatorCommand = rng.weighted([(.start, 3), (.stop, 4), (.restart, 3), (.reset, 1)])
+            return .command(command, unit: unit)
+        case .drain:
+            return .drain(unit: unit, then: rng.chance(0.5) ? .stop : .restart,
+                          timeoutSeconds: rng.chance(0.6) ? nil : rng.int(1...30), force: rng.chance(0.2))
+        case .undrain: return .undrain(unit: unit)
+        case .rolling: return .rolling(service: rng.weighted([(0, 6), (1, 1), (2, 1), (3, 1), (4, 1), (5, 1)]))
+        case .reload: return .reload(mask: randomMask(&rng), variants: UInt8(truncatingIfNeeded: rng.next()))
+        case .restart: return .daemonRestart
+        case .shutdown: return .shutdown
+        }
+    }
+}
+
+extension PropAction {
+    /// Short text for the printed history (before the step resolves its picks).
+    var text: String {
+        func name(_ u: Int) -> String { PropUniverse.names[u % PropUniverse.count] }
+        switch self {
+        case .advance(let ms): return "time passes \(Self.seconds(ms))"
+        case .exit(_, let status): return "a process exits (\(status))"
+        case .deliver: return "the world delivers a held answer"
+        case .probe(_, let healthy, let stale): return "\(stale ? "stale " : "")probe result \(healthy ? "healthy" : "unhealthy")"
+        case .drainProgress(_, let calls): return "drain progress " + (calls.map { "\($0) calls" } ?? "reading failed")
+        case .drainRequestFailed(let u): return "drain request of \(name(u)) failed"
+        case .command(let c, let u): return "operator \(c.rawValue) \(name(u))"
+        case .drain(let u, let then, let t, let force):
+            return "operator drain \(name(u)) then \(then.rawValue)" + (t.map { " timeout \($0)s" } ?? "") + (force ? " --force" : "")
+        case .undrain(let u): return "operator undrain \(name(u))"
+        case .rolling(let s): return "operator rolling restart of \(PropUniverse.services[s % PropUniverse.services.count])"
+        case .reload(let mask, let variants): return "reload: " + PropUniverse.describe(PropUniverse.config(mask: mask, variants: variants).members)
+        case .daemonRestart: return "daemon restart (killed; a new one boots from the persisted state)"
+        case .shutdown: return "shutdown (SIGTERM to the daemon)"
+        }
+    }
+
+    static func seconds(_ ms: Int) -> String {
+        ms % 1000 == 0 ? "\(ms / 1000)s" : "\(Double(ms) / 1000)s"
+    }
+}

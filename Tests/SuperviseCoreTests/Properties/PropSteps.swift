@@ -1,0 +1,209 @@
+import Foundation
+import SuperviseCore
+
+/// What each kind of step does to the core and the world.
+extension PropRunner {
+    mutating func perform(_ action: PropAction) {
+        switch action {
+        case .advance(let ms):
+            advance(to: now + .milliseconds(ms))
+        case .exit(let pick, let status):
+            let live = world.liveProcesses()
+            guard !live.isEmpty else { return note("no live process") }
+            let p = live[pick % live.count]
+            let later = rng.chance(0.3)
+            note("\(p.unit)#\(p.pid) ends (\(status.short))" + (later ? ", reported later" : ""))
+            world.kill(p.pid, status, later: later)
+            absorb([])
+        case .deliver(let pick):
+            guard !world.pending.isEmpty else { return note("nothing held back") }
+            deliver(pick % world.pending.count)
+        case .probe(let pick, let healthy, let stale):
+            let pool = (stale ? world.stoppedProbes : world.liveProbes).filter { $0.role != .drain }
+            guard !pool.isEmpty else { return note("no such probe") }
+            let p = pool[pick % pool.count]
+            note("\(p.role.rawValue) of \(p.unit) (generation \(p.generation)) \(healthy ? "healthy" : "unhealthy")")
+            let result = ProbeResult(healthy: healthy, latency: .milliseconds(3), failure: healthy ? nil : "connection refused")
+            send(.probeResult(unit: p.unit, role: p.role, generation: p.generation, result: result))
+        case .drainProgress(let pick, let calls):
+            let live = world.liveProbes.filter { $0.role == .drain }
+            let pool = live.isEmpty ? world.stoppedProbes.filter { $0.role == .drain } : live
+            guard !pool.isEmpty else { return note("no drain probe") }
+            let p = pool[pick % pool.count]
+            note("\(p.unit) (generation \(p.generation)\(live.isEmpty ? ", stopped" : "")): " + (calls.map { "\($0) live calls" } ?? "reading failed"))
+            send(.drainProgress(unit: p.unit, generation: p.generation, activeCalls: calls, error: calls == nil ? "connection refused" : nil))
+        case .drainRequestFailed(let u):
+            send(.drainProgress(unit: PropUniverse.names[u], generation: 0, activeCalls: nil, error: "connection refused"))
+        case .command(let command, let u):
+            let name = PropUniverse.names[u]
+            let (outcome, effects) = core.command(command, unit: name, now: now)
+            note(Self.describe(outcome))
+            if case .accepted = outcome {
+                switch command {
+                case .stop: watchStop(name, why: "an operator stop")
+                case .start, .restart, .reset: release(name)
+                }
+            }
+            absorb(effects)
+        case .drain(let u, let then, let timeout, let force):
+            let name = PropUniverse.names[u]
+            let (outcome, effects) = core.drain(name, timeout: timeout.map { .seconds($0) }, then: then, force: force, now: now)
+            note(Self.describe(outcome))
+            if case .accepted = outcome { watchStop(name, why: "a drain then stop") }
+            absorb(effects)
+        case .undrain(let u):
+            let name = PropUniverse.names[u]
+            let (outcome, effects) = core.undrain(name, now: now)
+            note(Self.describe(outcome))
+            if case .accepted = outcome { release(name) }
+            absorb(effects)
+        case .rolling(let s):
+            let (outcome, effects) = core.rollingRestart(service: PropUniverse.services[s % PropUniverse.services.count], now: now)
+            note(Self.describe(outcome))
+            absorb(effects)
+        case .reload(let mask, let variants):
+            reload(mask: mask, variants: variants)
+        case .daemonRestart:
+            guard shutdownAt == nil else { return note("not during a shutdown") }
+            daemonRestart()
+        case .shutdown:
+            guard shutdownAt == nil else { return note("already shutting down") }
+            shutDown()
+        }
+    }
+
+    /// After an accepted stop or drain: a unit now draining with then=stop is held (invariant 2),
+    /// and any stopped unit must have no process once its stop and drain time has passed (5).
+    mutating func watchStop(_ name: String, why: String) {
+        let status = core.status(of: name, now: now)
+        let drainThen = status?.drain?.then
+        let thenStop = drainThen == DrainThen.stop.rawValue
+            || (sabotage == .restartHolds && drainThen == DrainThen.restart.rawValue)
+        if thenStop { held.insert(name) }
+        // A drain with then=restart is no stop.
+        guard why == "an operator stop" || thenStop else { return }
+        let drainLeft = Duration.milliseconds(Int64((status?.drain?.deadlineInSeconds ?? 0) * 1000))
+        stopWatch[name] = PropStopWatch(since: now, budget: PropUniverse.stopTimeout(name) + max(PropUniverse.drainTimeout(name), drainLeft) + Self.slack, why: why)
+    }
+
+    /// An operator started the unit again (or a reload changed it): it may run.
+    mutating func release(_ name: String) {
+        held.remove(name)
+        stopWatch[name] = nil
+    }
+
+    mutating func reload(mask: UInt8, variants: UInt8) {
+        let (newConfig, newMembers) = PropUniverse.config(mask: mask, variants: variants)
+        for name in PropUniverse.names {
+            let old = members[name], new = newMembers[name]
+            if old != nil && new == nil {
+                release(name)
+                // Removed: it is stopped (after a drain, when it has a contract).
+                let status = core.status(of: name, now: now)
+                let drainLeft = Duration.milliseconds(Int64((status?.drain?.deadlineInSeconds ?? 0) * 1000))
+                stopWatch[name] = PropStopWatch(since: now, budget: PropUniverse.stopTimeout(name) + max(PropUniverse.drainTimeout(name), drainLeft) + Self.slack,
+                                                why: "its removal by a reload")
+            } else if new != nil && old != new {
+                release(name)
+            }
+        }
+        members = newMembers
+        config = newConfig
+        send(.reload(newConfig))
+    }
+
+    mutating func shutDown() {
+        let budget = shutdownTime()
+        shutdownBudget = budget
+        shutdownAt = now
+        note("allowed \(DurationText.format(budget))")
+        send(.shutdown)
+        world.prompt = true
+        deliverAll()
+    }
+
+    /// The sum over units of their stop timeout and drain timeout (or what is left of a longer
+    /// drain under way), and a little.
+    func shutdownTime() -> Duration {
+        core.status(now: now).reduce(Self.slack) { sum, s in
+            let drainLeft = Duration.milliseconds(Int64((s.drain?.deadlineInSeconds ?? 0) * 1000))
+            return sum + PropUniverse.stopTimeout(s.name) + max(PropUniverse.drainTimeout(s.name), drainLeft)
+        }
+    }
+
+    /// The end of every history: shutdown (unless under way), every held answer delivered, the
+    /// world obeys, and the allowed time passes.
+    mutating func finish() {
+        // Invariant 7 at least once per history (daemon restarts check it too).
+        if restarts == 0 { roundTrip(core.persistedState(bootID: "boot-1", now: now)) }
+        if shutdownAt == nil {
+            shutDown()
+            checkAfterStep()
+            line("end: shutdown (SIGTERM to the daemon), then every held answer delivered")
+        } else {
+            deliverAll()
+            checkAfterStep()
+            line("end: every held answer delivered")
+        }
+        advance(to: shutdownAt! + shutdownBudget)
+        checkAfterStep()
+        if shutdownCompleteAt == nil {
+            let left = core.status(now: now).filter { ["running", "starting", "stopping", "draining"].contains($0.state) }
+                .map { "\($0.name) \($0.state)" }
+            violate(5, "the shutdown did not complete within the sum of stop and drain timeouts",
+                    "no shutdownComplete \(DurationText.format(shutdownBudget)) after the shutdown; still: \(left.joined(separator: ", "))")
+        }
+        checkNothingAlive("after the shutdown")
+        line("end: time passes until \(DurationText.format(shutdownBudget)) after the shutdown")
+    }
+
+    mutating func daemonRestart() {
+        restarts += 1
+        let before = core.status(now: now)
+        let saved = core.persistedState(bootID: "boot-1", now: now)
+        guard let decoded = roundTrip(saved) else { return }
+        world.daemonKilled()
+        // The shell stops what the old daemon left of units no longer configured, and hands the
+        // rest to the new core.
+        var alive: [String: Int32] = [:]
+        for (name, unit) in saved.units {
+            guard unit.containerID == nil, let pid = unit.pid, let p = world.processes[pid], p.alive, p.unit == name else { continue }
+            if members[name] != nil {
+                alive[name] = pid
+            } else {
+                world.processes[pid]?.alive = false
+                world.processes[pid]?.exitQueued = true
+                note("leftover \(name)#\(pid) stopped by the shell")
+            }
+        }
+        core = Supervisor(config: config, seed: rng.next())
+        let effects = Self.bootCore(&core, now: now, persisted: sabotage == .forgetState ? nil : decoded, alive: alive)
+        note("adopted: " + (alive.isEmpty ? "none" : alive.sorted { $0.key < $1.key }.map { "\($0.key)#\($0.value)" }.joined(separator: " ")))
+        compareAcrossRestart(before: before, after: core.status(now: now))
+        // Stops are remembered across a daemon restart for unless-stopped units and drained ones only.
+        for name in stopWatch.keys where members[name] != nil {
+            if PropUniverse.policy(name) != .unlessStopped && !held.contains(name) { stopWatch[name] = nil }
+            stopWatch[name]?.acrossRestart = true
+        }
+        absorb(effects)
+    }
+
+    /// Invariant 7: the persisted state comes back equal through JSON; returns the decoded state.
+    @discardableResult
+    mutating func roundTrip(_ saved: PersistedState) -> PersistedState? {
+        do {
+            let data = try JSONEncoder().encode(saved)
+            let decoded = try JSONDecoder().decode(PersistedState.self, from: data)
+            var expected = saved
+            if sabotage == .lossyState { expected = saved.forgettingTimes() }
+            if decoded != expected {
+                violate(7, "the persisted state does not round-trip through JSON",
+                        "decoded \(decoded) differs from saved \(expected)")
+            }
+            return decoded
+        } catch {
+            violate(7, "the persisted state does not round-trip through JSON", "\(error)")
+            return nil
+        }
+    }
+}
