@@ -204,9 +204,17 @@ extension Supervisor {
         run.hung = true
         let calls = callsCutText(run, i)
         log(.error, units[i].name, "drain-hung",
-            "hung while draining (\(reason)): stopping it with \(Signals.name(instance.spec.stopSignal)), SIGKILL after \(DurationText.format(instance.spec.stopTimeout)); \(calls)",
+            "hung while draining (\(reason)): SIGKILL after its stop timeout, \(DurationText.format(instance.spec.stopTimeout)); \(calls)",
             reason: "hung drain: \(calls)")
-        stopDrained(i, run, signal: instance.spec.stopSignal, now: now)
+        // The drain's own signal already went out: when it is the stop signal, it is not sent again
+        // (a drain sends exactly one); only the SIGKILL after the stop timeout follows.
+        let signal = instance.spec.stopSignal
+        if case .signal(signal) = (instance.spec.drain ?? .default).start {
+            let stop = StopRun(since: now, deadline: now + instance.spec.stopTimeout, then: .stay, drain: run)
+            transition(i, to: .stopping(instance, stop), now: now)
+        } else {
+            stopDrained(i, run, signal: signal, now: now)
+        }
     }
 
     /// What a cut drops: the live calls last read; unknown only when nothing was read.

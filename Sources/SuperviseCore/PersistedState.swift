@@ -27,6 +27,9 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     /// Why that restart is due (an exit, a failed probe), so a give-up after a daemon restart
     /// still names the real cause.
     public var restartReason: String?
+    /// A stop in progress (no drain led to it): a restarted daemon that adopts the process goes on
+    /// stopping it, SIGKILL at the same deadline (monotonic: after a reboot there is no process left).
+    public var stopping: PersistedStop?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
                 failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil,
@@ -40,6 +43,19 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
         self.pid = pid
         self.pidStartTicks = pidStartTicks
         self.containerID = containerID
+    }
+}
+
+/// A stop in progress, as persisted.
+public struct PersistedStop: Sendable, Codable, Equatable {
+    public var since: Instant
+    public var deadline: Instant?
+    public var then: AfterStop
+
+    public init(since: Instant, deadline: Instant?, then: AfterStop) {
+        self.since = since
+        self.deadline = deadline
+        self.then = then
     }
 }
 
@@ -68,6 +84,7 @@ public struct PersistedState: Sendable, Codable, Equatable {
         for key in copy.units.keys {
             copy.units[key]?.startHistory = nil
             copy.units[key]?.restartAt = nil
+            copy.units[key]?.stopping = nil
         }
         return copy
     }
@@ -104,6 +121,9 @@ extension Supervisor {
             saved.restartPending = restartPending ? true : nil
             saved.restartAt = restartAt
             saved.restartReason = restartPending ? u.reason : nil
+            if case .stopping(_, let stop) = u.state, stop.drain == nil {
+                saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
+            }
             result[u.name] = saved
         }
         // Container units not seen since the daemon started keep what was known of them.

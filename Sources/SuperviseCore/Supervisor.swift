@@ -82,6 +82,12 @@ public struct Supervisor: Sendable {
                     log(.notice, name, "drain-resume", "its drain ended while the daemon was down")
                     finishDrain(i, run, exit: nil, now: now)
                 }
+            } else if let live, let stop = saved.stopping {
+                // Killed while stopping it: the stop goes on, SIGKILL at the same deadline.
+                let deadline = stop.deadline.map { max($0, now) } ?? now + live.spec.stopTimeout
+                units[i].reason = "stopping from before the daemon restart"
+                log(.notice, name, "stop-resume", "still stopping from before the daemon restart (pid \(live.pid)); SIGKILL at its deadline")
+                adopt(i, live, as: .stopping(live, StopRun(since: stop.since, deadline: deadline, then: stop.then)), now: now)
             } else if let live, saved.failedReason == nil {
                 units[i].reason = "adopted from the previous daemon (pid \(live.pid)); its output is no longer captured"
                 log(.notice, name, "adopted", "still running from before the daemon restart (pid \(live.pid)): adopted, not restarted")
@@ -323,8 +329,13 @@ public struct Supervisor: Sendable {
                 cutDrain(i, now: now)
             case .stopping(let instance, var stop):
                 stop.killSent = true
-                log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to its process group")
-                emit(.signal(unit: units[i].name, pid: instance.pid, signal: Signals.kill))
+                if let container = units[i].container {
+                    log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to the container")
+                    emit(.container(unit: units[i].name, id: container.id, .kill(signal: Signals.kill)))
+                } else {
+                    log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to its process group")
+                    emit(.signal(unit: units[i].name, pid: instance.pid, signal: Signals.kill))
+                }
                 transition(i, to: .stopping(instance, stop), now: now)
             default:
                 break

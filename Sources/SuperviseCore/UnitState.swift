@@ -123,7 +123,7 @@ public struct StopRun: Sendable, Hashable {
 }
 
 /// What happens when a stopping unit's instance has ended.
-public enum AfterStop: Sendable, Hashable {
+public enum AfterStop: Sendable, Hashable, Codable {
     /// Stay down.
     case stay
     /// Start again at once, with the unit's current spec (operator restart, changed configuration).

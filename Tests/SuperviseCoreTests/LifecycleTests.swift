@@ -153,4 +153,24 @@ import Testing
         #expect(status.health == "unknown")
         #expect(status.probes.first { $0.role == "liveness" }?.health == "unknown")
     }
+
+    @Test func aStopInProgressGoesOnAfterADaemonRestart() {
+        var h = Harness([slow()])
+        h.boot()
+        let pid = h.pid("slow")!
+        _ = h.command(.stop, "slow")
+        h.advance(.seconds(2))
+        let saved = h.core.persistedState(bootID: "b", now: h.now)
+        var next = Harness([slow()])
+        next.now = h.now
+        next.absorb(next.core.boot(now: next.now, persisted: saved, alive: ["slow"]))
+        #expect(next.phase("slow") == .stopping)
+        #expect(next.pid("slow") == pid)
+        // SIGKILL at the first daemon's deadline, 6 s after the stop, not 6 s after the restart.
+        next.advance(.seconds(4))
+        #expect(next.signals.map(\.signal) == [Signals.kill])
+        next.send(.exited(unit: "slow", pid: pid, status: .unknown))
+        #expect(next.phase("slow") == .inactive)
+        #expect(next.spawns.isEmpty)
+    }
 }
