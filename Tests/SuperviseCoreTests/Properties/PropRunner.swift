@@ -31,6 +31,8 @@ enum PropSabotage: String, Sendable, CaseIterable {
     case restartHolds
     /// Invariant 3: every drain signal or request is counted twice.
     case doubleCount
+    /// Invariant 3: signals and drain requests go unseen by the check (the world still obeys them).
+    case silentDrains
     /// Invariant 4: a dependency with condition `started` is checked as `completed`.
     case startedMeansCompleted
     /// Invariant 5: processes that ignore their stop signal ignore SIGKILL too.
@@ -39,6 +41,20 @@ enum PropSabotage: String, Sendable, CaseIterable {
     case forgetState
     /// Invariant 7: the decoded state is compared with the saved one less its start history.
     case lossyState
+
+    /// The invariant this break must make fail.
+    var invariant: Int {
+        switch self {
+        case .none: 0
+        case .twinSpawn: 1
+        case .restartHolds: 2
+        case .doubleCount, .silentDrains: 3
+        case .startedMeansCompleted: 4
+        case .deafToKill: 5
+        case .forgetState: 6
+        case .lossyState: 7
+        }
+    }
 }
 
 /// A unit stopped by an operator or removed by a reload: it must have no live process once
@@ -253,7 +269,7 @@ struct PropRunner {
                 break
             }
         }
-        if !signals.isEmpty || !requests.isEmpty {
+        if (!signals.isEmpty || !requests.isEmpty) && sabotage != .silentDrains {
             classifyDrainSignals(signals, requests)
         }
         for s in signals {
