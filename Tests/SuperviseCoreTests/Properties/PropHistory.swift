@@ -26,6 +26,16 @@ enum PropAction: Sendable, Equatable {
     case daemonRestart
     /// SIGTERM to the daemon: everything stops. Later steps are what the world does meanwhile.
     case shutdown
+    /// A running container's process exits on its own.
+    case containerExit(pick: Int, code: Int32)
+    /// Someone runs `docker stop` on a running container.
+    case dockerStop(pick: Int)
+    /// Someone runs `docker start` on a stopped container.
+    case dockerStart(pick: Int)
+    /// Docker's HEALTHCHECK of a running container changes its verdict.
+    case containerHealth(pick: Int, healthy: Bool)
+    /// The Docker API becomes unreachable, or reachable again (then the shell resyncs).
+    case dockerFlap
 }
 
 struct PropStep: Sendable, Equatable {
@@ -43,12 +53,12 @@ struct PropHistory: Sendable, Equatable {
 }
 
 extension PropHistory {
-    /// The history of `seed`: a random initial configuration and 30...120 random steps.
+    /// The history of `seed`: a random initial configuration and 30...90 random steps.
     static func generate(seed: UInt64) -> PropHistory {
         var rng = PropRNG(seed: seed)
         let mask = randomMask(&rng)
         let variants = UInt8(truncatingIfNeeded: rng.next())
-        let length = rng.int(30...120)
+        let length = rng.int(30...90)
         var steps: [PropStep] = []
         var shutDown = false
         for _ in 0..<length {
@@ -62,18 +72,23 @@ extension PropHistory {
     private static func randomMask(_ rng: inout PropRNG) -> UInt8 {
         var mask: UInt8 = 0
         for i in 0..<PropUniverse.count where rng.chance(0.7) { mask |= 1 << i }
+        if rng.chance(0.4) { mask |= PropUniverse.containerBit }
         return mask
     }
 
-    private enum Kind { case advance, exit, deliver, probe, progress, requestFailed, command, drain, undrain, rolling, reload, restart, shutdown }
+    private enum Kind {
+        case advance, exit, deliver, probe, progress, requestFailed, command, drain, undrain, rolling, reload, restart, shutdown
+        case containerExit, dockerStop, dockerStart, health, flap
+    }
 
     private static func randomAction(_ rng: inout PropRNG, afterShutdown: Bool) -> PropAction {
         let weights: [(Kind, Int)] = afterShutdown
             ? [(.advance, 30), (.exit, 10), (.probe, 10), (.progress, 8), (.requestFailed, 1), (.command, 6), (.drain, 2),
-               (.undrain, 1), (.rolling, 1), (.reload, 4)]
+               (.undrain, 1), (.rolling, 1), (.reload, 4), (.containerExit, 2), (.dockerStop, 1), (.dockerStart, 1), (.health, 2)]
             : [(.advance, 72), (.exit, 36), (.deliver, 48), (.probe, 64), (.progress, 24), (.requestFailed, 4),
-               (.command, 48), (.drain, 24), (.undrain, 8), (.rolling, 12), (.reload, 24), (.restart, 12), (.shutdown, 1)]
-        let unit = rng.int(0...(PropUniverse.count - 1))
+               (.command, 48), (.drain, 24), (.undrain, 8), (.rolling, 12), (.reload, 24), (.restart, 12), (.shutdown, 1),
+               (.containerExit, 10), (.dockerStop, 4), (.dockerStart, 6), (.health, 12), (.flap, 4)]
+        let unit = rng.int(0...(PropUniverse.allNames.count - 1))
         let pick = rng.int(0...999)
         switch rng.weighted(weights) {
         case .advance:
@@ -103,6 +118,11 @@ extension PropHistory {
         case .reload: return .reload(mask: randomMask(&rng), variants: UInt8(truncatingIfNeeded: rng.next()))
         case .restart: return .daemonRestart
         case .shutdown: return .shutdown
+        case .containerExit: return .containerExit(pick: pick, code: rng.weighted([(0, 3), (1, 4), (137, 2)]))
+        case .dockerStop: return .dockerStop(pick: pick)
+        case .dockerStart: return .dockerStart(pick: pick)
+        case .health: return .containerHealth(pick: pick, healthy: rng.chance(0.6))
+        case .flap: return .dockerFlap
         }
     }
 }
@@ -110,7 +130,7 @@ extension PropHistory {
 extension PropAction {
     /// Short text for the printed history (before the step resolves its picks).
     var text: String {
-        func name(_ u: Int) -> String { PropUniverse.names[u % PropUniverse.count] }
+        func name(_ u: Int) -> String { PropUniverse.allNames[u % PropUniverse.allNames.count] }
         switch self {
         case .advance(let ms): return "time passes \(Self.seconds(ms))"
         case .exit(_, let status): return "a process exits (\(status))"
@@ -123,9 +143,16 @@ extension PropAction {
             return "operator drain \(name(u)) then \(then.rawValue)" + (t.map { " timeout \($0)s" } ?? "") + (force ? " --force" : "")
         case .undrain(let u): return "operator undrain \(name(u))"
         case .rolling(let s): return "operator rolling restart of \(PropUniverse.services[s % PropUniverse.services.count])"
-        case .reload(let mask, let variants): return "reload: " + PropUniverse.describe(PropUniverse.config(mask: mask, variants: variants).members)
+        case .reload(let mask, let variants):
+            let (config, members) = PropUniverse.config(mask: mask, variants: variants)
+            return "reload: " + PropUniverse.describe(config, members)
         case .daemonRestart: return "daemon restart (killed; a new one boots from the persisted state)"
         case .shutdown: return "shutdown (SIGTERM to the daemon)"
+        case .containerExit(_, let code): return "a container's process exits (\(code))"
+        case .dockerStop: return "docker stop of a running container, by hand"
+        case .dockerStart: return "docker start of a stopped container, by hand"
+        case .containerHealth(_, let healthy): return "a container's HEALTHCHECK turns \(healthy ? "healthy" : "unhealthy")"
+        case .dockerFlap: return "the Docker API goes away, or comes back"
         }
     }
 

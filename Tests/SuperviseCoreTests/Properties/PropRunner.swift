@@ -65,6 +65,8 @@ struct PropStopWatch {
     var why: String
     /// A daemon restart came in between.
     var acrossRestart = false
+    /// The Docker API was unreachable in between (a container unit's stop is timed from its return).
+    var dockerOutage = false
 }
 
 /// A signal the core sent (a tuple would cost generic metadata look-ups in a debug build).
@@ -72,6 +74,13 @@ struct PropSignal {
     var unit: String
     var pid: Int32
     var signal: Int32
+}
+
+/// A container action the core asked for, and the run of the container it met (its pid).
+struct PropContainerAction {
+    var unit: String
+    var pid: Int32?
+    var action: ContainerAction
 }
 
 enum PropStop {
@@ -128,14 +137,24 @@ struct PropRunner {
         self.config = config
         self.members = members
         core = Supervisor(config: config, seed: history.seed)
+        // Docker runs the agent replicas whatever supervise does.
+        var dockerRNG = PropRNG(seed: history.seed &+ 0xD0C)
+        for replica in PropUniverse.replicas {
+            let pid = world.takePid()
+            world.runs[pid] = PropUniverse.containerUnit(replica)
+            world.containers.append(PropContainer(id: "agent\(replica)" + String(repeating: "0", count: 58), replica: replica,
+                                                  pid: pid, deaf: dockerRNG.chance(0.25)))
+        }
     }
 
     static func run(_ history: PropHistory, trace: Bool = false, sabotage: PropSabotage = .none, stop: PropStop = .never) -> PropOutcome {
         var r = PropRunner(history, trace: trace, sabotage: sabotage, stop: stop)
         r.rng = PropRNG(seed: history.seed &+ 0x5EED)
         r.absorb(bootCore(&r.core, now: r.now, persisted: nil, alive: [:]))
+        r.watchDocker()
+        r.absorb([])
         r.checkAfterStep()
-        r.line("boot: " + PropUniverse.describe(r.members))
+        r.line("boot: " + PropUniverse.describe(r.config, r.members))
         for (i, s) in history.steps.enumerated() {
             if r.done { break }
             r.step = i
@@ -232,6 +251,7 @@ struct PropRunner {
     mutating func perform(_ effects: [Effect]) {
         var signals: [PropSignal] = []
         var requests: [String] = []
+        var actions: [PropContainerAction] = []
         var completed = false
         for effect in effects {
             switch effect {
@@ -265,12 +285,16 @@ struct PropRunner {
             case .shutdownComplete:
                 note("shutdown complete")
                 if shutdownCompleteAt == nil { shutdownCompleteAt = now; completed = true }
-            case .log, .persist, .container:
+            case .container(let unit, let id, let action):
+                if case .restart = action { checkSpawn(unit) }
+                let pid = act(unit, id, action)
+                actions.append(PropContainerAction(unit: unit, pid: pid, action: action))
+            case .log, .persist:
                 break
             }
         }
-        if (!signals.isEmpty || !requests.isEmpty) && sabotage != .silentDrains {
-            classifyDrainSignals(signals, requests)
+        if (!signals.isEmpty || !requests.isEmpty || !actions.isEmpty) && sabotage != .silentDrains {
+            classifyDrains(signals, requests, actions)
         }
         for s in signals {
             guard let p = world.processes[s.pid], p.alive else { continue }
@@ -317,15 +341,15 @@ struct PropRunner {
     /// Delivers the held answer at `index`.
     mutating func deliver(_ index: Int) {
         let answer = world.pending[index]
-        guard let event = world.takePending(index) else { return }
-        if case .spawned(let unit, let pid, _) = event, case .spawnAnswer(_, _, let deaf) = answer {
+        let events = world.takePending(index)
+        if case .spawned(let unit, let pid, _)? = events.first, case .spawnAnswer(_, _, let deaf) = answer {
             note("\(unit)'s held spawn answer: process #\(pid)\(deaf ? " (deaf to its stop signal)" : "")")
             if let other = world.liveProcesses().first(where: { $0.unit == unit && $0.pid != pid }) {
                 violate(1, "two live processes of one unit", "\(unit) started a new process #\(pid) while #\(other.pid) still runs")
             }
             if sabotage == .twinSpawn { _ = world.newProcess(unit: unit, deaf: false) }
         }
-        world.immediate.append(event)
+        world.immediate += events
         absorb([])
     }
 
@@ -334,9 +358,17 @@ struct PropRunner {
     }
 
     /// Moves virtual time to `end`, firing `.tick` at each deadline on the way.
+    /// Docker stops that end on the way end when they are due.
     mutating func advance(to end: Instant) {
         var ticksHere = 0
-        while let next = core.nextDeadline, next <= end {
+        while true {
+            let deadline = core.nextDeadline, timer = nextTimer
+            guard let next = [deadline, timer].compactMap({ $0 }).min(), next <= end else { break }
+            if let timer, timer == next {
+                now = max(now, timer)
+                fireTimers()
+                continue
+            }
             if next <= now { ticksHere += 1 } else { ticksHere = 0 }
             if ticksHere > 100 {
                 violate(5, "a deadline that ticks do not clear (the shell would spin)", "nextDeadline stays at t=\(Self.time(next))")
