@@ -118,8 +118,9 @@ extension PropRunner {
         defer {
             touched.removeAll(keepingCapacity: true)
             classified.removeAll(keepingCapacity: true)
+            coreCalled = false
         }
-        let unitNames = core.unitNames
+        let unitNames = coreCalled ? core.unitNames : []
         if Set(unitNames).count != unitNames.count {
             let statuses = core.status(now: now)
             var names: [String: Int] = [:]

@@ -116,6 +116,8 @@ struct PropRunner {
     var touched: Set<String> = []
     /// Units whose status was read for a batch with signals or drain requests since the last check.
     var classified: Set<String> = []
+    /// The core was called since the last check (if not, no unit was added or changed).
+    var coreCalled = true
 
     // Invariant 2: units drained with then=stop, not to be spawned until an operator or a reload says so.
     var held: Set<String> = []
@@ -222,6 +224,7 @@ struct PropRunner {
     // MARK: - Driving the core
 
     mutating func send(_ event: Event) {
+        coreCalled = true
         absorb(core.handle(event, now: now))
     }
 
@@ -231,6 +234,7 @@ struct PropRunner {
         while !world.immediate.isEmpty {
             let event = world.immediate.removeFirst()
             fed(event)
+            coreCalled = true
             perform(core.handle(event, now: now))
         }
     }

@@ -5,6 +5,10 @@ import SuperviseCore
 extension PropRunner {
     mutating func perform(_ action: PropAction) {
         switch action {
+        case .command, .drain, .undrain, .rolling, .reload, .daemonRestart, .shutdown: coreCalled = true
+        default: break
+        }
+        switch action {
         case .advance(let ms):
             advance(to: now + .milliseconds(ms))
         case .exit(let pick, let status):
