@@ -192,8 +192,8 @@ struct PropRunner {
 
     mutating func violate(_ invariant: Int, _ kind: String, _ detail: String) {
         let v = PropViolation(invariant: invariant, kind: kind, detail: "t=\(Self.time(now)): " + detail, step: step)
-        if tracing { notes.append("!! VIOLATION of invariant \(invariant): \(kind)") }
         guard seen.insert(v.key).inserted else { return }
+        if tracing { notes.append("!! VIOLATION of invariant \(invariant): \(kind)") }
         violations.append(v)
     }
 

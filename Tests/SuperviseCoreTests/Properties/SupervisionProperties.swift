@@ -117,7 +117,8 @@ import SuperviseCore
             "  \(shown.detail)",
             "  seed \(seed) (SUPERVISE_PROPERTY_SEED=\(seed) replays it); \(found.count) of \(histories) histories break it this way"
                 + (found.firstSeed == nil ? ", always after another invariant broke" : ""),
-            "  shrunk from \(original.steps.count) to \(small.steps.count) steps in \(shrinker.runs) replays:",
+            "  shrunk from \(original.steps.count) to \(small.steps.count) steps in \(shrinker.runs) replays"
+                + " (one line per step: virtual time at its end, the step → what the core and the world did):",
         ]
         lines += replay.trace.map { "    " + $0 }
         if !earlier.isEmpty { lines.append("  (this shrunk history first breaks: \(earlier.joined(separator: "; ")))") }
