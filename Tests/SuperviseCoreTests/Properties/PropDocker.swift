@@ -35,7 +35,12 @@ extension PropRunner {
         let watched = !config.containers.isEmpty
         guard watched != world.dockerWatched else { return }
         world.dockerWatched = watched
-        if watched { dockerResync() }
+        if watched {
+            dockerResync()
+        } else {
+            // No longer supervised: what an operator asked of the containers is out of supervise's hands.
+            for unit in PropUniverse.replicas.map(PropUniverse.containerUnit) { release(unit) }
+        }
     }
 
     /// Carries out a container action of the core; returns the pid of the container's run it
