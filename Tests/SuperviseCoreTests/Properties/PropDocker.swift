@@ -35,12 +35,10 @@ extension PropRunner {
         let watched = !config.containers.isEmpty
         guard watched != world.dockerWatched else { return }
         world.dockerWatched = watched
-        if watched {
-            dockerResync()
-        } else {
-            // No longer supervised: what an operator asked of the containers is out of supervise's hands.
-            for unit in PropUniverse.replicas.map(PropUniverse.containerUnit) { release(unit) }
-        }
+        // The selector was removed (what an operator asked of its containers is out of
+        // supervise's hands) or added again (a reload that removes and re-adds a unit frees it).
+        for unit in PropUniverse.replicas.map(PropUniverse.containerUnit) { release(unit) }
+        if watched { dockerResync() }
     }
 
     /// Carries out a container action of the core; returns the pid of the container's run it
