@@ -16,10 +16,20 @@ extension PropRunner {
     /// Invariants 2 and 4, when the core asks for a spawn (in the state it asked from: the world
     /// has not answered any effect of the batch yet).
     mutating func checkSpawn(_ spec: UnitSpec) {
-        if held.contains(spec.name) {
+        checkSpawn(spec.name)
+        checkDependencies(spec)
+    }
+
+    /// Invariant 2 for a spawn or a container restart of `name`.
+    mutating func checkSpawn(_ name: String) {
+        if held.contains(name) {
             violate(2, "a unit drained with then=stop was spawned again",
-                    "\(spec.name) spawned though drained with then=stop and not started again by anyone")
+                    "\(name) spawned (or its container restarted) though drained with then=stop and not started again by anyone")
         }
+    }
+
+    /// Invariant 4.
+    mutating func checkDependencies(_ spec: UnitSpec) {
         for dep in spec.dependsOn {
             let s = core.status(of: dep.name, now: now)
             var condition = dep.condition
@@ -41,22 +51,23 @@ extension PropRunner {
         }
     }
 
-    /// Invariant 3 for one batch of effects: signals and drain requests to processes under a drain.
-    mutating func classifyDrainSignals(_ signals: [PropSignal], _ requests: [String]) {
+    /// Invariant 3 for one batch of effects: signals, drain requests and container actions to
+    /// processes and containers under a drain.
+    mutating func classifyDrains(_ signals: [PropSignal], _ requests: [String], _ actions: [PropContainerAction]) {
         var statuses: [String: UnitStatus] = [:]
-        for name in Set(signals.map { $0.unit } + requests) {
+        for name in Set(signals.map { $0.unit } + requests + actions.map { $0.unit }) {
             classified.insert(name)
             if let s = core.status(of: name, now: now) { statuses[name] = s }
         }
         markDrains(Array(statuses.values))
-        var touched: [Int32] = []
+        var counted: [Int32] = []
         let times = sabotage == .doubleCount ? 2 : 1
         for s in signals {
-            guard let p = world.processes[s.pid], p.underDrain, s.signal != Signals.kill else { continue }
+            guard world.drains[s.pid] != nil, let p = world.processes[s.pid], s.signal != Signals.kill else { continue }
             switch PropUniverse.drainStart(p.unit) {
             case .signal(let drainSignal) where s.signal == drainSignal:
-                world.processes[s.pid]?.drainStarts += times
-                touched.append(s.pid)
+                world.drains[s.pid]?.starts += times
+                counted.append(s.pid)
             case .http where s.signal == PropUniverse.stopSignal(p.unit):
                 break
             default:
@@ -64,26 +75,41 @@ extension PropRunner {
                         "\(Signals.name(s.signal)) to \(p.unit)#\(s.pid) while it drains")
             }
         }
+        for a in actions {
+            guard let pid = a.pid, world.drains[pid] != nil else { continue }
+            switch (a.action, PropUniverse.drainStart(a.unit)) {
+            case (.kill(let signal), _) where signal == Signals.kill:
+                break
+            case (.stop, .signal):
+                world.drains[pid]?.starts += times
+                counted.append(pid)
+            case (.stop, .http):
+                break
+            default:
+                violate(3, "a container action other than the drain's stop, the stop after an HTTP drain, or a kill during a drain",
+                        "\(a.action) for \(a.unit)#\(pid) while it drains")
+            }
+        }
         for unit in requests {
-            guard let pid = statuses[unit]?.pid, world.processes[pid]?.underDrain == true else {
+            guard let pid = statuses[unit]?.pid, world.drains[pid] != nil else {
                 violate(3, "a drain request outside a drain", "drain request for \(unit), which is not draining a process")
                 continue
             }
-            world.processes[pid]?.drainStarts += times
-            touched.append(pid)
+            world.drains[pid]?.starts += times
+            counted.append(pid)
         }
-        for pid in touched {
-            guard let p = world.processes[pid], p.drainStarts > 1 else { continue }
+        for pid in counted {
+            guard let n = world.drains[pid]?.starts, n > 1 else { continue }
             violate(3, "more than one drain signal or request to one process",
-                    "\(p.drainStarts) drain signals/requests to \(p.unit)#\(pid)")
+                    "\(n) drain signals/requests/stops to \(world.runs[pid] ?? "?")#\(pid)")
         }
     }
 
-    /// Marks the processes the core says are draining.
+    /// Marks the process or container runs the core says are draining.
     mutating func markDrains(_ statuses: [UnitStatus]) {
         for s in statuses where s.drain != nil {
-            guard let pid = s.pid, let p = world.processes[pid], p.unit == s.name, !p.underDrain else { continue }
-            world.processes[pid]?.underDrain = true
+            guard let pid = s.pid, world.drains[pid] == nil, world.runs[pid] == s.name else { continue }
+            world.drains[pid] = PropDrainTally()
         }
     }
 
@@ -92,8 +118,9 @@ extension PropRunner {
         defer {
             touched.removeAll(keepingCapacity: true)
             classified.removeAll(keepingCapacity: true)
+            coreCalled = false
         }
-        let unitNames = core.unitNames
+        let unitNames = coreCalled ? core.unitNames : []
         if Set(unitNames).count != unitNames.count {
             let statuses = core.status(now: now)
             var names: [String: Int] = [:]
@@ -103,26 +130,34 @@ extension PropRunner {
                         + statuses.filter { $0.name == name }.map { "\($0.state)\($0.pid.map { " #\($0)" } ?? "")" }.joined(separator: ", "))
             }
         }
-        var live: [String: [Int32]] = [:]
-        for p in world.processes.values where p.alive { live[p.unit, default: []].append(p.pid) }
-        for (unit, pids) in live where pids.count > 1 {
-            violate(1, "two live processes of one unit", "\(unit) has live processes \(pids.sorted().map { "#\($0)" }.joined(separator: ", "))")
+        let live = world.liveProcesses()
+        if Set(live.map { $0.unit }).count != live.count {
+            var byUnit: [String: [Int32]] = [:]
+            for p in live { byUnit[p.unit, default: []].append(p.pid) }
+            for (unit, pids) in byUnit where pids.count > 1 {
+                violate(1, "two live processes of one unit", "\(unit) has live processes \(pids.map { "#\($0)" }.joined(separator: ", "))")
+            }
         }
         // A drain under way in a unit the step touched (a unit none of the step's effects names
         // has not changed).
         for name in touched where !classified.contains(name) {
             // Only a unit with a live process not yet known to drain can have begun a drain unseen.
-            guard world.processes.values.contains(where: { $0.unit == name && $0.alive && !$0.underDrain }),
+            guard world.livePids(of: name).contains(where: { world.drains[$0] == nil }),
                   let s = core.status(of: name, now: now), s.drain != nil,
-                  let pid = s.pid, let p = world.processes[pid], p.unit == name else { continue }
-            world.processes[pid]?.underDrain = true
-            guard p.drainStarts == 0, !p.drainReported else { continue }
-            world.processes[pid]?.drainReported = true
+                  let pid = s.pid, world.liveUnit(of: pid) == name else { continue }
+            let tally = world.drains[pid] ?? PropDrainTally()
+            world.drains[pid] = tally
+            guard tally.starts == 0, !tally.reported else { continue }
+            world.drains[pid]?.reported = true
             violate(3, "a drain without its drain signal or request", "\(name)#\(pid) is draining but was sent no drain signal or request")
         }
         for (name, w) in stopWatch where now > w.since + w.budget {
-            guard let pids = live[name] else { continue }
-            violate(5, "a process still alive long after \(w.why)" + (w.acrossRestart ? " and a daemon restart" : ""),
+            let container = PropUniverse.replica(of: name) != nil
+            if container && !world.dockerUp { continue }
+            let pids = world.livePids(of: name)
+            guard !pids.isEmpty else { continue }
+            violate(5, "a process still alive long after \(w.why)" + (w.acrossRestart ? " and a daemon restart" : "")
+                    + (container ? " (a container\(w.dockerOutage ? ", and Docker was unreachable meanwhile" : ""))" : ""),
                     "\(name) has live process \(pids.map { "#\($0)" }.joined(separator: ", ")) \(DurationText.format(now - w.since)) after \(w.why) at t=\(Self.time(w.since)) (allowed \(DurationText.format(w.budget)))")
         }
         if let at = shutdownAt, shutdownCompleteAt == nil, now > at + shutdownBudget {
@@ -140,13 +175,15 @@ extension PropRunner {
     }
 
     /// Invariant 6: each unit's status just before and just after a daemon restart (at the same instant).
-    mutating func compareAcrossRestart(before: [UnitStatus], after: [UnitStatus]) {
-        for b in before where members[b.name] != nil {
+    /// Container units are compared after the new daemon's Docker resync; their restart in
+    /// flight (`starting`) is made again, and counted again.
+    mutating func compareAcrossRestart(before: [UnitStatus], after: [UnitStatus], containers: Bool = false) {
+        for b in before where members[b.name] != nil || containers {
             guard let a = after.first(where: { $0.name == b.name }) else {
                 violate(6, "a configured unit is missing after the restart", "\(b.name) (\(b.state)) is gone")
                 continue
             }
-            let started = b.state == "waiting" && a.restarts == b.restarts + 1
+            let started = (b.state == "waiting" || (containers && b.state == "starting")) && a.restarts == b.restarts + 1
             if a.restarts != b.restarts && !started {
                 violate(6, "the restart count changed", "\(b.name): \(b.restarts) restarts before, \(a.restarts) after (\(b.state) → \(a.state))")
             }

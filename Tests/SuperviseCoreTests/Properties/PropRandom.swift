@@ -18,17 +18,18 @@ struct PropRNG: RandomNumberGenerator, Sendable {
 
     mutating func chance(_ p: Double) -> Bool { unit() < p }
 
-    /// A value in `range` (which must not be empty).
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &self) }
+    /// A value in `range` (which must not be empty). Not generic: a debug build does not specialise.
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.upperBound - range.lowerBound + 1))
+    }
 
-    /// One of `choices`, each drawn with its weight.
-    mutating func weighted<T>(_ choices: [(T, Int)]) -> T {
-        let total = choices.reduce(0) { $0 + $1.1 }
-        var roll = int(0...(total - 1))
-        for (value, weight) in choices {
-            if roll < weight { return value }
+    /// An index into `weights`, each drawn with its weight.
+    mutating func index(_ weights: [Int]) -> Int {
+        var roll = int(0...(weights.reduce(0, +) - 1))
+        for (i, weight) in weights.enumerated() {
+            if roll < weight { return i }
             roll -= weight
         }
-        return choices[choices.count - 1].0
+        return weights.count - 1
     }
 }

@@ -31,6 +31,8 @@ enum PropSabotage: String, Sendable, CaseIterable {
     case restartHolds
     /// Invariant 3: every drain signal or request is counted twice.
     case doubleCount
+    /// Invariant 3: signals and drain requests go unseen by the check (the world still obeys them).
+    case silentDrains
     /// Invariant 4: a dependency with condition `started` is checked as `completed`.
     case startedMeansCompleted
     /// Invariant 5: processes that ignore their stop signal ignore SIGKILL too.
@@ -39,6 +41,20 @@ enum PropSabotage: String, Sendable, CaseIterable {
     case forgetState
     /// Invariant 7: the decoded state is compared with the saved one less its start history.
     case lossyState
+
+    /// The invariant this break must make fail.
+    var invariant: Int {
+        switch self {
+        case .none: 0
+        case .twinSpawn: 1
+        case .restartHolds: 2
+        case .doubleCount, .silentDrains: 3
+        case .startedMeansCompleted: 4
+        case .deafToKill: 5
+        case .forgetState: 6
+        case .lossyState: 7
+        }
+    }
 }
 
 /// A unit stopped by an operator or removed by a reload: it must have no live process once
@@ -49,6 +65,8 @@ struct PropStopWatch {
     var why: String
     /// A daemon restart came in between.
     var acrossRestart = false
+    /// The Docker API was unreachable in between (a container unit's stop is timed from its return).
+    var dockerOutage = false
 }
 
 /// A signal the core sent (a tuple would cost generic metadata look-ups in a debug build).
@@ -56,6 +74,13 @@ struct PropSignal {
     var unit: String
     var pid: Int32
     var signal: Int32
+}
+
+/// A container action the core asked for, and the run of the container it met (its pid).
+struct PropContainerAction {
+    var unit: String
+    var pid: Int32?
+    var action: ContainerAction
 }
 
 enum PropStop {
@@ -91,6 +116,8 @@ struct PropRunner {
     var touched: Set<String> = []
     /// Units whose status was read for a batch with signals or drain requests since the last check.
     var classified: Set<String> = []
+    /// The core was called since the last check (if not, no unit was added or changed).
+    var coreCalled = true
 
     // Invariant 2: units drained with then=stop, not to be spawned until an operator or a reload says so.
     var held: Set<String> = []
@@ -112,14 +139,24 @@ struct PropRunner {
         self.config = config
         self.members = members
         core = Supervisor(config: config, seed: history.seed)
+        // Docker runs the agent replicas whatever supervise does.
+        var dockerRNG = PropRNG(seed: history.seed &+ 0xD0C)
+        for replica in PropUniverse.replicas {
+            let pid = world.takePid()
+            world.runs[pid] = PropUniverse.containerUnit(replica)
+            world.containers.append(PropContainer(id: "agent\(replica)" + String(repeating: "0", count: 58), replica: replica,
+                                                  pid: pid, deaf: dockerRNG.chance(0.25)))
+        }
     }
 
     static func run(_ history: PropHistory, trace: Bool = false, sabotage: PropSabotage = .none, stop: PropStop = .never) -> PropOutcome {
         var r = PropRunner(history, trace: trace, sabotage: sabotage, stop: stop)
         r.rng = PropRNG(seed: history.seed &+ 0x5EED)
         r.absorb(bootCore(&r.core, now: r.now, persisted: nil, alive: [:]))
+        r.watchDocker()
+        r.absorb([])
         r.checkAfterStep()
-        r.line("boot: " + PropUniverse.describe(r.members))
+        r.line("boot: " + PropUniverse.describe(r.config, r.members))
         for (i, s) in history.steps.enumerated() {
             if r.done { break }
             r.step = i
@@ -155,8 +192,8 @@ struct PropRunner {
 
     mutating func violate(_ invariant: Int, _ kind: String, _ detail: String) {
         let v = PropViolation(invariant: invariant, kind: kind, detail: "t=\(Self.time(now)): " + detail, step: step)
-        if tracing { notes.append("!! VIOLATION of invariant \(invariant): \(kind)") }
         guard seen.insert(v.key).inserted else { return }
+        if tracing { notes.append("!! VIOLATION of invariant \(invariant): \(kind)") }
         violations.append(v)
     }
 
@@ -187,6 +224,7 @@ struct PropRunner {
     // MARK: - Driving the core
 
     mutating func send(_ event: Event) {
+        coreCalled = true
         absorb(core.handle(event, now: now))
     }
 
@@ -196,6 +234,7 @@ struct PropRunner {
         while !world.immediate.isEmpty {
             let event = world.immediate.removeFirst()
             fed(event)
+            coreCalled = true
             perform(core.handle(event, now: now))
         }
     }
@@ -216,6 +255,7 @@ struct PropRunner {
     mutating func perform(_ effects: [Effect]) {
         var signals: [PropSignal] = []
         var requests: [String] = []
+        var actions: [PropContainerAction] = []
         var completed = false
         for effect in effects {
             switch effect {
@@ -249,12 +289,16 @@ struct PropRunner {
             case .shutdownComplete:
                 note("shutdown complete")
                 if shutdownCompleteAt == nil { shutdownCompleteAt = now; completed = true }
-            case .log, .persist, .container:
+            case .container(let unit, let id, let action):
+                if case .restart = action { checkSpawn(unit) }
+                let pid = act(unit, id, action)
+                actions.append(PropContainerAction(unit: unit, pid: pid, action: action))
+            case .log, .persist:
                 break
             }
         }
-        if !signals.isEmpty || !requests.isEmpty {
-            classifyDrainSignals(signals, requests)
+        if (!signals.isEmpty || !requests.isEmpty || !actions.isEmpty) && sabotage != .silentDrains {
+            classifyDrains(signals, requests, actions)
         }
         for s in signals {
             guard let p = world.processes[s.pid], p.alive else { continue }
@@ -301,15 +345,15 @@ struct PropRunner {
     /// Delivers the held answer at `index`.
     mutating func deliver(_ index: Int) {
         let answer = world.pending[index]
-        guard let event = world.takePending(index) else { return }
-        if case .spawned(let unit, let pid, _) = event, case .spawnAnswer(_, _, let deaf) = answer {
+        let events = world.takePending(index)
+        if case .spawned(let unit, let pid, _)? = events.first, case .spawnAnswer(_, _, let deaf) = answer {
             note("\(unit)'s held spawn answer: process #\(pid)\(deaf ? " (deaf to its stop signal)" : "")")
             if let other = world.liveProcesses().first(where: { $0.unit == unit && $0.pid != pid }) {
                 violate(1, "two live processes of one unit", "\(unit) started a new process #\(pid) while #\(other.pid) still runs")
             }
             if sabotage == .twinSpawn { _ = world.newProcess(unit: unit, deaf: false) }
         }
-        world.immediate.append(event)
+        world.immediate += events
         absorb([])
     }
 
@@ -318,9 +362,17 @@ struct PropRunner {
     }
 
     /// Moves virtual time to `end`, firing `.tick` at each deadline on the way.
+    /// Docker stops that end on the way end when they are due.
     mutating func advance(to end: Instant) {
         var ticksHere = 0
-        while let next = core.nextDeadline, next <= end {
+        while true {
+            let deadline = core.nextDeadline, timer = nextTimer
+            guard let next = [deadline, timer].compactMap({ $0 }).min(), next <= end else { break }
+            if let timer, timer == next {
+                now = max(now, timer)
+                fireTimers()
+                continue
+            }
             if next <= now { ticksHere += 1 } else { ticksHere = 0 }
             if ticksHere > 100 {
                 violate(5, "a deadline that ticks do not clear (the shell would spin)", "nextDeadline stays at t=\(Self.time(next))")

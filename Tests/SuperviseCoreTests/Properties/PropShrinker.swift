@@ -74,7 +74,7 @@ struct PropShrinker {
                 }
             }
             // The initial configuration: fewer units, variant a.
-            for i in 0..<PropUniverse.count where best.initialMask & (1 << i) != 0 {
+            for i in 0...PropUniverse.count where best.initialMask & (1 << i) != 0 {
                 var candidate = best
                 candidate.initialMask &= ~(1 << i)
                 if attempt(candidate, into: &best) { progress = true }
@@ -123,9 +123,18 @@ struct PropShrinker {
             if force { with(.drain(unit: unit, then: then, timeoutSeconds: timeout, force: false)) }
             if then != .stop { with(.drain(unit: unit, then: .stop, timeoutSeconds: timeout, force: force)) }
         case .reload(let mask, let variants):
-            for i in 0..<PropUniverse.count where mask & (1 << i) != 0 { with(.reload(mask: mask & ~(1 << i), variants: variants)) }
+            for i in 0...PropUniverse.count where mask & (1 << i) != 0 { with(.reload(mask: mask & ~(1 << i), variants: variants)) }
             for i in 0..<PropUniverse.count where variants & (1 << i) != 0 { with(.reload(mask: mask, variants: variants & ~(1 << i))) }
-        case .drainRequestFailed, .command, .undrain, .rolling, .daemonRestart, .shutdown:
+        case .containerExit(let pick, let code):
+            if pick != 0 { with(.containerExit(pick: 0, code: code)) }
+            if code != 1 { with(.containerExit(pick: pick, code: 1)) }
+        case .dockerStop(let pick):
+            if pick != 0 { with(.dockerStop(pick: 0)) }
+        case .dockerStart(let pick):
+            if pick != 0 { with(.dockerStart(pick: 0)) }
+        case .containerHealth(let pick, let healthy):
+            if pick != 0 { with(.containerHealth(pick: 0, healthy: healthy)) }
+        case .drainRequestFailed, .command, .undrain, .rolling, .daemonRestart, .shutdown, .dockerFlap:
             break
         }
         if step.salt != 0 { out.append(PropStep(action: step.action, salt: 0)) }

@@ -5,6 +5,10 @@ import SuperviseCore
 extension PropRunner {
     mutating func perform(_ action: PropAction) {
         switch action {
+        case .command, .drain, .undrain, .rolling, .reload, .daemonRestart, .shutdown: coreCalled = true
+        default: break
+        }
+        switch action {
         case .advance(let ms):
             advance(to: now + .milliseconds(ms))
         case .exit(let pick, let status):
@@ -33,9 +37,10 @@ extension PropRunner {
             note("\(p.unit) (generation \(p.generation)\(live.isEmpty ? ", stopped" : "")): " + (calls.map { "\($0) live calls" } ?? "reading failed"))
             send(.drainProgress(unit: p.unit, generation: p.generation, activeCalls: calls, error: calls == nil ? "connection refused" : nil))
         case .drainRequestFailed(let u):
-            send(.drainProgress(unit: PropUniverse.names[u], generation: 0, activeCalls: nil, error: "connection refused"))
+            send(.drainProgress(unit: PropUniverse.allNames[u % PropUniverse.allNames.count], generation: 0, activeCalls: nil,
+                                error: "connection refused"))
         case .command(let command, let u):
-            let name = PropUniverse.names[u]
+            let name = PropUniverse.allNames[u % PropUniverse.allNames.count]
             let (outcome, effects) = core.command(command, unit: name, now: now)
             note(Self.describe(outcome))
             if case .accepted = outcome {
@@ -46,13 +51,13 @@ extension PropRunner {
             }
             absorb(effects)
         case .drain(let u, let then, let timeout, let force):
-            let name = PropUniverse.names[u]
+            let name = PropUniverse.allNames[u % PropUniverse.allNames.count]
             let (outcome, effects) = core.drain(name, timeout: timeout.map { .seconds($0) }, then: then, force: force, now: now)
             note(Self.describe(outcome))
             if case .accepted = outcome { watchStop(name, why: "a drain then stop") }
             absorb(effects)
         case .undrain(let u):
-            let name = PropUniverse.names[u]
+            let name = PropUniverse.allNames[u % PropUniverse.allNames.count]
             let (outcome, effects) = core.undrain(name, now: now)
             note(Self.describe(outcome))
             if case .accepted = outcome { release(name) }
@@ -69,6 +74,8 @@ extension PropRunner {
         case .shutdown:
             guard shutdownAt == nil else { return note("already shutting down") }
             shutDown()
+        case .containerExit, .dockerStop, .dockerStart, .containerHealth, .dockerFlap:
+            containerStep(action)
         }
     }
 
@@ -83,7 +90,8 @@ extension PropRunner {
         // A drain with then=restart is no stop.
         guard why == "an operator stop" || thenStop else { return }
         let drainLeft = Duration.milliseconds(Int64((status?.drain?.deadlineInSeconds ?? 0) * 1000))
-        stopWatch[name] = PropStopWatch(since: now, budget: PropUniverse.stopTimeout(name) + max(PropUniverse.drainTimeout(name), drainLeft) + Self.slack, why: why)
+        stopWatch[name] = PropStopWatch(since: now, budget: PropUniverse.stopTimeout(name) + max(PropUniverse.drainTimeout(name), drainLeft) + Self.slack,
+                                        why: why, dockerOutage: PropUniverse.replica(of: name) != nil && !world.dockerUp)
     }
 
     /// An operator started the unit again (or a reload changed it): it may run.
@@ -110,6 +118,8 @@ extension PropRunner {
         members = newMembers
         config = newConfig
         send(.reload(newConfig))
+        watchDocker()
+        absorb([])
     }
 
     mutating func shutDown() {
@@ -162,6 +172,9 @@ extension PropRunner {
         let before = core.status(now: now)
         let saved = core.persistedState(bootID: "boot-1", now: now)
         guard let decoded = roundTrip(saved) else { return }
+        // The old daemon's picture of Docker was current: no event of Docker's held back.
+        let dockerInSync = world.dockerWatched && world.dockerUp
+            && !world.pending.contains { if case .docker = $0 { true } else { false } }
         world.daemonKilled()
         // The shell stops what the old daemon left of units no longer configured, and hands the
         // rest to the new core.
@@ -171,21 +184,29 @@ extension PropRunner {
             if members[name] != nil {
                 alive[name] = pid
             } else {
-                world.processes[pid]?.alive = false
-                world.processes[pid]?.exitQueued = true
+                world.vanish(pid)
                 note("leftover \(name)#\(pid) stopped by the shell")
             }
         }
         core = Supervisor(config: config, seed: rng.next())
         let effects = Self.bootCore(&core, now: now, persisted: sabotage == .forgetState ? nil : decoded, alive: alive)
         note("adopted: " + (alive.isEmpty ? "none" : alive.sorted { $0.key < $1.key }.map { "\($0.key)#\($0.value)" }.joined(separator: " ")))
-        compareAcrossRestart(before: before, after: core.status(now: now))
+        compareAcrossRestart(before: before.filter { PropUniverse.replica(of: $0.name) == nil }, after: core.status(now: now))
         // Stops are remembered across a daemon restart for unless-stopped units and drained ones only.
-        for name in stopWatch.keys where members[name] != nil {
+        for name in stopWatch.keys where members[name] != nil || PropUniverse.replica(of: name) != nil {
             if PropUniverse.policy(name) != .unlessStopped && !held.contains(name) { stopWatch[name] = nil }
             stopWatch[name]?.acrossRestart = true
         }
         absorb(effects)
+        // The new shell connects to Docker and resyncs: then container units are known again.
+        if world.dockerWatched && world.dockerUp {
+            dockerResync()
+            absorb([])
+            if dockerInSync {
+                compareAcrossRestart(before: before.filter { PropUniverse.replica(of: $0.name) != nil }, after: core.status(now: now),
+                                     containers: true)
+            }
+        }
     }
 
     /// Invariant 7: the persisted state comes back equal through JSON; returns the decoded state.

@@ -13,10 +13,34 @@ import SuperviseCore
 /// - `worker-2`: drained by an HTTP request, progress URL in variant a only, 10 s drain; stop
 ///   signal SIGINT; liveness probe; depends on cache.
 /// - `cache`: restarted always, drained by one SIGTERM (also its stop signal), no progress URL, 5 s drain.
+///
+/// Bit 6 of a configuration mask adds a container selector: the two replicas of the Compose
+/// service `agent` become units `agent-1` and `agent-2` (restarted always, Docker HEALTHCHECK,
+/// drained by Docker's stop with a 15 s timeout, progress read inside the container).
 enum PropUniverse {
     static let names = ["db", "migrate", "api", "worker-1", "worker-2", "cache"]
-    static let services = ["worker", "db", "api", "cache", "migrate", "nope"]
     static let count = names.count
+    /// Bit of a configuration mask for the container selector.
+    static let containerBit: UInt8 = 1 << 6
+    static let replicas = [1, 2]
+    /// Every unit name an operator command may name (container units last).
+    static let allNames = names + replicas.map(containerUnit)
+    static let services = ["worker", "db", "api", "cache", "migrate", "agent", "nope"]
+
+    static func containerUnit(_ replica: Int) -> String { "agent-\(replica)" }
+
+    /// The replica number of a container unit's name, nil for a process unit.
+    static func replica(of name: String) -> Int? {
+        name.hasPrefix("agent-") ? Int(name.dropFirst(6)) : nil
+    }
+
+    static let selector = ContainerSelector(key: "agent", match: .compose(project: "voice", service: "agent"), template: {
+        var t = UnitSpec(name: "agent", command: [], stopTimeout: .seconds(5),
+                         restart: restart(.always, burst: 3, interval: 30, initial: .seconds(1)))
+        t.drain = DrainSpec(start: .signal(Signals.term), progress: DrainProgress(url: "http://127.0.0.1:8090/worker"),
+                            timeout: .seconds(15), network: .container)
+        return t
+    }())
 
     /// `specs[unit][variant]`.
     static let specs: [[UnitSpec]] = names.indices.map { i in [makeSpec(i, variant: 0), makeSpec(i, variant: 1)] }
@@ -29,11 +53,11 @@ enum PropUniverse {
     /// The configuration of the units in `mask` (bit i: unit i) and every unit they depend on,
     /// with the variant bit of each; returns the variant of each member by name.
     static func config(mask: UInt8, variants: UInt8) -> (config: SupervisorConfig, members: [String: Int]) {
-        configs[Int(mask & 0x3F) << 6 | Int(variants & 0x3F)]
+        configs[Int(mask & 0x7F) << 6 | Int(variants & 0x3F)]
     }
 
     /// Every configuration, made once.
-    private static let configs = (0..<4096).map { makeConfig(mask: UInt8($0 >> 6), variants: UInt8($0 & 0x3F)) }
+    private static let configs = (0..<8192).map { makeConfig(mask: UInt8($0 >> 6), variants: UInt8($0 & 0x3F)) }
 
     private static func makeConfig(mask: UInt8, variants: UInt8) -> (config: SupervisorConfig, members: [String: Int]) {
         var included = Set((0..<count).filter { mask & (1 << $0) != 0 })
@@ -49,39 +73,46 @@ enum PropUniverse {
             members[names[i]] = v
             units.append(specs[i][v])
         }
-        return (SupervisorConfig(units: units), members)
+        return (SupervisorConfig(units: units, containers: mask & containerBit != 0 ? [selector] : []), members)
     }
 
-    static func describe(_ members: [String: Int]) -> String {
+    static func describe(_ config: SupervisorConfig, _ members: [String: Int]) -> String {
         let parts = names.compactMap { n in members[n].map { "\(n)(\($0 == 0 ? "a" : "b"))" } }
+            + (config.containers.isEmpty ? [] : ["containers agent-1 agent-2"])
         return parts.isEmpty ? "(no units)" : parts.joined(separator: " ")
+    }
+
+    /// The spec of `name` (variant a; the container template for a container unit).
+    static func spec(_ name: String) -> UnitSpec? {
+        if replica(of: name) != nil { return selector.template }
+        return index(of: name).map { specs[$0][0] }
     }
 
     /// The longest stop timeout of `name` over its variants (zero for a name outside the universe).
     static func stopTimeout(_ name: String) -> Duration {
+        if replica(of: name) != nil { return selector.template.stopTimeout }
         guard let i = index(of: name) else { return .zero }
         return max(specs[i][0].stopTimeout, specs[i][1].stopTimeout)
     }
 
     /// The drain timeout of `name`'s contract, zero without one.
     static func drainTimeout(_ name: String) -> Duration {
+        if replica(of: name) != nil { return selector.template.drain?.timeout ?? .zero }
         guard let i = index(of: name) else { return .zero }
         return max(specs[i][0].drain?.timeout ?? .zero, specs[i][1].drain?.timeout ?? .zero)
     }
 
     /// How a drain of `name` starts: its contract, or the default (one SIGTERM).
     static func drainStart(_ name: String) -> DrainStart {
-        guard let i = index(of: name) else { return DrainSpec.default.start }
-        return (specs[i][0].drain ?? .default).start
+        (spec(name)?.drain ?? .default).start
     }
 
     static func stopSignal(_ name: String) -> Int32 {
-        guard let i = index(of: name) else { return Signals.term }
-        return specs[i][0].stopSignal
+        spec(name)?.stopSignal ?? Signals.term
     }
 
     static func policy(_ name: String) -> RestartPolicy? {
-        index(of: name).map { specs[$0][0].restart.policy }
+        spec(name)?.restart.policy
     }
 
     private static func restart(_ policy: RestartPolicy, burst: Int, interval: Int, initial: Duration,

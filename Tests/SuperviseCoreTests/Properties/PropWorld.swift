@@ -13,16 +13,43 @@ struct PropProcess: Sendable {
     var watched = false
     /// Its exit was reported, or is held back to be reported.
     var exitQueued = false
-    // Invariant 3 bookkeeping: a drain of this very process.
-    var underDrain = false
-    var drainStarts = 0
-    var drainReported = false
+}
+
+/// A container of the `agent` Compose service, as Docker runs it: supervise only watches it and
+/// asks Docker to restart, stop or kill it.
+struct PropContainer: Sendable {
+    var id: String
+    var replica: Int
+    var running = true
+    /// Its main process while running (a fresh pid at every start).
+    var pid: Int32
+    var exitCode: Int32?
+    /// Ignores SIGTERM: Docker's stop kills it at the timeout.
+    var deaf = false
+    /// Docker's HEALTHCHECK verdict.
+    var health: ContainerHealth? = .starting
+}
+
+/// A Docker stop that ends later: the container dies at `at` (a deaf one at the stop timeout, a
+/// draining one when its calls are done).
+struct PropDockerTimer: Sendable {
+    var at: Instant
+    var id: String
+    var code: Int32
+}
+
+/// What a drain did to one process or container run (by pid), for invariant 3.
+struct PropDrainTally: Sendable {
+    var starts = 0
+    var reported = false
 }
 
 /// An answer the world holds back, delivered later by a `deliver` step.
 enum PropPending: Sendable {
     case spawnAnswer(unit: String, success: Bool, deaf: Bool)
     case exit(pid: Int32, status: ExitStatus)
+    /// Docker's events (and action failures), in their order.
+    case docker([Event])
 }
 
 struct PropProbe: Sendable, Equatable {
@@ -31,10 +58,12 @@ struct PropProbe: Sendable, Equatable {
     var generation: UInt64
 }
 
-/// The shell and the machine, played in memory: processes by pid, probes by generation, and the
-/// answers not yet delivered to the core.
+/// The shell and the machine, played in memory: processes by pid, containers by id, probes by
+/// generation, and the answers not yet delivered to the core.
 struct PropWorld: Sendable {
     var processes: [Int32: PropProcess] = [:]
+    /// The live processes, in order of pid.
+    private(set) var live: [Int32] = []
     var nextPid: Int32 = 100
     /// Answers held back; a `deliver` step hands one over.
     var pending: [PropPending] = []
@@ -45,14 +74,52 @@ struct PropWorld: Sendable {
     /// No answer is held back any more (after `.shutdown`: the shell reports promptly).
     var prompt = false
     var drainRequests = 0
+    /// Process and container runs the core drains (or drained), by pid.
+    var drains: [Int32: PropDrainTally] = [:]
+    /// The unit of every process and container run there ever was, by pid.
+    var runs: [Int32: String] = [:]
 
-    func liveProcesses() -> [PropProcess] { processes.values.filter(\.alive).sorted { $0.pid < $1.pid } }
+    var containers: [PropContainer] = []
+    var timers: [PropDockerTimer] = []
+    /// The configuration has the container selector, so the shell watches Docker.
+    var dockerWatched = false
+    /// The Docker API answers (when watched).
+    var dockerUp = true
+
+    func liveProcesses() -> [PropProcess] { live.map { processes[$0]! } }
 
     mutating func newProcess(unit: String, deaf: Bool) -> Int32 {
-        let pid = nextPid
-        nextPid += 1
+        let pid = takePid()
         processes[pid] = PropProcess(pid: pid, unit: unit, deaf: deaf)
+        runs[pid] = unit
+        live.append(pid)
         return pid
+    }
+
+    mutating func takePid() -> Int32 {
+        defer { nextPid += 1 }
+        return nextPid
+    }
+
+    /// `pid` is gone, and no one reports it (the shell stopped a leftover).
+    mutating func vanish(_ pid: Int32) {
+        processes[pid]?.alive = false
+        processes[pid]?.exitQueued = true
+        live.removeAll { $0 == pid }
+    }
+
+    /// The unit of a live process or running container with this pid.
+    func liveUnit(of pid: Int32) -> String? {
+        if let p = processes[pid] { return p.alive ? p.unit : nil }
+        return containers.first { $0.running && $0.pid == pid }.map { PropUniverse.containerUnit($0.replica) }
+    }
+
+    /// Pids of the live processes and running containers of `unit`.
+    func livePids(of unit: String) -> [Int32] {
+        if let replica = PropUniverse.replica(of: unit) {
+            return containers.filter { $0.replica == replica && $0.running }.map(\.pid)
+        }
+        return liveProcesses().filter { $0.unit == unit }.map(\.pid)
     }
 
     /// The exit event the shell would send for `pid` ending with `status`, or nil when the shell
@@ -69,6 +136,7 @@ struct PropWorld: Sendable {
         guard var p = processes[pid], p.alive else { return }
         p.alive = false
         processes[pid] = p
+        live.removeAll { $0 == pid }
         report(pid, status, later: later)
     }
 
@@ -82,16 +150,23 @@ struct PropWorld: Sendable {
         }
     }
 
-    /// The event for held answer `index`, taken out of `pending` (a spawn answer starts its process now).
-    mutating func takePending(_ index: Int) -> Event? {
+    /// The events for held answer `index`, taken out of `pending` (a spawn answer starts its
+    /// process now); for Docker's events, the oldest held back (they come in order).
+    mutating func takePending(_ index: Int) -> [Event] {
+        var index = index
+        if case .docker = pending[index] {
+            index = pending.firstIndex { if case .docker = $0 { true } else { false } }!
+        }
         let answer = pending.remove(at: index)
         switch answer {
         case .spawnAnswer(let unit, let success, let deaf):
-            guard success else { return .spawnFailed(unit: unit, reason: "exec: no such file or directory") }
+            guard success else { return [.spawnFailed(unit: unit, reason: "exec: no such file or directory")] }
             let pid = newProcess(unit: unit, deaf: deaf)
-            return .spawned(unit: unit, pid: pid, startTicks: UInt64(pid) * 1000)
+            return [.spawned(unit: unit, pid: pid, startTicks: UInt64(pid) * 1000)]
         case .exit(let pid, let status):
-            return exitEvent(pid, status)
+            return exitEvent(pid, status).map { [$0] } ?? []
+        case .docker(let events):
+            return events
         }
     }
 
@@ -103,7 +178,7 @@ struct PropWorld: Sendable {
     }
 
     /// The daemon was killed: what it held back is lost with it, its probes stop, and the
-    /// processes it left are nobody's children any more.
+    /// processes it left are nobody's children any more. Docker carries on.
     mutating func daemonKilled() {
         pending.removeAll()
         immediate.removeAll()

@@ -78,6 +78,15 @@ import SuperviseCore
         print("supervise properties: done in \(ContinuousClock.now - started) (shrinking included)")
     }
 
+    /// Each invariant can fail: a deliberate break of the world or of the check (see
+    /// ``PropSabotage``) makes some history break it, and that history breaks it first.
+    @Test(arguments: PropSabotage.allCases.filter { $0 != .none })
+    func aSabotagedRunBreaksItsInvariant(_ sabotage: PropSabotage) {
+        let result = Self.run(Array(1...50), sabotage: sabotage)
+        let broken = result.found.values.filter { $0.violation.invariant == sabotage.invariant && $0.firstSeed != nil }
+        #expect(!broken.isEmpty, "sabotage \(sabotage.rawValue) broke no history's invariant \(sabotage.invariant) first; found: \(result.found.keys.sorted())")
+    }
+
     static func run(_ seeds: [UInt64], sabotage: PropSabotage) -> ShardResult {
         var result = ShardResult()
         for seed in seeds {
@@ -108,7 +117,8 @@ import SuperviseCore
             "  \(shown.detail)",
             "  seed \(seed) (SUPERVISE_PROPERTY_SEED=\(seed) replays it); \(found.count) of \(histories) histories break it this way"
                 + (found.firstSeed == nil ? ", always after another invariant broke" : ""),
-            "  shrunk from \(original.steps.count) to \(small.steps.count) steps in \(shrinker.runs) replays:",
+            "  shrunk from \(original.steps.count) to \(small.steps.count) steps in \(shrinker.runs) replays"
+                + " (one line per step: virtual time at its end, the step → what the core and the world did):",
         ]
         lines += replay.trace.map { "    " + $0 }
         if !earlier.isEmpty { lines.append("  (this shrunk history first breaks: \(earlier.joined(separator: "; ")))") }
