@@ -112,6 +112,12 @@ struct SupervisionLoop {
                 if !spawner.signalGroup(pid: pid, signal: signal) {
                     logger.debug("\(Signals.name(signal)) to process group \(pid): already gone",
                                  metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
+                } else if signal != Signals.kill && signal != SIGCONT {
+                    // Every signal the core sends stops or drains the unit. A process that is stopped
+                    // (SIGSTOP, SIGTSTP, a debugger) keeps it pending until it runs again, and would sit
+                    // out the whole stop_timeout or drain until SIGKILL: SIGCONT lets it act now, as
+                    // systemd does after a stop signal.
+                    _ = spawner.signalGroup(pid: pid, signal: SIGCONT)
                 }
             case .log(let record):
                 logger.record(record)
