@@ -148,19 +148,20 @@ struct SupervisionLoop {
     }
 
     /// A drain-progress probe result becomes a `.drainProgress` reading: the active-call count is
-    /// the configured top-level JSON field of the body.
+    /// the configured top-level JSON field of the body, 0 when a JSON object leaves it out (see
+    /// ``DrainProgressReading``); unknown when the request failed or the body is no such object.
     private func drainReading(_ event: Event) -> Event? {
         guard case .probeResult(let unit, .drain, let generation, let result) = event else { return nil }
         guard result.healthy, let body = result.body else {
             return .drainProgress(unit: unit, generation: generation, activeCalls: nil, error: result.failure ?? "no body")
         }
         let field = core.unit(unit)?.spec.drain?.progress?.field ?? "active_jobs"
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let count = (object[field] as? NSNumber)?.intValue else {
-            return .drainProgress(unit: unit, generation: generation, activeCalls: nil,
-                                  error: "no integer field \"\(field)\" in \(body.prefix(120))")
+        switch DrainProgressReading.activeCalls(in: body, field: field) {
+        case .success(let count):
+            return .drainProgress(unit: unit, generation: generation, activeCalls: count, error: nil)
+        case .failure(let failure):
+            return .drainProgress(unit: unit, generation: generation, activeCalls: nil, error: failure.description)
         }
-        return .drainProgress(unit: unit, generation: generation, activeCalls: count, error: nil)
     }
 
     private func performContainerAction(unit: String, id: String, _ action: ContainerAction) {
