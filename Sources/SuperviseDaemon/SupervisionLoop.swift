@@ -62,9 +62,17 @@ struct SupervisionLoop {
             reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
                 runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
         case .control(let request, let reply):
-            let (response, effects) = ControlRoutes.handle(request, core: &core, now: now)
-            perform(effects)
-            reply.resume(returning: response)
+            let routed = ControlRoutes.handle(request, core: &core, now: now)
+            perform(routed.effects)
+            if let message = routed.accepted {
+                // "Accepted" promises the change outlives the daemon: answer once the state file
+                // has it (written off the loop), or say that it could not be written.
+                store.save(core.persistedState(bootID: bootID, now: now)) { failure in
+                    reply.resume(returning: ControlRoutes.accepted(message, unsaved: failure))
+                }
+            } else {
+                reply.resume(returning: routed.response)
+            }
         case .terminate(let signal):
             if shuttingDown {
                 logger.notice("\(Signals.name(signal)) again: already stopping all units",

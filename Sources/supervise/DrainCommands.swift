@@ -14,6 +14,9 @@ func sendPost(_ path: String, socket: SocketOptions) throws {
     }
     if response.status == 200, let answer = try? ControlJSON.decoder().decode(CommandResponse.self, from: Data(response.body)) {
         print(answer.message)
+        if let warning = answer.warning {
+            FileHandle.standardError.write(Data("supervise: warning: \(warning)\n".utf8))
+        }
         return
     }
     try failFromDaemon(response)
