@@ -48,6 +48,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else (and before any other thread exists): a SIGTERM while starting is kept, not fatal.
+        Daemon.holdSignals()
         let options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
                                     logFormat: LogFormat(rawValue: logFormat) ?? .auto)
         let code = runAsync { await Daemon(options: options).run() }
