@@ -56,11 +56,16 @@ struct SupervisionLoop {
         case .event(let event):
             perform(core.handle(event, now: now))
         case .control(let request, let reply) where request.method == "GET" && request.path == "/v1/probes":
-            // `?reset=1` starts a new measurement window (for benchmarks and incident timelines).
-            let s = probes?.scheduleStats(reset: request.query["reset"] == "1" && request.mayChangeState)
-                ?? ProbeScheduleStats()
-            reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
-                runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
+            // `?reset=1` starts a new measurement window (for benchmarks and incident timelines): it
+            // changes state, so it takes the same rights as any other change.
+            let reset = request.query["reset"] == "1"
+            if reset && !request.mayChangeState {
+                reply.resume(returning: ControlRoutes.error(403, request.refusal ?? "permission denied"))
+            } else {
+                let s = probes?.scheduleStats(reset: reset) ?? ProbeScheduleStats()
+                reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
+                    runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
+            }
         case .control(let request, let reply):
             let routed = ControlRoutes.handle(request, core: &core, now: now)
             perform(routed.effects)
