@@ -459,4 +459,39 @@ import Testing
         #expect(log.ended(unit: "worker-1").contains { $0.id == id && $0.pid == pids[0] }, "the call ran to its end")
         #expect(try w.daemon.unit("worker-1")?.lastDrain?.callsCut == 0)
     }
+
+    // MARK: - 11
+
+    /// `drain --wait` through a pipe: the daemon's answer first, then the progress, then the end;
+    /// all on stdout. `undrain` answers on stdout too.
+    @Test func drainWaitPrintsItsHeaderFirstAndUndrainAnswersOnStdout() throws {
+        let w = try Workers()
+        defer { w.stop() }
+        _ = try w.waitUntilServing()
+        let calls = LoopbackCalls()
+        #expect(calls.place(on: w.target("worker-1"), duration: 2).accepted)
+        let drain = try stdoutOf(w, ["drain", "worker-1", "--wait"])
+        #expect(drain.code == 0, "\(drain.output)")
+        let header = drain.output.range(of: "draining worker-1: one SIGTERM, deadline in 1h, then stop")?.lowerBound
+        let progress = drain.output.range(of: "worker-1: draining, ")?.lowerBound
+        let end = drain.output.range(of: "worker-1: drain ended after ")?.lowerBound
+        #expect(header != nil && progress != nil && end != nil, "\(drain.output)")
+        if let header, let progress, let end {
+            #expect(header < progress && progress < end, "out of order:\n\(drain.output)")
+        }
+        #expect(drain.output.hasPrefix("draining worker-1"), "\(drain.output)")
+
+        let undrain = try stdoutOf(w, ["undrain", "worker-1"])
+        #expect(undrain.code == 0)
+        #expect(undrain.output == "starting worker-1: back in service\n", "\(undrain.output)")
+        let again = try stdoutOf(w, ["undrain", "worker-2"])
+        #expect(again.code == 0)
+        #expect(again.output == "worker-2 is not drained\n", "\(again.output)")
+    }
+
+    /// Runs the CLI against the daemon through a pipe, with its standard error discarded.
+    private func stdoutOf(_ w: Workers, _ arguments: [String]) throws -> (code: Int32, output: String) {
+        try runCommand("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>/dev/null", Binaries.supervise]
+                       + arguments + ["--socket", w.daemon.socketPath])
+    }
 }
