@@ -10,14 +10,19 @@ public struct UnitsResponse: Codable, Sendable {
     }
 }
 
-/// Body of a `POST /v1/units/NAME/ACTION` answer.
+/// Body of a `POST /v1/units/NAME/ACTION` answer. An `accepted` answer comes once the changed
+/// state is on disk, so a daemon killed right after it still knows the change.
 public struct CommandResponse: Codable, Sendable {
     /// `accepted` or `unchanged`.
     public var outcome: String
     public var message: String
-    public init(outcome: String, message: String) {
+    /// Set when the command was carried out but the state file could not be written:
+    /// `accepted, but the state could not be saved: ...`.
+    public var warning: String?
+    public init(outcome: String, message: String, warning: String? = nil) {
         self.outcome = outcome
         self.message = message
+        self.warning = warning
     }
 }
 

@@ -31,6 +31,9 @@ public final class ControlServer: Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            // A client may send its request and shut its side down (`nc -N`, `shutdown(SHUT_WR)`):
+            // keep the connection to answer it, then close.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 Self.peerCredentials(of: channel).flatMap { peer in
                     channel.eventLoop.makeCompletedFuture {
@@ -87,6 +90,10 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// A request was handed to the daemon and its answer is not written yet.
+    private var answering = false
+    /// The client shut its sending side: close once the answer (if any) is written.
+    private var inputClosed = false
 
     init(peer: PeerCredentials?, refusal: String?, handler: @escaping ControlServer.Handler) {
         self.peer = peer
@@ -119,10 +126,12 @@ final class ControlHTTPHandler: ChannelInboundHandler {
                                          peer: peer, refusal: refusal)
             let handler = self.handler
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            answering = true
             context.eventLoop.makeFutureWithTask { await handler(request) }.whenComplete { result in
                 let (me, ctx) = bound.value
+                me.answering = false
                 switch result {
-                case .success(let response): me.respond(context: ctx, response, keepAlive: keepAlive)
+                case .success(let response): me.respond(context: ctx, response, keepAlive: keepAlive && !me.inputClosed)
                 case .failure: me.respond(context: ctx, ControlResponse(status: 500, body: Array(#"{"error":"internal error"}"#.utf8)), keepAlive: false)
                 }
             }
@@ -130,8 +139,16 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent { context.close(promise: nil) }
-        else { context.fireUserInboundEventTriggered(event) }
+        switch event {
+        case is IdleStateHandler.IdleStateEvent:
+            context.close(promise: nil)
+        case let e as ChannelEvent where e == .inputClosed:
+            // Half-closed by the client: nothing more will come. Answer what is under way, then close.
+            inputClosed = true
+            if !answering { context.close(promise: nil) }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -20,62 +20,78 @@ public enum ControlJSON {
 
 /// Maps control requests onto the core. Runs inside the supervision loop, which owns `core`.
 enum ControlRoutes {
-    static func handle(_ request: ControlRequest, core: inout Supervisor, now: Instant) -> (ControlResponse, [Effect]) {
+    /// What a request comes to: the answer and the core's effects. An accepted command changed
+    /// state, and its answer must wait until that state is on disk: `accepted` holds its message,
+    /// and ``accepted(_:unsaved:)`` makes the answer once the state file is written.
+    struct Routed {
+        var response: ControlResponse
+        var effects: [Effect] = []
+        var accepted: String?
+    }
+
+    static func handle(_ request: ControlRequest, core: inout Supervisor, now: Instant) -> Routed {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, parts.count >= 1 && parts[0] == "v1" ? Array(parts.dropFirst()) : []) {
         case ("GET", ["units"]):
-            return (json(200, UnitsResponse(units: core.status(now: now), summary: core.summary.description)), [])
+            return Routed(response: json(200, UnitsResponse(units: core.status(now: now), summary: core.summary.description)))
         case ("GET", let p) where p.count == 2 && p[0] == "units":
             guard let status = core.status(of: p[1], now: now) else {
-                return (unknown(p[1], core), [])
+                return Routed(response: unknown(p[1], core))
             }
-            return (json(200, status), [])
+            return Routed(response: json(200, status))
         case ("POST", let p) where p.count == 3 && p[0] == "units" && (p[2] == "drain" || p[2] == "undrain"):
-            guard core.unit(p[1]) != nil else { return (unknown(p[1], core), []) }
-            guard request.mayChangeState else { return (error(403, request.refusal ?? "permission denied"), []) }
+            guard core.unit(p[1]) != nil else { return Routed(response: unknown(p[1], core)) }
+            guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }
             if p[2] == "undrain" { return answer(core.undrain(p[1], now: now)) }
             var timeout: Duration?
             if let text = request.query["timeout"] {
                 guard let d = DurationText.parse(text), d > .zero else {
-                    return (error(400, "timeout=\(text): expected a duration greater than zero, such as 90s, 10m or 1h"), [])
+                    return Routed(response: error(400, "timeout=\(text): expected a duration greater than zero, such as 90s, 10m or 1h"))
                 }
                 timeout = d
             }
             guard let then = DrainThen(rawValue: request.query["then"] ?? "stop") else {
-                return (error(400, "then=\(request.query["then"] ?? ""): expected stop or restart"), [])
+                return Routed(response: error(400, "then=\(request.query["then"] ?? ""): expected stop or restart"))
             }
             let force = request.query["force"] == "1" || request.query["force"] == "true"
             return answer(core.drain(p[1], timeout: timeout, then: then, force: force, now: now))
         case ("POST", let p) where p.count == 3 && p[0] == "services" && p[2] == "rolling-restart":
-            guard request.mayChangeState else { return (error(403, request.refusal ?? "permission denied"), []) }
+            guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }
             return answer(core.rollingRestart(service: p[1], now: now))
         case ("POST", let p) where p.count == 3 && p[0] == "units":
             guard let command = OperatorCommand(rawValue: p[2]) else {
-                return (error(404, "unknown action \"\(p[2])\"; expected one of: \(OperatorCommand.allCases.map(\.rawValue).joined(separator: ", "))"), [])
+                return Routed(response: error(404, "unknown action \"\(p[2])\"; expected one of: \(OperatorCommand.allCases.map(\.rawValue).joined(separator: ", "))"))
             }
-            guard core.unit(p[1]) != nil else { return (unknown(p[1], core), []) }
+            guard core.unit(p[1]) != nil else { return Routed(response: unknown(p[1], core)) }
             guard request.mayChangeState else {
-                return (error(403, request.refusal ?? "permission denied"), [])
+                return Routed(response: error(403, request.refusal ?? "permission denied"))
             }
             return answer(core.command(command, unit: p[1], now: now))
         case ("GET", ["version"]):
-            return (json(200, VersionResponse(version: superviseVersion, pid: getpid())), [])
+            return Routed(response: json(200, VersionResponse(version: superviseVersion, pid: getpid())))
         case (_, let p) where !p.isEmpty && (p[0] == "units" || p[0] == "services" || p == ["version"]):
-            return (error(405, "method \(request.method) not allowed on \(request.path)"), [])
+            return Routed(response: error(405, "method \(request.method) not allowed on \(request.path)"))
         default:
-            return (error(404, "no such endpoint: \(request.method) \(request.path); see GET /v1/units"), [])
+            return Routed(response: error(404, "no such endpoint: \(request.method) \(request.path); see GET /v1/units"))
         }
     }
 
     /// A command's outcome as an HTTP answer: 200 accepted/unchanged, 409 refused, 404 unknown.
-    static func answer(_ result: (CommandOutcome, [Effect])) -> (ControlResponse, [Effect]) {
+    static func answer(_ result: (CommandOutcome, [Effect])) -> Routed {
         let (outcome, effects) = result
         switch outcome {
-        case .accepted(let m): return (json(200, CommandResponse(outcome: "accepted", message: m)), effects)
-        case .unchanged(let m): return (json(200, CommandResponse(outcome: "unchanged", message: m)), effects)
-        case .refused(let m): return (error(409, m), effects)
-        case .unknownUnit(_, let known): return (error(404, outcome.message, units: known), effects)
+        case .accepted(let m): return Routed(response: accepted(m, unsaved: nil), effects: effects, accepted: m)
+        case .unchanged(let m): return Routed(response: json(200, CommandResponse(outcome: "unchanged", message: m)), effects: effects)
+        case .refused(let m): return Routed(response: error(409, m), effects: effects)
+        case .unknownUnit(_, let known): return Routed(response: error(404, outcome.message, units: known), effects: effects)
         }
+    }
+
+    /// The answer to an accepted command once the state has been written; `unsaved` says why it
+    /// could not be, and becomes the answer's warning (a daemon restarted now would not know).
+    static func accepted(_ message: String, unsaved: String?) -> ControlResponse {
+        json(200, CommandResponse(outcome: "accepted", message: message,
+                                  warning: unsaved.map { "accepted, but the state could not be saved: \($0); a daemon restarted now would not know of this" }))
     }
 
     static func json<T: Encodable>(_ status: Int, _ value: T) -> ControlResponse {
@@ -88,6 +104,6 @@ enum ControlRoutes {
     }
 
     static func unknown(_ name: String, _ core: Supervisor) -> ControlResponse {
-        answer((.unknownUnit(name: name, known: core.unitNames), [])).0
+        answer((.unknownUnit(name: name, known: core.unitNames), [])).response
     }
 }

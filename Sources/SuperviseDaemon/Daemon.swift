@@ -45,8 +45,16 @@ public final class Daemon: Sendable {
         (inputs, feed) = AsyncStream.makeStream(of: DaemonInput.self)
     }
 
+    /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread started after it.
+    /// Call it first thing in `supervise run`, on the main thread, before any other thread exists:
+    /// a signal that arrives while the daemon starts then waits for ``run()`` to act on it, instead
+    /// of killing the daemon half-started.
+    public static func holdSignals() { SignalWatcher.block() }
+
     /// Loads the config and runs until shut down. Returns the process exit code.
     public func run() async -> Int32 {
+        // First: a SIGTERM from here on is queued for the loop, and acted on once it runs.
+        let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
         var config: SupervisorConfig
         do {
             config = try ConfigLoader.load(path: options.configPath)
@@ -86,7 +94,6 @@ public final class Daemon: Sendable {
         }
         logger.info("supervise \(superviseVersion) starting: \(config.units.count) units from \(options.configPath), control socket \(config.control.socketPath)", metadata: ["event": "daemon-start"])
 
-        let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
         // Processes a killed predecessor left running are adopted, not restarted: their calls go on
         // (`KillMode=process` keeps them alive when systemd restarts the daemon). Only those of units
         // no longer in the configuration are stopped.

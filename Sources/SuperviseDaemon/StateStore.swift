@@ -5,13 +5,15 @@ import SuperviseCore
 /// rename, fsync of the directory) on a queue of its own, so the loop never waits for the disk.
 /// A save made while a write is under way replaces any pending one.
 public final class StateStore: @unchecked Sendable {
-    // @unchecked: `latest` and `writing` are guarded by `lock`.
+    // @unchecked: `latest`, `scheduled` and `waiting` are guarded by `lock`.
     public let directory: String
     public var path: String { directory + "/state.json" }
     private let queue = DispatchQueue(label: "supervise.state")
     private let lock = NSLock()
     private var latest: PersistedState?
     private var scheduled = false
+    /// Called once the pending state is on disk (or could not be written).
+    private var waiting: [@Sendable (String?) -> Void] = []
     private let onError: @Sendable (String) -> Void
 
     public init(directory: String, onError: @escaping @Sendable (String) -> Void) {
@@ -52,8 +54,16 @@ public final class StateStore: @unchecked Sendable {
 
     /// Schedules `state` to be written; later calls before the write starts replace it.
     public func save(_ state: PersistedState) {
+        save(state, then: nil)
+    }
+
+    /// Schedules `state` to be written and calls `done` once it (or a later state, which includes
+    /// it) is on disk: with nil, or why the file could not be written. `done` runs on the store's
+    /// queue; the caller never waits for the disk.
+    public func save(_ state: PersistedState, then done: (@Sendable (String?) -> Void)?) {
         lock.withLock {
             latest = state
+            if let done { waiting.append(done) }
             guard !scheduled else { return }
             scheduled = true
             queue.async { self.writePending() }
@@ -64,16 +74,21 @@ public final class StateStore: @unchecked Sendable {
     public func flush() { queue.sync { writePending() } }
 
     private func writePending() {
-        let next: PersistedState? = lock.withLock {
-            defer { latest = nil; scheduled = false }
-            return latest
+        let (next, done): (PersistedState?, [@Sendable (String?) -> Void]) = lock.withLock {
+            defer { latest = nil; scheduled = false; waiting = [] }
+            return (latest, waiting)
         }
         guard let next else { return }
-        do { try write(next) } catch { onError("cannot write state file \(path): \(error)") }
+        var failure: String?
+        do { try write(next) } catch {
+            failure = "cannot write state file \(path): \(error)"
+            onError(failure!)
+        }
+        for d in done { d(failure) }
     }
 
     private func write(_ state: PersistedState) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try makeDirectory()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(state)
@@ -96,6 +111,18 @@ public final class StateStore: @unchecked Sendable {
         guard rename(temp, path) == 0 else { throw StateStoreError(String(cString: strerror(errno))) }
         let dirfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+
+    /// `mkdir -p` of the state directory, with the OS's reason when a part cannot be made (a file
+    /// in the way shows when the state file is opened: "Not a directory").
+    private func makeDirectory() throws {
+        var prefix = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw StateStoreError("cannot create \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -56,15 +56,28 @@ struct SupervisionLoop {
         case .event(let event):
             perform(core.handle(event, now: now))
         case .control(let request, let reply) where request.method == "GET" && request.path == "/v1/probes":
-            // `?reset=1` starts a new measurement window (for benchmarks and incident timelines).
-            let s = probes?.scheduleStats(reset: request.query["reset"] == "1" && request.mayChangeState)
-                ?? ProbeScheduleStats()
-            reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
-                runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
+            // `?reset=1` starts a new measurement window (for benchmarks and incident timelines): it
+            // changes state, so it takes the same rights as any other change.
+            let reset = request.query["reset"] == "1"
+            if reset && !request.mayChangeState {
+                reply.resume(returning: ControlRoutes.error(403, request.refusal ?? "permission denied"))
+            } else {
+                let s = probes?.scheduleStats(reset: reset) ?? ProbeScheduleStats()
+                reply.resume(returning: ControlRoutes.json(200, ProbeStatsResponse(
+                    runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
+            }
         case .control(let request, let reply):
-            let (response, effects) = ControlRoutes.handle(request, core: &core, now: now)
-            perform(effects)
-            reply.resume(returning: response)
+            let routed = ControlRoutes.handle(request, core: &core, now: now)
+            perform(routed.effects)
+            if let message = routed.accepted {
+                // "Accepted" promises the change outlives the daemon: answer once the state file
+                // has it (written off the loop), or say that it could not be written.
+                store.save(core.persistedState(bootID: bootID, now: now)) { failure in
+                    reply.resume(returning: ControlRoutes.accepted(message, unsaved: failure))
+                }
+            } else {
+                reply.resume(returning: routed.response)
+            }
         case .terminate(let signal):
             if shuttingDown {
                 logger.notice("\(Signals.name(signal)) again: already stopping all units",
@@ -112,6 +125,12 @@ struct SupervisionLoop {
                 if !spawner.signalGroup(pid: pid, signal: signal) {
                     logger.debug("\(Signals.name(signal)) to process group \(pid): already gone",
                                  metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
+                } else if signal != Signals.kill && signal != SIGCONT {
+                    // Every signal the core sends stops or drains the unit. A process that is stopped
+                    // (SIGSTOP, SIGTSTP, a debugger) keeps it pending until it runs again, and would sit
+                    // out the whole stop_timeout or drain until SIGKILL: SIGCONT lets it act now, as
+                    // systemd does after a stop signal.
+                    _ = spawner.signalGroup(pid: pid, signal: SIGCONT)
                 }
             case .log(let record):
                 logger.record(record)
@@ -142,19 +161,20 @@ struct SupervisionLoop {
     }
 
     /// A drain-progress probe result becomes a `.drainProgress` reading: the active-call count is
-    /// the configured top-level JSON field of the body.
+    /// the configured top-level JSON field of the body, 0 when a JSON object leaves it out (see
+    /// ``DrainProgressReading``); unknown when the request failed or the body is no such object.
     private func drainReading(_ event: Event) -> Event? {
         guard case .probeResult(let unit, .drain, let generation, let result) = event else { return nil }
         guard result.healthy, let body = result.body else {
             return .drainProgress(unit: unit, generation: generation, activeCalls: nil, error: result.failure ?? "no body")
         }
         let field = core.unit(unit)?.spec.drain?.progress?.field ?? "active_jobs"
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let count = (object[field] as? NSNumber)?.intValue else {
-            return .drainProgress(unit: unit, generation: generation, activeCalls: nil,
-                                  error: "no integer field \"\(field)\" in \(body.prefix(120))")
+        switch DrainProgressReading.activeCalls(in: body, field: field) {
+        case .success(let count):
+            return .drainProgress(unit: unit, generation: generation, activeCalls: count, error: nil)
+        case .failure(let failure):
+            return .drainProgress(unit: unit, generation: generation, activeCalls: nil, error: failure.description)
         }
-        return .drainProgress(unit: unit, generation: generation, activeCalls: count, error: nil)
     }
 
     private func performContainerAction(unit: String, id: String, _ action: ContainerAction) {

@@ -24,7 +24,8 @@ public enum LeftoverProcesses {
         }.sorted { $0.unit < $1.unit }
     }
 
-    /// Sends each group SIGTERM, waits up to `timeout` for them to go, then SIGKILLs the rest.
+    /// Sends each group SIGTERM (and SIGCONT, so a stopped process acts on it), waits up to
+    /// `timeout` for them to go, then SIGKILLs the rest.
     /// For units no longer configured, so there is no stop signal of theirs to use.
     /// Blocking: call before the supervision loop starts.
     public static func stop(_ leftovers: [Leftover], timeout: Duration, log: (String) -> Void) {
@@ -32,6 +33,7 @@ public enum LeftoverProcesses {
         for l in leftovers {
             log("\(l.unit): stopping process group \(l.pid) left by the previous daemon (\(Signals.name(Signals.term)))")
             kill(-l.pid, Signals.term)
+            kill(-l.pid, SIGCONT)
         }
         let deadline = Date().addingTimeInterval(timeout.seconds)
         while Date() < deadline, leftovers.contains(where: { groupAlive($0.pid) }) { usleep(20_000) }

@@ -21,7 +21,7 @@ struct AgentSim: ParsableCommand {
         discussion: """
             Endpoints:
               GET  /                      200 OK, or 503 unhealthy (stays 200 while draining)
-              GET  /worker                JSON worker state
+              GET  /worker                JSON worker state (zero values left out with --protobuf-json)
               POST /calls?duration=S      start a call lasting S seconds (201; 503 while draining)
               POST /control/unhealthy     make GET / answer 503
               POST /control/healthy       make GET / answer 200
@@ -67,6 +67,9 @@ struct AgentSim: ParsableCommand {
         "Keep serving this long after a drain finished, before exiting 0.", valueName: "seconds"))
     var drainLinger: Double = 0
 
+    @Flag(help: "Answer /worker as LiveKit does, in protobuf JSON: fields at their zero value (0, false) are left out.")
+    var protobufJSON = false
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535, not \(port).")
@@ -87,7 +90,8 @@ struct AgentSim: ParsableCommand {
         // One thread: the worker's state is confined to this loop (see `Worker`).
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let worker = Worker(
-            name: name, loop: group.next(), healthy: !unhealthy, hanging: hang, drainLinger: drainLinger)
+            name: name, loop: group.next(), healthy: !unhealthy, hanging: hang, drainLinger: drainLinger,
+            protobufJSON: protobufJSON)
         let log = worker.log
         let signalSources = SignalHandling.install(worker: worker)
 

@@ -25,15 +25,18 @@ final class Worker: Sendable {
     let log: Log
     /// Seconds to keep serving after a drain finished, before exiting 0.
     let drainLinger: Double
+    /// `/worker` leaves out fields at their zero value, as LiveKit's protobuf JSON does.
+    let protobufJSON: Bool
     /// The event loop that owns the state and runs timers.
     let loop: any EventLoop
     private let box: NIOLoopBoundBox<WorkerState>
 
-    init(name: String, loop: any EventLoop, healthy: Bool, hanging: Bool, drainLinger: Double) {
+    init(name: String, loop: any EventLoop, healthy: Bool, hanging: Bool, drainLinger: Double, protobufJSON: Bool = false) {
         self.name = name
         self.pid = getpid()
         self.log = Log(name: name)
         self.drainLinger = drainLinger
+        self.protobufJSON = protobufJSON
         self.loop = loop
         self.box = .makeBoxSendingValue(WorkerState(healthy: healthy, hanging: hanging), eventLoop: loop)
     }
@@ -57,7 +60,7 @@ final class Worker: Sendable {
     /// The `/worker` document.
     func statusJSON() -> String {
         withState { state in
-            var object = JSONObject()
+            var object = JSONObject(omittingZeroValues: protobufJSON)
             object.add("name", name)
             object.add("pid", Int(pid))
             object.add("active_jobs", state.activeJobs)

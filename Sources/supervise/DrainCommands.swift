@@ -13,7 +13,8 @@ func sendPost(_ path: String, socket: SocketOptions) throws {
         fail("\(error)", code: ExitCodes.failure)
     }
     if response.status == 200, let answer = try? ControlJSON.decoder().decode(CommandResponse.self, from: Data(response.body)) {
-        print(answer.message)
+        writeLine(answer.message)
+        if let warning = answer.warning { writeWarning(warning) }
         return
     }
     try failFromDaemon(response)
@@ -63,16 +64,16 @@ func waitForDrain(_ name: String, socket: SocketOptions) throws {
         if let d = unit.drain {
             let line = "\(name): draining, \(StatusTable.liveCalls(d.activeCalls)), \(DurationText.format(.seconds(Int(d.elapsedSeconds)))) elapsed, "
                 + "deadline in \(DurationText.format(.seconds(Int(d.deadlineInSeconds))))" + (d.cut ? " (deadline reached: killing)" : "")
-            if line != last { FileHandle.standardOutput.write(Data((line + "\n").utf8)); last = line }
+            if line != last { writeLine(line); last = line }
             Thread.sleep(forTimeInterval: 1)
             continue
         }
         guard let outcome = unit.lastDrain else {
-            print("\(name): \(unit.state) (\(unit.reason ?? "no drain recorded"))")
+            writeLine("\(name): \(unit.state) (\(unit.reason ?? "no drain recorded"))")
             return
         }
         let cut = outcome.callsCut
-        print("\(name): drain ended after \(DurationText.format(.seconds(Int(outcome.durationSeconds.rounded())))): "
+        writeLine("\(name): drain ended after \(DurationText.format(.seconds(Int(outcome.durationSeconds.rounded())))): "
               + (cut == 0 ? "no call cut" : "\(cut.map(String.init) ?? "an unknown number of") live calls cut")
               + "; now \(unit.state)")
         if cut != 0 { throw ExitCode(ExitCodes.failure) }

@@ -17,19 +17,19 @@ struct Status: ParsableCommand {
         do { response = try socket.client.request("GET", path) } catch { fail("\(error)", code: ExitCodes.failure) }
         guard response.status == 200 else { try failFromDaemon(response) }
         if json {
-            print(String(decoding: response.body, as: UTF8.self))
+            writeLine(String(decoding: response.body, as: UTF8.self))
             return
         }
         let decoder = ControlJSON.decoder()
         if name != nil {
             let unit = try decoder.decode(UnitStatus.self, from: Data(response.body))
-            print(StatusTable.render([unit]))
+            writeLine(StatusTable.render([unit]))
             let details = StatusTable.renderDetails(unit)
-            if !details.isEmpty { print("\n" + details) }
+            if !details.isEmpty { writeLine("\n" + details) }
         } else {
             let all = try decoder.decode(UnitsResponse.self, from: Data(response.body))
-            print(StatusTable.render(all.units))
-            print("\n\(all.summary)")
+            writeLine(StatusTable.render(all.units))
+            writeLine("\n\(all.summary)")
         }
     }
 }

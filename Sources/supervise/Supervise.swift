@@ -48,6 +48,8 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        // Before anything else (and before any other thread exists): a SIGTERM while starting is kept, not fatal.
+        Daemon.holdSignals()
         let options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
                                     logFormat: LogFormat(rawValue: logFormat) ?? .auto)
         let code = runAsync { await Daemon(options: options).run() }
@@ -66,7 +68,7 @@ struct CheckConfig: ParsableCommand {
         do {
             let config = try ConfigLoader.load(path: file)
             let containers = config.containers.isEmpty ? "" : "; container selectors: " + config.containers.map(\.key).joined(separator: ", ")
-            print("\(file): OK (\(config.units.count) units\(config.units.isEmpty ? "" : ": " + config.units.map(\.name).joined(separator: ", "))\(containers))")
+            writeLine("\(file): OK (\(config.units.count) units\(config.units.isEmpty ? "" : ": " + config.units.map(\.name).joined(separator: ", "))\(containers))")
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(ExitCodes.configInvalid)
@@ -76,7 +78,7 @@ struct CheckConfig: ParsableCommand {
 
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version.")
-    func run() { print("supervise \(superviseVersion)") }
+    func run() { writeLine("supervise \(superviseVersion)") }
 }
 
 /// Runs async work from a synchronous `run()` and waits for it on the main thread.

@@ -28,6 +28,24 @@ struct WorkerSnapshot: Sendable, Decodable {
     var callsRefused: Int
     var callsCut: Int
 
+    enum CodingKeys: String, CodingKey {
+        case name, pid, activeJobs, draining, accepting, callsStarted, callsCompleted, callsRefused, callsCut
+    }
+
+    /// A member left out (`agent-sim --protobuf-json` omits zero values, as LiveKit does) is 0 or false.
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? ""
+        pid = try c.decode(Int32.self, forKey: .pid)
+        activeJobs = try c.decodeIfPresent(Int.self, forKey: .activeJobs) ?? 0
+        draining = try c.decodeIfPresent(Bool.self, forKey: .draining) ?? false
+        accepting = try c.decodeIfPresent(Bool.self, forKey: .accepting) ?? false
+        callsStarted = try c.decodeIfPresent(Int.self, forKey: .callsStarted) ?? 0
+        callsCompleted = try c.decodeIfPresent(Int.self, forKey: .callsCompleted) ?? 0
+        callsRefused = try c.decodeIfPresent(Int.self, forKey: .callsRefused) ?? 0
+        callsCut = try c.decodeIfPresent(Int.self, forKey: .callsCut) ?? 0
+    }
+
     /// The worker's state, or nil when it does not answer.
     static func fetch(port: Int) -> WorkerSnapshot? {
         guard let (status, body) = httpRequest("GET", port: port, path: "/worker", timeout: 2), status == 200 else { return nil }

@@ -100,6 +100,64 @@ import Testing
         #expect(json.output.contains("\"restart_policy\":\"on-failure\""))
     }
 
+    /// `nc -N` and scripts send the request and shut their sending side down; the answer still comes,
+    /// then the daemon closes the connection.
+    @Test func aRequestFromAHalfClosedConnectionIsAnswered() throws {
+        let daemon = try DaemonHarness(config: Self.config)
+        defer { daemon.stop() }
+        let pid = try #require(daemon.waitForRunning("w"))
+        let read = try #require(halfClosedExchange(daemon.socketPath, Array("GET /v1/units/w HTTP/1.1\r\nHost: x\r\n\r\n".utf8)))
+        #expect(read.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(read)")
+        #expect(read.contains("\"name\":\"w\""), "\(read)")
+        #expect(read.contains("\"pid\":\(pid)"), "\(read)")
+        // HTTP/1.0 as typed into `nc -N`, and a change of state.
+        let stop = try #require(halfClosedExchange(daemon.socketPath, Array("POST /v1/units/w/stop HTTP/1.0\r\n\r\n".utf8)))
+        #expect(stop.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(stop)")
+        #expect(stop.contains("\"outcome\":\"accepted\""), "\(stop)")
+        #expect(eventually(timeout: 5) { (try? daemon.unit("w"))?.state == "inactive" })
+        // A request cut off by the half-close is malformed: 400, then the close.
+        let cut = try #require(halfClosedExchange(daemon.socketPath, Array("GET /v1/units HTTP/1.1\r\n".utf8)))
+        #expect(cut.hasPrefix("HTTP/1.1 400 Bad Request\r\n"), "\(cut)")
+        #expect(try daemon.client.request("GET", "/v1/units").status == 200)
+    }
+
+    /// `GET /v1/probes?reset=1` starts a new measurement window: a change of state, refused to a
+    /// peer that may only read, as any other change is.
+    @Test func resettingTheProbeStatisticsTakesTheRightToChangeState() throws {
+        let port = freeLoopbackPort()
+        let daemon = try DaemonHarness(config: """
+            control:
+              mode: "0666"
+            units:
+              w:
+                command: [\(Binaries.agentSim), --port, "\(port)", --name, w]
+                liveness:
+                  http: {url: "http://127.0.0.1:\(port)/"}
+                  interval: 100ms
+            """)
+        defer { daemon.stop() }
+        _ = try #require(daemon.waitForRunning("w"))
+        func runs() throws -> Int {
+            let response = try daemon.client.request("GET", "/v1/probes")
+            #expect(response.status == 200)
+            return try DaemonHarness.decoder.decode(ProbeStatsResponse.self, from: Data(response.body)).runs
+        }
+        #expect(eventually(timeout: 10) { ((try? runs()) ?? 0) >= 10 })
+        func asNobody(_ path: String) throws -> String {
+            try runCommand("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/curl", "-s",
+                                                "-w", "\\n%{http_code}", "--unix-socket", daemon.socketPath, "http://localhost\(path)"]).output
+        }
+        let read = try asNobody("/v1/probes")
+        #expect(read.hasSuffix("200"), "\(read)")
+        let reset = try asNobody("/v1/probes?reset=1")
+        #expect(reset.hasSuffix("403"), "\(reset)")
+        #expect(reset.contains("permission denied: uid 65534 (nobody) may read status but only root may change state"), "\(reset)")
+        #expect(try runs() >= 10, "the refused reset left the window alone")
+        // Root may: the window starts again.
+        #expect(try daemon.client.request("GET", "/v1/probes?reset=1").status == 200)
+        #expect(try runs() < 10)
+    }
+
     @Test func theCLISaysWhenNoDaemonRuns() throws {
         let dir = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -122,4 +180,26 @@ func rawExchange(_ path: String, _ bytes: [UInt8]) -> Bool {
     var buffer = [UInt8](repeating: 0, count: 4096)
     let n = recv(fd, &buffer, buffer.count, 0)
     return n > 0
+}
+
+/// Writes `bytes`, shuts the sending side down (as `nc -N` does) and reads until the daemon closes.
+/// Everything read, or nil when the connection failed or stayed open for 5 s.
+func halfClosedExchange(_ path: String, _ bytes: [UInt8]) -> String? {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var tv = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    guard withUnixAddress(path, { connect(fd, $0, $1) }) == 0 else { return nil }
+    guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else { return nil }
+    shutdown(fd, Int32(SHUT_WR))
+    var data: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n > 0 { data += buffer[0..<n]; continue }
+        if n < 0 && errno == EINTR { continue }
+        if n < 0 { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
 }

@@ -22,10 +22,15 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func start(environment: [String: String]? = nil) throws {
-        process = try TestProcess(Binaries.supervise, ["run", "--config", configPath, "--socket", socketPath,
-                                                        "--state-dir", stateDirectory], environment: environment)
+        try launch(environment: environment)
         let up = eventually(timeout: 15) { (try? client.request("GET", "/v1/units"))?.status == 200 }
         #expect(up, "daemon did not answer on \(socketPath); output:\n\(process?.output ?? "")")
+    }
+
+    /// Starts the daemon without waiting for it.
+    func launch(environment: [String: String]? = nil) throws {
+        process = try TestProcess(Binaries.supervise, ["run", "--config", configPath, "--socket", socketPath,
+                                                        "--state-dir", stateDirectory], environment: environment)
     }
 
     var client: ControlClient { ControlClient(socketPath: socketPath, timeoutSeconds: 10) }

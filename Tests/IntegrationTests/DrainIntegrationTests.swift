@@ -13,14 +13,16 @@ import Testing
         let daemon: DaemonHarness
 
         /// `httpDrain`: drains start with `POST /drain` and are watched at `/worker` (else one SIGTERM).
-        init(linger: Double = 0, readiness: Bool = false, httpDrain: Bool = false) throws {
+        /// `protobufJSON`: `/worker` leaves out zero values, as LiveKit's does.
+        init(linger: Double = 0, readiness: Bool = false, httpDrain: Bool = false, protobufJSON: Bool = false) throws {
             ports = loopbackPortBlock(3)
             var lines = ["units:"]
             for (i, port) in ports.enumerated() {
                 let name = "worker-\(i + 1)"
                 lines += [
                     "  \(name):",
-                    "    command: [\(Binaries.agentSim), --port, \"\(port)\", --name, \(name), --drain-linger, \"\(linger)\"]",
+                    "    command: [\(Binaries.agentSim), --port, \"\(port)\", --name, \(name), --drain-linger, \"\(linger)\""
+                        + (protobufJSON ? ", --protobuf-json]" : "]"),
                     "    stop_timeout: 3s",
                 ]
                 if httpDrain {
@@ -423,5 +425,73 @@ import Testing
         let status = try w.statusJSON("worker-1")
         let lastDrain = try #require(status["last_drain"] as? [String: Any])
         #expect((lastDrain["calls_cut"] as? NSNumber)?.intValue == 0)
+    }
+
+    // MARK: - 10
+
+    /// LiveKit's `/worker` is protobuf JSON: an idle worker's answer has no `active_jobs`. That
+    /// means 0 live calls, so an HTTP drain ends (the worker is stopped) once the last call is
+    /// over, not at the drain deadline.
+    @Test func aWorkerThatLeavesActiveJobsOutWhenIdleIsStoppedAtZeroCalls() throws {
+        let w = try Workers(linger: 60, httpDrain: true, protobufJSON: true)
+        defer { w.stop() }
+        let pids = try w.waitUntilServing()
+        let worker1 = w.target("worker-1")
+        let idle = try #require(httpRequest("GET", port: worker1.port, path: "/worker"))
+        #expect(!idle.body.contains("active_jobs"), "\(idle.body)")
+        let calls = LoopbackCalls()
+        let call = calls.place(on: worker1, duration: 2)
+        #expect(call.accepted)
+        #expect(httpRequest("GET", port: worker1.port, path: "/worker")?.body.contains("\"active_jobs\":1") == true)
+
+        let start = Date()
+        let drain = try w.cli(["drain", "worker-1"])
+        #expect(drain.code == 0, "\(drain.output)")
+        // Counted while the call is live; stopped once the worker reports no count at all.
+        #expect(eventually(timeout: 3) { (try? w.daemon.unit("worker-1"))?.drain?.activeCalls == 1 })
+        #expect(eventually(timeout: 10) { w.state("worker-1") == "drained" }, "\(w.daemon.output)")
+        let took = Date().timeIntervalSince(start)
+        #expect(took > 1.5 && took < 6, "drained after \(took)s; the worker lingers 60s")
+        #expect(!processAlive(pids[0]))
+        #expect(w.daemon.output.contains("worker-1: no live calls left; stopping"), "\(w.daemon.output)")
+        let log = WorkerCallLog(daemonOutput: w.daemon.output)
+        guard case .accepted(let id) = call.outcome else { return }
+        #expect(log.ended(unit: "worker-1").contains { $0.id == id && $0.pid == pids[0] }, "the call ran to its end")
+        #expect(try w.daemon.unit("worker-1")?.lastDrain?.callsCut == 0)
+    }
+
+    // MARK: - 11
+
+    /// `drain --wait` through a pipe: the daemon's answer first, then the progress, then the end;
+    /// all on stdout. `undrain` answers on stdout too.
+    @Test func drainWaitPrintsItsHeaderFirstAndUndrainAnswersOnStdout() throws {
+        let w = try Workers()
+        defer { w.stop() }
+        _ = try w.waitUntilServing()
+        let calls = LoopbackCalls()
+        #expect(calls.place(on: w.target("worker-1"), duration: 2).accepted)
+        let drain = try stdoutOf(w, ["drain", "worker-1", "--wait"])
+        #expect(drain.code == 0, "\(drain.output)")
+        let header = drain.output.range(of: "draining worker-1: one SIGTERM, deadline in 1h, then stop")?.lowerBound
+        let progress = drain.output.range(of: "worker-1: draining, ")?.lowerBound
+        let end = drain.output.range(of: "worker-1: drain ended after ")?.lowerBound
+        #expect(header != nil && progress != nil && end != nil, "\(drain.output)")
+        if let header, let progress, let end {
+            #expect(header < progress && progress < end, "out of order:\n\(drain.output)")
+        }
+        #expect(drain.output.hasPrefix("draining worker-1"), "\(drain.output)")
+
+        let undrain = try stdoutOf(w, ["undrain", "worker-1"])
+        #expect(undrain.code == 0)
+        #expect(undrain.output == "starting worker-1: back in service\n", "\(undrain.output)")
+        let again = try stdoutOf(w, ["undrain", "worker-2"])
+        #expect(again.code == 0)
+        #expect(again.output == "worker-2 is not drained\n", "\(again.output)")
+    }
+
+    /// Runs the CLI against the daemon through a pipe, with its standard error discarded.
+    private func stdoutOf(_ w: Workers, _ arguments: [String]) throws -> (code: Int32, output: String) {
+        try runCommand("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>/dev/null", Binaries.supervise]
+                       + arguments + ["--socket", w.daemon.socketPath])
     }
 }
