@@ -83,12 +83,14 @@ extension Supervisor {
         units[i].operatorStopped = false
         units[i].spec = spec
         switch units[i].state {
-        case .starting(let since, _) where units[i].activeSpec == spec:
+        case .starting(var run) where units[i].activeSpec == spec:
             // The spawn in flight is of the same spec: the removal is simply called off.
-            transition(i, to: .starting(since: since, then: nil), now: now)
+            run.then = nil
+            transition(i, to: .starting(run), now: now)
             log(.info, name, "added", "added back by reload while starting: its removal is called off")
-        case .starting(let since, _):
-            transition(i, to: .starting(since: since, then: .start), now: now)
+        case .starting(var run):
+            run.then = .start
+            transition(i, to: .starting(run), now: now)
             log(.info, name, "added", "added back by reload while starting: replaced once it has started")
         case .stopping(let instance, var stop) where stop.drain == nil:
             stop.then = .start
@@ -121,9 +123,12 @@ extension Supervisor {
         case .running:
             units[i].reason = "configuration changed"
             beginStop(i, then: .start, why: "configuration changed", now: now)
-        case .starting(let since, let then):
+        case .starting(var run):
             // Let the spawn finish, then replace it (unless an operator asked for a stop).
-            if then != .stay { transition(i, to: .starting(since: since, then: .start), now: now) }
+            if run.then != .stay {
+                run.then = .start
+                transition(i, to: .starting(run), now: now)
+            }
         case .stopping(_, let stop):
             if stop.drain == nil, stop.then == .stay, !units[i].operatorStopped { setStopThen(i, .start, now: now) }
         case .draining:

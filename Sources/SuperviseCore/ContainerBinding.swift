@@ -13,6 +13,8 @@ public struct ContainerBinding: Sendable, Hashable {
     public var stoppedOutside = false
     /// The last `die` was an out-of-memory kill.
     public var oomKilled = false
+    /// A stop Docker did not take (unreachable or refused): sent again after the next resync.
+    public var stopUnsent = false
 
     public init(snapshot: ContainerSnapshot, replica: Int?) {
         id = snapshot.id

@@ -31,6 +31,7 @@ extension Supervisor {
             forgetContainerUnit(name, why: "its container is gone")
         }
         containersResynced = true
+        retryUnsentContainerStops(now: now)
         if !dockerConnected {
             dockerConnected = true
             let count = units.filter(\.isContainer).count
@@ -88,8 +89,8 @@ extension Supervisor {
             default:
                 containerRunning(i, pid: snapshot.pid, now: now)
             }
-        } else if units[i].phase == .running && !replaced {
-            // It died while no event could tell: heal it now.
+        } else if units[i].state.instance != nil && !replaced {
+            // It died (or our stop finished) while no event could tell: act on it now.
             log(.warning, name, "exit", "found not running after a gap in Docker's events", exit: snapshot.exitCode.map(ContainerSnapshot.exitStatus))
             containerDied(i, exitCode: snapshot.exitCode ?? -1, now: now)
         } else if units[i].phase == .running || units[i].phase == .starting {
@@ -119,14 +120,23 @@ extension Supervisor {
         guard let i = index(name) else { return }
         let exit = snapshot.exitCode.map(ContainerSnapshot.exitStatus)
         let sameContainer = saved?.containerID == snapshot.id
+        // The same run of it: a container started again by hand has a new main process.
+        let sameRun = sameContainer && snapshot.running && saved?.pid == snapshot.pid
         if let run = saved?.drain, sameContainer {
-            if snapshot.running {
+            if sameRun {
                 log(.notice, name, "drain-resume", "still draining from before the restart; watching it to the end")
                 units[i].reason = "draining (\(run.requestedBy)); resumed after a daemon restart"
                 transition(i, to: .draining(Instance(pid: snapshot.pid, startedAt: now, spec: spec), run), now: now)
             } else {
                 finishDrain(i, run, exit: exit, now: now)
+                // Started again by hand since: back in service.
+                if snapshot.running { containerRunning(i, pid: snapshot.pid, now: now) }
             }
+        } else if saved?.restartPending == true, saved?.operatorStopped != true, sameRun || (sameContainer && !snapshot.running) {
+            // Due for a restart when the previous daemon stopped (dead, or unhealthy and still
+            // running the same process): it still gets it.
+            if let exit, !snapshot.running { units[i].lastExit = exit }
+            resumePendingRestart(i, at: saved?.restartAt, reason: saved?.restartReason, counted: saved?.restartCounted ?? true, now: now)
         } else if saved?.drained == true {
             units[i].operatorStopped = true
             units[i].reason = "drained (remembered across a daemon restart)"
@@ -138,10 +148,6 @@ extension Supervisor {
             units[i].reason = failure
             log(.warning, name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(name)` to retry", reason: failure)
             transition(i, to: .failed, now: now)
-        } else if saved?.restartPending == true, saved?.operatorStopped != true, sameContainer {
-            // Down and due for a restart when the previous daemon stopped: it still gets it.
-            if let exit { units[i].lastExit = exit }
-            resumePendingRestart(i, at: saved?.restartAt, reason: saved?.restartReason, now: now)
         } else if saved?.pid != nil, saved?.operatorStopped != true, sameContainer {
             // Running when the previous daemon last wrote its state, dead now: it died unseen.
             log(.warning, name, "exit", "container \(snapshot.id.prefix(12)) died while supervise was not running", exit: exit)
@@ -162,8 +168,8 @@ extension Supervisor {
         let name = units[i].name
         var then: AfterStop?
         switch units[i].state {
-        case .starting(_, let pendingStop):
-            then = pendingStop
+        case .starting(let run):
+            then = run.then
             log(.info, name, "start", "container running, pid \(pid)")
         case .inactive, .exited, .failed, .drained:
             // Started by hand (after a drain or a stop too): supervised, and back in service.
@@ -282,12 +288,34 @@ extension Supervisor {
         case .starting:
             log(.error, name, "restart-failed", "Docker refused the restart: \(reason)", reason: reason)
             afterProcessEnded(i, clean: false, why: "restart failed: \(reason)", uptime: .zero, now: now)
-        case .stopping(let instance, let stop):
-            log(.error, name, "stop-failed", "Docker refused the stop: \(reason)", reason: reason)
-            // Back where it was: still running, or still draining.
-            transition(i, to: stop.drain.map { .draining(instance, $0) } ?? .running(instance), now: now)
+        case .stopping, .draining:
+            // The stop (or the drain's stop) did not reach Docker: it stays asked for, and is sent
+            // again once Docker's picture has been resynchronised.
+            log(.error, name, "stop-failed", "Docker refused the stop: \(reason); sent again after the next resync", reason: reason)
+            units[i].container?.stopUnsent = true
         default:
             log(.error, name, "action-failed", reason, reason: reason)
+        }
+    }
+
+    /// Sends again the stops Docker did not take (see ``onContainerActionFailed``), once a fresh
+    /// picture shows the container still there.
+    mutating func retryUnsentContainerStops(now: Instant) {
+        for i in units.indices {
+            guard let container = units[i].container, container.stopUnsent else { continue }
+            units[i].container?.stopUnsent = false
+            let action: ContainerAction
+            switch units[i].state {
+            case .draining(_, let run):
+                // A drain's `docker stop`: the time left of the drain, not the whole drain again.
+                action = .stop(timeout: max(.seconds(1), run.deadline - now))
+            case .stopping(let instance, let stop):
+                action = stop.killSent ? .kill(signal: Signals.kill) : .stop(timeout: instance.spec.stopTimeout)
+            default:
+                continue
+            }
+            log(.notice, units[i].name, "stop-retry", "sending the stop to Docker again")
+            emit(.container(unit: units[i].name, id: container.id, action))
         }
     }
 

@@ -66,10 +66,11 @@ extension Supervisor {
             return .accepted("\(u.name) is draining; it starts again as soon as its drain ends")
         case .running:
             return .unchanged("\(u.name) is already running")
-        case .starting(let since, let then):
-            guard then != nil else { return .unchanged("\(u.name) is already starting") }
+        case .starting(var run):
+            guard run.then != nil else { return .unchanged("\(u.name) is already starting") }
             units[i].operatorStopped = false
-            transition(i, to: .starting(since: since, then: nil), now: now)
+            run.then = nil
+            transition(i, to: .starting(run), now: now)
             return .accepted("\(u.name) is starting; the stop asked for meanwhile is called off")
         case .stopping:
             units[i].operatorStopped = false
@@ -136,9 +137,10 @@ extension Supervisor {
         case .stopping:
             setStopThen(i, .start, now: now)
             return .accepted("\(u.name) is stopping; it will start again")
-        case .starting(let since, let then):
-            guard then != nil else { return .unchanged("\(u.name) is starting") }
-            transition(i, to: .starting(since: since, then: .start), now: now)
+        case .starting(var run):
+            guard run.then != nil else { return .unchanged("\(u.name) is starting") }
+            run.then = .start
+            transition(i, to: .starting(run), now: now)
             return .accepted("\(u.name) is starting; it is stopped as soon as it has started, then started again")
         case .waiting, .inactive, .exited, .failed, .backoff, .drained:
             units[i].reason = "restarted by operator"

@@ -27,6 +27,8 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     /// Why that restart is due (an exit, a failed probe), so a give-up after a daemon restart
     /// still names the real cause.
     public var restartReason: String?
+    /// Whether that restart counts as an automatic one (restarts, start limit); nil means it does.
+    public var restartCounted: Bool?
     /// A stop in progress (no drain led to it): a restarted daemon that adopts the process goes on
     /// stopping it, SIGKILL at the same deadline (monotonic: after a reboot there is no process left).
     public var stopping: PersistedStop?
@@ -121,6 +123,8 @@ extension Supervisor {
             saved.restartPending = restartPending ? true : nil
             saved.restartAt = restartAt
             saved.restartReason = restartPending ? u.reason : nil
+            // A container restart in flight that no policy asked for (after a drain, by an operator) is not counted again.
+            if case .starting(let run) = u.state, !run.automatic { saved.restartCounted = false }
             if case .stopping(_, let stop) = u.state, stop.drain == nil {
                 saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
             }

@@ -86,6 +86,7 @@ public struct Supervisor: Sendable {
                 // Killed while stopping it: the stop goes on, SIGKILL at the same deadline.
                 let deadline = stop.deadline.map { max($0, now) } ?? now + live.spec.stopTimeout
                 units[i].reason = "stopping from before the daemon restart"
+                units[i].operatorStopped = saved.operatorStopped
                 log(.notice, name, "stop-resume", "still stopping from before the daemon restart (pid \(live.pid)); SIGKILL at its deadline")
                 adopt(i, live, as: .stopping(live, StopRun(since: stop.since, deadline: deadline, then: stop.then)), now: now)
             } else if let live, saved.failedReason == nil {
@@ -105,7 +106,7 @@ public struct Supervisor: Sendable {
                 units[i].reason = "stopped by operator (remembered: restart policy unless-stopped)"
                 transition(i, to: .inactive, now: now)
             } else if saved.restartPending == true {
-                resumePendingRestart(i, at: saved.restartAt, reason: saved.restartReason, now: now)
+                resumePendingRestart(i, at: saved.restartAt, reason: saved.restartReason, counted: saved.restartCounted ?? true, now: now)
             } else {
                 transition(i, to: .waiting(automatic: false), now: now)
             }
@@ -125,7 +126,7 @@ public struct Supervisor: Sendable {
     /// A restart by policy that the previous daemon had due: made when its backoff ends (at once
     /// when that has passed or is unknown), and counted against the start limit like any
     /// automatic restart, so a crash loop does not escape its limits through daemon restarts.
-    mutating func resumePendingRestart(_ i: Int, at: Instant?, reason: String?, now: Instant) {
+    mutating func resumePendingRestart(_ i: Int, at: Instant?, reason: String?, counted: Bool, now: Instant) {
         let name = units[i].name, attempt = units[i].streak
         // The reason is the real cause (an exit, a failed probe), so a later give-up still names it.
         units[i].reason = reason ?? units[i].lastExit.map(\.description) ?? "restart due from before the daemon restart"
@@ -134,7 +135,7 @@ public struct Supervisor: Sendable {
             transition(i, to: .backoff(until: at), now: now)
         } else {
             log(.notice, name, "restart", "restarting now (attempt \(attempt), due from before the daemon restart)")
-            transition(i, to: .waiting(automatic: true), now: now)
+            transition(i, to: .waiting(automatic: counted), now: now)
         }
     }
 
@@ -194,7 +195,8 @@ public struct Supervisor: Sendable {
     // MARK: - Process events
 
     private mutating func onSpawned(_ name: String, pid: Int32, startTicks: UInt64, now: Instant) {
-        guard let i = index(name), case .starting(_, let then) = units[i].state else { return }
+        guard let i = index(name), case .starting(let run) = units[i].state else { return }
+        let then = run.then
         let instance = Instance(pid: pid, startTicks: startTicks, startedAt: now, spec: units[i].spec)
         units[i].reason = nil
         log(.info, name, "start", "started, pid \(pid)")
@@ -209,7 +211,8 @@ public struct Supervisor: Sendable {
     }
 
     private mutating func onSpawnFailed(_ name: String, reason: String, now: Instant) {
-        guard let i = index(name), case .starting(_, let then) = units[i].state else { return }
+        guard let i = index(name), case .starting(let run) = units[i].state else { return }
+        let then = run.then
         let why = "spawn failed: \(reason)"
         log(.error, name, "spawn-failed", "could not start: \(reason)", reason: why)
         if forgetIfRetired(i) { return }
@@ -351,8 +354,9 @@ public struct Supervisor: Sendable {
         switch units[i].state {
         case .running(let instance):
             sendStop(i, instance, then: then, why: why, now: now)
-        case .starting(let since, _):
-            transition(i, to: .starting(since: since, then: then), now: now)
+        case .starting(var run):
+            run.then = then
+            transition(i, to: .starting(run), now: now)
         default:
             break
         }
@@ -388,7 +392,7 @@ public struct Supervisor: Sendable {
         }
         units[i].startHistory.append(now)
         if automatic { units[i].restarts += 1 }
-        transition(i, to: .starting(since: now, then: nil), now: now)
+        transition(i, to: .starting(StartRun(since: now, automatic: automatic)), now: now)
         if let container = units[i].container {
             log(.info, spec.name, "restart-issued", "restarting container \(container.id.prefix(12)) through the Docker API")
             emit(.container(unit: spec.name, id: container.id, .restart(timeout: spec.stopTimeout)))
@@ -442,8 +446,9 @@ public struct Supervisor: Sendable {
             case .stopping(let instance, var stop) where stop.drain == nil:
                 stop.then = .stay
                 transition(i, to: .stopping(instance, stop), now: now)
-            case .starting(let since, _):
-                transition(i, to: .starting(since: since, then: .stay), now: now)
+            case .starting(var run):
+                run.then = .stay
+                transition(i, to: .starting(run), now: now)
             default:
                 break
             }

@@ -7,9 +7,8 @@ public enum UnitState: Sendable, Hashable {
     /// Meant to run; waits for its dependencies (and, for a container, a fresh picture of Docker).
     /// `automatic`: the start is a restart by policy, counted against the start limit.
     case waiting(automatic: Bool)
-    /// A spawn (a container restart, for a container unit) was issued at `since`. `then` is set when
-    /// a stop was asked for meanwhile: the new instance is stopped as soon as it reports, then `then`.
-    case starting(since: Instant, then: AfterStop?)
+    /// A spawn (a container restart, for a container unit) was issued; see ``StartRun``.
+    case starting(StartRun)
     case running(Instance)
     /// Told to drain (one signal or one HTTP request); its live calls are finishing. Never
     /// restarted automatically, whatever its readiness or exit say.
@@ -71,7 +70,7 @@ public enum UnitState: Sendable, Hashable {
         switch self {
         case .backoff(let until): until
         case .stopping(_, let s): s.killSent ? nil : s.deadline
-        case .draining(_, let d): d.deadline
+        case .draining(_, let d): d.cut ? nil : d.deadline
         default: nil
         }
     }
@@ -98,6 +97,23 @@ public struct Instance: Sendable, Hashable {
         self.startTicks = startTicks
         self.startedAt = startedAt
         self.spec = spec
+    }
+}
+
+/// A start in flight.
+public struct StartRun: Sendable, Hashable {
+    /// When the spawn (or the container restart) was issued.
+    public var since: Instant
+    /// A restart by policy (counted, and resumed as one by a restarted daemon).
+    public var automatic: Bool
+    /// Set when a stop was asked for meanwhile: the new instance is stopped as soon as it
+    /// reports, then this follows.
+    public var then: AfterStop?
+
+    public init(since: Instant, automatic: Bool, then: AfterStop? = nil) {
+        self.since = since
+        self.automatic = automatic
+        self.then = then
     }
 }
 
