@@ -13,6 +13,10 @@ public struct ContainerBinding: Sendable, Hashable {
     public var stoppedOutside = false
     /// The last `die` was an out-of-memory kill.
     public var oomKilled = false
+    /// The container's main process while it runs, whatever the unit's state (an unhealthy
+    /// container waiting out its restart backoff still runs), so a restarted daemon can tell
+    /// the same run from a new one.
+    public var runningPid: Int32?
     /// A stop Docker did not take (unreachable or refused): sent again after the next resync.
     public var stopUnsent = false
 

@@ -77,6 +77,7 @@ extension Supervisor {
             binding.health = snapshot.health
         }
         containerUnits[snapshot.id] = name
+        binding.runningPid = snapshot.running ? snapshot.pid : nil
         units[i].container = binding
         units[i].spec = spec
         if snapshot.running {
@@ -93,6 +94,9 @@ extension Supervisor {
             // It died (or our stop finished) while no event could tell: act on it now.
             log(.warning, name, "exit", "found not running after a gap in Docker's events", exit: snapshot.exitCode.map(ContainerSnapshot.exitStatus))
             containerDied(i, exitCode: snapshot.exitCode ?? -1, now: now)
+        } else if case .starting(let run) = units[i].state, run.then == .stay {
+            units[i].reason = "stopped by operator"
+            transition(i, to: .inactive, now: now)
         } else if units[i].phase == .running || units[i].phase == .starting {
             units[i].reason = "recreated and not running"
             transition(i, to: .inactive, now: now)
@@ -103,6 +107,7 @@ extension Supervisor {
         let name = spec.name
         var runtime = UnitRuntime(spec: spec)
         runtime.container = ContainerBinding(snapshot: snapshot, replica: replica)
+        runtime.container?.runningPid = snapshot.running ? snapshot.pid : nil
         let saved = persistedUnseen.removeValue(forKey: name)
         if let saved {
             runtime.restoreCounters(from: saved)
@@ -181,6 +186,7 @@ extension Supervisor {
         units[i].operatorStopped = false
         units[i].reason = nil
         units[i].container?.stoppedOutside = false
+        units[i].container?.runningPid = pid
         transition(i, to: .running(Instance(pid: pid, startedAt: now, spec: units[i].spec)), now: now)
         if let then { beginStop(i, then: then, why: then == .stay ? "operator stop" : "configuration changed", now: now) }
     }
@@ -226,6 +232,7 @@ extension Supervisor {
     /// The container's process ended (a `die` event, or found dead by a resync).
     private mutating func containerDied(_ i: Int, exitCode: Int32, now: Instant) {
         guard units[i].container != nil else { return }
+        units[i].container?.runningPid = nil
         let status = ContainerSnapshot.exitStatus(code: exitCode)
         let oom = units[i].container?.oomKilled == true
         let why = oom ? "out of memory (OOM killed, \(status))" : "\(status)"

@@ -112,12 +112,13 @@ extension Supervisor {
             let instance = u.state.instance
             let drained = u.phase == .drained
             guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || instance != nil
+                    || u.container?.runningPid != nil
                     || u.drain != nil || drained || restartPending
             else { continue }
             var saved = PersistedUnit(
                 restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
                 failedReason: failed, operatorStopped: u.operatorStopped,
-                pid: instance?.pid, pidStartTicks: instance?.startTicks, containerID: u.container?.id)
+                pid: instance?.pid ?? u.container?.runningPid, pidStartTicks: instance?.startTicks, containerID: u.container?.id)
             saved.drain = u.drain
             saved.drained = drained ? true : nil
             saved.restartPending = restartPending ? true : nil

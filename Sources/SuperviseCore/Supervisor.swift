@@ -357,6 +357,12 @@ public struct Supervisor: Sendable {
         case .starting(var run):
             run.then = then
             transition(i, to: .starting(run), now: now)
+            // Docker applies a stop after the restart in flight: sent now, it holds even if
+            // supervise exits before Docker reports the start.
+            if let container = units[i].container {
+                log(.info, units[i].name, "stop", "stopping container \(container.id.prefix(12)) (\(why)) once its restart in flight is done")
+                emit(.container(unit: units[i].name, id: container.id, .stop(timeout: units[i].spec.stopTimeout)))
+            }
         default:
             break
         }
