@@ -85,6 +85,13 @@ extension Supervisor {
             case .running(var instance) where instance.pid != snapshot.pid:
                 instance.pid = snapshot.pid
                 transition(i, to: .running(instance), now: now)
+            case .stopping(let instance, _) where instance.pid != snapshot.pid && instance.pid > 0,
+                 .draining(let instance, _) where instance.pid != snapshot.pid && instance.pid > 0:
+                // The run we were stopping ended unseen, and the container runs again (started by
+                // hand, or by Docker): that stop is over, and the new run is supervised.
+                log(.info, name, "exit", "container \(snapshot.id.prefix(12)) ended unseen and runs again (pid \(snapshot.pid))")
+                containerDied(i, exitCode: -1, now: now)
+                if units[i].state.instance == nil { containerRunning(i, pid: snapshot.pid, now: now) }
             case .running, .stopping, .draining:
                 break
             default:
@@ -131,7 +138,14 @@ extension Supervisor {
             if sameRun {
                 log(.notice, name, "drain-resume", "still draining from before the restart; watching it to the end")
                 units[i].reason = "draining (\(run.requestedBy)); resumed after a daemon restart"
-                transition(i, to: .draining(Instance(pid: snapshot.pid, startedAt: now, spec: spec), run), now: now)
+                let instance = Instance(pid: snapshot.pid, startedAt: now, spec: spec)
+                if let stop = saved?.stopping {
+                    // Being stopped after its drain (cut, or hung): that stop goes on.
+                    transition(i, to: .stopping(instance, StopRun(since: stop.since, deadline: stop.deadline.map { max($0, now) },
+                                                                  then: stop.then, drain: run)), now: now)
+                } else {
+                    transition(i, to: .draining(instance, run), now: now)
+                }
             } else {
                 finishDrain(i, run, exit: exit, now: now)
                 // Started again by hand since: back in service.

@@ -29,8 +29,9 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     public var restartReason: String?
     /// Whether that restart counts as an automatic one (restarts, start limit); nil means it does.
     public var restartCounted: Bool?
-    /// A stop in progress (no drain led to it): a restarted daemon that adopts the process goes on
-    /// stopping it, SIGKILL at the same deadline (monotonic: after a reboot there is no process left).
+    /// A stop in progress (the drain that led to it, if any, is in ``drain``): a restarted daemon
+    /// that adopts the process goes on stopping it, SIGKILL at the same deadline (monotonic: after
+    /// a reboot there is no process left).
     public var stopping: PersistedStop?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
@@ -126,7 +127,7 @@ extension Supervisor {
             saved.restartReason = restartPending ? u.reason : nil
             // A container restart in flight that no policy asked for (after a drain, by an operator) is not counted again.
             if case .starting(let run) = u.state, !run.automatic { saved.restartCounted = false }
-            if case .stopping(_, let stop) = u.state, stop.drain == nil {
+            if case .stopping(_, let stop) = u.state {
                 saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
             }
             result[u.name] = saved

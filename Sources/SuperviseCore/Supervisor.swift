@@ -73,7 +73,15 @@ public struct Supervisor: Sendable {
                 guard alive.contains(name) else { return nil }
                 return Instance(pid: pid, startTicks: saved.pidStartTicks ?? 0, startedAt: min(startedAt[name] ?? now, now), spec: units[i].spec)
             }
-            if let run = saved.drain {
+            if let live, let stop = saved.stopping {
+                // Killed while stopping it (after a drain, too): the stop goes on, SIGKILL at the
+                // same deadline, then what was to follow.
+                let deadline = stop.deadline.map { max($0, now) } ?? now + live.spec.stopTimeout
+                units[i].reason = "stopping from before the daemon restart"
+                units[i].operatorStopped = saved.operatorStopped
+                log(.notice, name, "stop-resume", "still stopping from before the daemon restart (pid \(live.pid)); SIGKILL at its deadline")
+                adopt(i, live, as: .stopping(live, StopRun(since: stop.since, deadline: deadline, then: stop.then, drain: saved.drain)), now: now)
+            } else if let run = saved.drain {
                 if let live {
                     units[i].reason = "draining (\(run.requestedBy)), then \(run.then.rawValue); resumed after a daemon restart"
                     log(.notice, name, "drain-resume", "still draining from before the restart (pid \(live.pid)); watching it to the end")
@@ -82,13 +90,6 @@ public struct Supervisor: Sendable {
                     log(.notice, name, "drain-resume", "its drain ended while the daemon was down")
                     finishDrain(i, run, exit: nil, now: now)
                 }
-            } else if let live, let stop = saved.stopping {
-                // Killed while stopping it: the stop goes on, SIGKILL at the same deadline.
-                let deadline = stop.deadline.map { max($0, now) } ?? now + live.spec.stopTimeout
-                units[i].reason = "stopping from before the daemon restart"
-                units[i].operatorStopped = saved.operatorStopped
-                log(.notice, name, "stop-resume", "still stopping from before the daemon restart (pid \(live.pid)); SIGKILL at its deadline")
-                adopt(i, live, as: .stopping(live, StopRun(since: stop.since, deadline: deadline, then: stop.then)), now: now)
             } else if let live, saved.failedReason == nil {
                 units[i].reason = "adopted from the previous daemon (pid \(live.pid)); its output is no longer captured"
                 log(.notice, name, "adopted", "still running from before the daemon restart (pid \(live.pid)): adopted, not restarted")
