@@ -88,10 +88,11 @@ extension Supervisor {
             case .stopping(let instance, _) where instance.pid != snapshot.pid && instance.pid > 0,
                  .draining(let instance, _) where instance.pid != snapshot.pid && instance.pid > 0:
                 // The run we were stopping ended unseen, and the container runs again (started by
-                // hand, or by Docker): that stop is over, and the new run is supervised.
+                // hand, or by Docker).
                 log(.info, name, "exit", "container \(snapshot.id.prefix(12)) ended unseen and runs again (pid \(snapshot.pid))")
+                let wantedDown = stopsForGood(units[i].state)
                 containerDied(i, exitCode: -1, now: now)
-                if units[i].state.instance == nil { containerRunning(i, pid: snapshot.pid, now: now) }
+                if units[i].state.instance == nil { runAgain(i, pid: snapshot.pid, stopInProgress: wantedDown, now: now) }
             case .running, .stopping, .draining:
                 break
             default:
@@ -119,6 +120,7 @@ extension Supervisor {
         if let saved {
             runtime.restoreCounters(from: saved)
             runtime.operatorStopped = saved.operatorStopped
+            if saved.containerID == snapshot.id { runtime.container?.stopUnsent = saved.stopUnsent == true }
         }
         units.append(runtime)
         // Processes first, in configuration order; then containers by service and replica.
@@ -148,8 +150,7 @@ extension Supervisor {
                 }
             } else {
                 finishDrain(i, run, exit: exit, now: now)
-                // Started again by hand since: back in service.
-                if snapshot.running { containerRunning(i, pid: snapshot.pid, now: now) }
+                if snapshot.running { runAgain(i, pid: snapshot.pid, stopInProgress: run.then == .stop, now: now) }
             }
         } else if saved?.restartPending == true, saved?.operatorStopped != true, sameRun || (sameContainer && !snapshot.running) {
             // Due for a restart when the previous daemon stopped (dead, or unhealthy and still
@@ -241,6 +242,27 @@ extension Supervisor {
                 log(.info, name, "healthy", "Docker HEALTHCHECK healthy")
             }
         }
+    }
+
+    /// Whether `state` is a stop (or a drain) that leaves the unit down when it ends.
+    func stopsForGood(_ state: UnitState) -> Bool {
+        switch state {
+        case .draining(_, let run): run.then == .stop
+        case .stopping(_, let stop): stop.drain.map { $0.then == .stop } ?? (stop.then == .stay)
+        default: false
+        }
+    }
+
+    /// A container runs again after the run we knew ended unseen. Started outside supervise, it
+    /// is supervised again; but a stop of ours that was still under way when it was started is
+    /// carried out on the new run too (the operator's stop came after that start, as far as
+    /// anyone can tell), so an operator's stop is never undone by a race with `docker start`.
+    private mutating func runAgain(_ i: Int, pid: Int32, stopInProgress: Bool, now: Instant) {
+        containerRunning(i, pid: pid, now: now)
+        guard stopInProgress else { return }
+        units[i].operatorStopped = true
+        units[i].reason = "stopped by operator"
+        beginStop(i, then: .stay, why: "its stop was under way when it was started again", now: now)
     }
 
     /// The container's process ended (a `die` event, or found dead by a resync).

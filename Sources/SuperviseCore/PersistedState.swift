@@ -33,6 +33,8 @@ public struct PersistedUnit: Sendable, Codable, Equatable {
     /// that adopts the process goes on stopping it, SIGKILL at the same deadline (monotonic: after
     /// a reboot there is no process left).
     public var stopping: PersistedStop?
+    /// A container stop Docker did not take: the next daemon sends it after its first resync.
+    public var stopUnsent: Bool?
 
     public init(restarts: Int = 0, streak: Int = 0, startHistory: [Instant]? = nil, lastExit: ExitStatus? = nil,
                 failedReason: String? = nil, operatorStopped: Bool = false, pid: Int32? = nil, pidStartTicks: UInt64? = nil,
@@ -113,7 +115,7 @@ extension Supervisor {
             let instance = u.state.instance
             let drained = u.phase == .drained
             guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || instance != nil
-                    || u.container?.runningPid != nil
+                    || u.container?.runningPid != nil || u.container?.stopUnsent == true
                     || u.drain != nil || drained || restartPending
             else { continue }
             var saved = PersistedUnit(
@@ -127,6 +129,7 @@ extension Supervisor {
             saved.restartReason = restartPending ? u.reason : nil
             // A container restart in flight that no policy asked for (after a drain, by an operator) is not counted again.
             if case .starting(let run) = u.state, !run.automatic { saved.restartCounted = false }
+            saved.stopUnsent = u.container?.stopUnsent == true ? true : nil
             if case .stopping(_, let stop) = u.state {
                 saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
             }
