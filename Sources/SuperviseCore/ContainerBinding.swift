@@ -1,6 +1,8 @@
 /// What the core knows of a container unit's container.
 public struct ContainerBinding: Sendable, Hashable {
     public var id: String
+    /// The `containers:` entry that selected it.
+    public var selectorKey = ""
     public var containerName: String
     public var image: String
     public var replica: Int?

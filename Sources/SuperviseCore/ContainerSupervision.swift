@@ -59,6 +59,7 @@ extension Supervisor {
         } else {
             addContainerUnit(snapshot, spec: spec, replica: replica, now: now)
         }
+        if let i = index(name) { units[i].container?.selectorKey = selector.key }
         return name
     }
 
@@ -359,6 +360,15 @@ extension Supervisor {
             }
             log(.notice, units[i].name, "stop-retry", "sending the stop to Docker again")
             emit(.container(unit: units[i].name, id: container.id, action))
+        }
+    }
+
+    /// After a reload: container units whose `containers:` entry is gone are no longer
+    /// supervised; what was asked of them is out of supervise's hands (their containers run on).
+    mutating func forgetUnselectedContainers() {
+        let keys = Set(config.containers.map(\.key))
+        for name in units.filter({ $0.isContainer && !keys.contains($0.container?.selectorKey ?? "") }).map(\.name) {
+            forgetContainerUnit(name, why: "its containers entry was removed from the configuration")
         }
     }
 
