@@ -32,7 +32,7 @@ extension Supervisor {
         setConfig(newConfig)
         let newByName = Dictionary(newConfig.units.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in diff.removed { retire(name, now: now) }
-        forgetUnselectedContainers()
+        forgetUnselectedContainers(now: now)
         for name in diff.changed {
             guard let i = index(name), let spec = newByName[name] else { continue }
             log(.info, name, "changed", "configuration changed; restarting with the new configuration")

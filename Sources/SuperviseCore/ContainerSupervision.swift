@@ -365,10 +365,13 @@ extension Supervisor {
 
     /// After a reload: container units whose `containers:` entry is gone are no longer
     /// supervised; what was asked of them is out of supervise's hands (their containers run on).
-    mutating func forgetUnselectedContainers() {
+    mutating func forgetUnselectedContainers(now: Instant) {
         let keys = Set(config.containers.map(\.key))
-        for name in units.filter({ $0.isContainer && !keys.contains($0.container?.selectorKey ?? "") }).map(\.name) {
-            forgetContainerUnit(name, why: "its containers entry was removed from the configuration")
+        for u in units where u.isContainer && !keys.contains(u.container?.selectorKey ?? "") {
+            // Remembered as a restarted daemon would remember it: should the entry come back, a
+            // drain or stop under way is watched to its end, not started a second time.
+            if let saved = persisted(u, now: now) { persistedUnseen[u.name] = saved }
+            forgetContainerUnit(u.name, why: "its containers entry was removed from the configuration")
         }
     }
 

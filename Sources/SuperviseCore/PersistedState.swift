@@ -101,43 +101,48 @@ extension Supervisor {
     public func persistedState(bootID: String, now: Instant) -> PersistedState {
         var result: [String: PersistedUnit] = [:]
         for u in units {
-            let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
-            let failed = u.phase == .failed ? u.reason : nil
-            let restartAt: Instant?
-            let restartPending: Bool
-            switch u.state {
-            case .backoff(let until): (restartPending, restartAt) = (true, until)
-            case .waiting(let automatic): (restartPending, restartAt) = (automatic, nil)
-            // A container being restarted counts too: the daemon may die before Docker reports it running.
-            case .starting: (restartPending, restartAt) = (u.isContainer, nil)
-            default: (restartPending, restartAt) = (false, nil)
-            }
-            let instance = u.state.instance
-            let drained = u.phase == .drained
-            guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || instance != nil
-                    || u.container?.runningPid != nil || u.container?.stopUnsent == true
-                    || u.drain != nil || drained || restartPending
-            else { continue }
-            var saved = PersistedUnit(
-                restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
-                failedReason: failed, operatorStopped: u.operatorStopped,
-                pid: instance?.pid ?? u.container?.runningPid, pidStartTicks: instance?.startTicks, containerID: u.container?.id)
-            saved.drain = u.drain
-            saved.drained = drained ? true : nil
-            saved.restartPending = restartPending ? true : nil
-            saved.restartAt = restartAt
-            saved.restartReason = restartPending ? u.reason : nil
-            // A container restart in flight that no policy asked for (after a drain, by an operator) is not counted again.
-            if case .starting(let run) = u.state, !run.automatic { saved.restartCounted = false }
-            saved.stopUnsent = u.container?.stopUnsent == true ? true : nil
-            if case .stopping(_, let stop) = u.state {
-                saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
-            }
-            result[u.name] = saved
+            if let saved = persisted(u, now: now) { result[u.name] = saved }
         }
         // Container units not seen since the daemon started keep what was known of them.
         for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }
         let rolls = rolling.values.sorted { $0.service < $1.service }
         return PersistedState(bootID: bootID, units: result, rolling: rolls.isEmpty ? nil : rolls)
+    }
+
+    /// What unit `u` has worth keeping across a daemon restart (or a rediscovery), or nil.
+    func persisted(_ u: UnitRuntime, now: Instant) -> PersistedUnit? {
+        let history = u.startHistory.filter { now - $0 < u.spec.restart.startLimit.interval }
+        let failed = u.phase == .failed ? u.reason : nil
+        let restartAt: Instant?
+        let restartPending: Bool
+        switch u.state {
+        case .backoff(let until): (restartPending, restartAt) = (true, until)
+        case .waiting(let automatic): (restartPending, restartAt) = (automatic, nil)
+        // A container being restarted counts too: the daemon may die before Docker reports it running.
+        case .starting: (restartPending, restartAt) = (u.isContainer, nil)
+        default: (restartPending, restartAt) = (false, nil)
+        }
+        let instance = u.state.instance
+        let drained = u.phase == .drained
+        guard u.restarts > 0 || u.streak > 0 || failed != nil || u.operatorStopped || u.lastExit != nil || instance != nil
+                || u.container?.runningPid != nil || u.container?.stopUnsent == true
+                || u.drain != nil || drained || restartPending
+        else { return nil }
+        var saved = PersistedUnit(
+            restarts: u.restarts, streak: u.streak, startHistory: history.isEmpty ? nil : history, lastExit: u.lastExit,
+            failedReason: failed, operatorStopped: u.operatorStopped,
+            pid: instance?.pid ?? u.container?.runningPid, pidStartTicks: instance?.startTicks, containerID: u.container?.id)
+        saved.drain = u.drain
+        saved.drained = drained ? true : nil
+        saved.restartPending = restartPending ? true : nil
+        saved.restartAt = restartAt
+        saved.restartReason = restartPending ? u.reason : nil
+        // A container restart in flight that no policy asked for (after a drain, by an operator) is not counted again.
+        if case .starting(let run) = u.state, !run.automatic { saved.restartCounted = false }
+        saved.stopUnsent = u.container?.stopUnsent == true ? true : nil
+        if case .stopping(_, let stop) = u.state {
+            saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
+        }
+        return saved
     }
 }
