@@ -162,6 +162,12 @@ extension Supervisor {
             units[i].operatorStopped = true
             units[i].reason = "drained (remembered across a daemon restart)"
             transition(i, to: .drained, now: now)
+        } else if let failure = saved?.failedReason, !snapshot.running || sameRun {
+            // Gave up (its container may still run, unhealthy): it stays given up. One started
+            // again since, by hand, is supervised afresh (below).
+            units[i].reason = failure
+            log(.warning, name, "gave-up", "stays failed from before the restart: \(failure); run `supervise restart \(name)` to retry", reason: failure)
+            transition(i, to: .failed, now: now)
         } else if snapshot.running {
             log(.info, name, "discovered", "container \(snapshot.id.prefix(12)) (\(snapshot.name), \(snapshot.image)) running")
             containerRunning(i, pid: snapshot.pid, now: now)

@@ -114,6 +114,10 @@ extension Supervisor {
             units[i].operatorStopped = true
             units[i].reason = "stopped by operator"
             transition(i, to: .inactive, now: now)
+            // A container waiting for its restart (unhealthy, or given up) may still run: stop it.
+            if let container = units[i].container, container.runningPid != nil {
+                emit(.container(unit: u.name, id: container.id, .stop(timeout: u.spec.stopTimeout)))
+            }
             return .accepted("\(u.name) stopped (it was \(u.phase.rawValue))")
         case .inactive, .drained:
             return .unchanged("\(u.name) is already stopped")
