@@ -22,9 +22,12 @@ extension PropRunner {
         }
     }
 
-    /// The shell (re)connects to Docker and sends the whole picture.
+    /// The shell (re)connects to Docker and sends the whole picture. Like the real watcher, which
+    /// subscribes to a new event stream before it lists, it never receives what the replaced
+    /// stream still held: events older than the picture are not delivered after it.
     mutating func dockerResync() {
         guard world.dockerWatched && world.dockerUp else { return }
+        world.pending.removeAll { if case .docker = $0 { true } else { false } }
         world.immediate += [.dockerConnection(connected: true, detail: "Docker 27.0"),
                             .containerResync(world.containers.map(snapshot))]
         note("Docker resync")
