@@ -63,6 +63,21 @@ final class DaemonHarness: @unchecked Sendable {
         return found
     }
 
+    /// The state file as last written, if it can be read.
+    func savedState() -> PersistedState? {
+        guard let data = FileManager.default.contents(atPath: stateDirectory + "/state.json") else { return nil }
+        return try? JSONDecoder().decode(PersistedState.self, from: data)
+    }
+
+    /// Waits until the state file on disk satisfies `predicate` (its writes are batched off the
+    /// loop, so what status shows reaches the disk a little later).
+    @discardableResult
+    func waitForSavedState(timeout: Double = 5, _ predicate: (PersistedState) -> Bool) -> Bool {
+        let saved = eventually(timeout: timeout) { savedState().map(predicate) ?? false }
+        if !saved { Issue.record("the state file never showed what the test waits for: \(savedState().map { "\($0)" } ?? "no readable file")") }
+        return saved
+    }
+
     /// Runs the `supervise` CLI against this daemon.
     func cli(_ arguments: [String]) throws -> (code: Int32, output: String) {
         try runCommand(Binaries.supervise, arguments + ["--socket", socketPath])
@@ -94,8 +109,8 @@ func runCommand(_ executable: String, _ arguments: [String], timeout: Double = 3
         p.stop()
         return (-1, p.output)
     }
-    // Let the readability handler drain the pipe.
-    usleep(50_000)
+    // All of its output: the pipe's end of file, not a guess at how long reading takes.
+    p.waitForEndOfOutput(timeout: 5)
     return (code, p.output)
 }
 

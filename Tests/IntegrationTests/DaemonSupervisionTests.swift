@@ -237,8 +237,9 @@ func pids(matching marker: String) -> [Int32] {
         defer { first.stop() }
         let oldPid = try #require(first.waitForRunning("worker"))
         #expect(eventually(timeout: 10) { (try? first.unit("broken"))?.state == "failed" })
-        // Let the state writer's coalescing delay (200 ms) pass, then kill the daemon outright.
-        Thread.sleep(forTimeInterval: 0.8)
+        // Once the give-up and the worker's pid are on disk, kill the daemon outright.
+        first.waitForSavedState { $0.units["broken"]?.failedReason != nil && $0.units["worker"]?.pid == oldPid }
+        let uptimeBefore = try #require(try first.unit("worker")?.uptimeSeconds)
         first.process?.signal(SIGKILL)
         _ = first.process?.waitForExit(timeout: 5)
         #expect(processAlive(oldPid), "the unit survives its daemon's SIGKILL")
@@ -246,8 +247,8 @@ func pids(matching marker: String) -> [Int32] {
         try first.start()
         let newPid = try #require(first.waitForRunning("worker"))
         #expect(newPid == oldPid, "adopted, not started again")
-        // Its uptime counts from its own start (before the 0.8 s wait), not from the adoption.
-        #expect((try first.unit("worker")?.uptimeSeconds ?? 0) >= 0.8)
+        // Its uptime counts from its own start, not from the adoption.
+        #expect((try first.unit("worker")?.uptimeSeconds ?? 0) >= uptimeBefore)
         #expect(processAlive(oldPid))
         #expect(pids(matching: marker).count == 1)
         #expect(first.output.contains("worker: still running from before the daemon restart (pid \(oldPid)): adopted"))
@@ -276,7 +277,7 @@ func pids(matching marker: String) -> [Int32] {
         // First exit: restarted at once; second exit: a 6 s backoff.
         #expect(eventually(timeout: 10) { (try? daemon.unit("flaky"))?.state == "backoff" })
         let backoffSeen = Date()
-        Thread.sleep(forTimeInterval: 0.8) // the state writer coalesces over 200 ms
+        daemon.waitForSavedState { $0.units["flaky"]?.restartAt != nil }
         daemon.process?.signal(SIGKILL)
         _ = daemon.process?.waitForExit(timeout: 5)
 
@@ -304,7 +305,7 @@ func pids(matching marker: String) -> [Int32] {
         let daemon = try DaemonHarness(config: config)
         defer { daemon.stop() }
         let oldPid = try #require(daemon.waitForRunning("worker"))
-        Thread.sleep(forTimeInterval: 0.8)
+        daemon.waitForSavedState { $0.units["worker"]?.pid == oldPid }
         daemon.process?.signal(SIGKILL)
         _ = daemon.process?.waitForExit(timeout: 5)
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: daemon.stateDirectory + "/state.json"))

@@ -29,6 +29,7 @@ final class TestProcess: @unchecked Sendable {
     let process = Process()
     private let lock = NSLock()
     private var outputData = Data()
+    private var reachedEOF = false
     private let pipe = Pipe()
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
@@ -39,7 +40,13 @@ final class TestProcess: @unchecked Sendable {
         process.standardError = pipe
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let chunk = handle.availableData
-            guard let self, !chunk.isEmpty else { return }
+            guard let self else { return }
+            if chunk.isEmpty {
+                // End of file: every writer (the process and whatever inherited its output) is gone.
+                handle.readabilityHandler = nil
+                self.lock.withLock { self.reachedEOF = true }
+                return
+            }
             self.lock.withLock { self.outputData.append(chunk) }
         }
         try process.run()
@@ -69,6 +76,12 @@ final class TestProcess: @unchecked Sendable {
             kill(pid, SIGKILL)
             waitForExit(timeout: 5)
         }
+    }
+
+    /// Waits up to `timeout` for the end of the output (the pipe's end of file); whether it came.
+    @discardableResult
+    func waitForEndOfOutput(timeout: Double) -> Bool {
+        eventually(timeout: timeout) { lock.withLock { reachedEOF } }
     }
 
     /// Waits until `predicate(output)` holds or `timeout` passes.

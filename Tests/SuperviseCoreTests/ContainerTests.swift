@@ -66,7 +66,7 @@ private struct DockerPlay {
 
     /// The container's process dies on its own (kill -9 from the host, a crash).
     mutating func die(_ unit: String, exitCode: Int32) {
-        guard let id = h.core.unit(unit)?.container?.id else { return }
+        guard let id = h.core.unit(unit)?.container?.id else { Issue.record("no container unit \(unit) to die"); return }
         containers[id]?.running = false
         containers[id]?.exitCode = exitCode
         send(.container(id: id, .died(exitCode: exitCode)))
@@ -74,7 +74,7 @@ private struct DockerPlay {
 
     /// An operator's `docker stop`.
     mutating func dockerStop(_ unit: String) {
-        guard let id = h.core.unit(unit)?.container?.id else { return }
+        guard let id = h.core.unit(unit)?.container?.id else { Issue.record("no container unit \(unit) to stop"); return }
         containers[id]?.running = false
         send(.container(id: id, .killed(signal: 15)))
         send(.container(id: id, .died(exitCode: 143)))

@@ -19,7 +19,7 @@ extension Harness {
     }
 
     mutating func progress(_ name: String, calls: Int) {
-        guard let g = drainGeneration(name) else { return }
+        guard let g = drainGeneration(name) else { Issue.record("\(name) has no drain progress probe to answer"); return }
         send(.drainProgress(unit: name, generation: g, activeCalls: calls, error: nil))
     }
 

@@ -1,3 +1,4 @@
+import Testing
 @testable import SuperviseCore
 
 /// `Testing` has an `ExitStatus` of its own.
@@ -63,7 +64,10 @@ struct Harness {
 
     /// The process of `name` exits with `status`.
     mutating func exit(_ name: String, _ status: Exit) {
-        guard let pid = pid(name) else { return }
+        guard let pid = pid(name) else {
+            Issue.record("\(name) has no process to exit (it is \(phase(name).map { "\($0)" } ?? "unknown"))")
+            return
+        }
         send(.exited(unit: name, pid: pid, status: status))
     }
 
