@@ -1,20 +1,17 @@
+@testable import SuperviseCore
+
 /// The property tests' own generator (SplitMix64): histories, and the world's choices within a
 /// step, come from it, so a seed (or a step's salt) replays exactly.
 struct PropRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The core's own SplitMix64, on a seed of its own so histories do not echo the core's jitter.
+    private var source: SplitMix64
 
-    init(seed: UInt64) { state = seed ^ 0x6A09_E667_F3BC_C908 }
+    init(seed: UInt64) { source = SplitMix64(seed: seed ^ 0x6A09_E667_F3BC_C908) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { source.next() }
 
     /// A value in `0..<1`.
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func unit() -> Double { source.unit() }
 
     mutating func chance(_ p: Double) -> Bool { unit() < p }
 
