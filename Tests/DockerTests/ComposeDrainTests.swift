@@ -262,7 +262,7 @@ struct ComposeDrainTests {
         #expect(drain.code == 0, "\(drain.output)")
         #expect(poll(timeout: 3) { first.unit("worker-1", is: "draining") })
         #expect(poll(timeout: 3) { ContainerWorkerSnapshot.fetch(pid: before.pid)?.draining == true })
-        Thread.sleep(forTimeInterval: 0.6)  // the state file is written in batches
+        first.waitForSavedState { SuperviseProcess.savedUnit($0, "worker-1")?["drain"] != nil }
         first.killHard()
         #expect(try project.state(id1).running, "the drain goes on without supervise")
 
@@ -303,7 +303,7 @@ struct ComposeDrainTests {
         let roll = try first.cli(["restart", "worker", "--rolling"])
         #expect(roll.code == 0, "\(roll.output)")
         #expect(poll(timeout: 3) { first.unit("worker-1", is: "draining") })
-        Thread.sleep(forTimeInterval: 0.6)  // the state file is written in batches
+        first.waitForSavedState { (($0["rolling"] as? [[String: Any]])?.first?["current"] as? String) == "worker-1" }
         first.killHard()
 
         // The new daemon resumes worker-1's drain once Docker answers, then replaces the others in turn.

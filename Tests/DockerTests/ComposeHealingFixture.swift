@@ -179,6 +179,25 @@ final class SuperviseProcess: @unchecked Sendable {
     /// Whether ``stop()`` removes the directory (not when it was borrowed from another daemon).
     private let ownsDirectory: Bool
 
+    /// The state file as JSON, if one has been written.
+    func savedState() -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: directory + "/state/state.json") else { return nil }
+        return try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+    }
+
+    /// Waits until the state file shows what `predicate` looks for (writes are batched off the loop).
+    @discardableResult
+    func waitForSavedState(timeout: Double = 5, _ predicate: @escaping ([String: Any]) -> Bool) -> Bool {
+        let saved = poll(timeout: timeout) { self.savedState().map(predicate) ?? false }
+        if !saved { Issue.record("the state file never showed what the test waits for") }
+        return saved
+    }
+
+    /// The saved record of `unit`, from ``savedState()``.
+    static func savedUnit(_ state: [String: Any], _ unit: String) -> [String: Any]? {
+        (state["units"] as? [String: Any])?[unit] as? [String: Any]
+    }
+
     /// `reusing`: a daemon started before in `reusing.directory` (same config, socket and state
     /// directory; its own log file), as after a restart of supervise.
     init(config: String, reusing previous: SuperviseProcess? = nil) throws {

@@ -57,10 +57,10 @@ import Testing
 
         func cli(_ arguments: [String]) throws -> (code: Int32, output: String) { try daemon.cli(arguments) }
 
-        /// SIGKILLs the daemon once its state file has caught up (writes are batched over 200 ms);
-        /// its units keep running.
-        func killDaemon() throws {
-            Thread.sleep(forTimeInterval: 0.6)
+        /// SIGKILLs the daemon once its state file shows what `saved` looks for (writes are batched
+        /// off the loop); its units keep running.
+        func killDaemon(once saved: (PersistedState) -> Bool) throws {
+            daemon.waitForSavedState(saved)
             let process = try #require(daemon.process)
             process.signal(SIGKILL)
             #expect(process.waitForExit(timeout: 5) != nil)
@@ -320,7 +320,7 @@ import Testing
         let drain = try w.cli(["drain", "worker-1"])
         #expect(drain.code == 0, "\(drain.output)")
         #expect(eventually(timeout: 2) { w.state("worker-1") == "draining" })
-        try w.killDaemon()
+        try w.killDaemon { $0.units["worker-1"]?.drain != nil }
         #expect(processAlive(old[0]) && processAlive(old[1]) && processAlive(old[2]))
 
         try w.daemon.start()
@@ -371,7 +371,7 @@ import Testing
         let roll = try w.cli(["restart", "worker", "--rolling"])
         #expect(roll.code == 0, "\(roll.output)")
         #expect(eventually(timeout: 2) { w.state("worker-1") == "draining" })
-        try w.killDaemon()
+        try w.killDaemon { $0.rolling?.first?.current == "worker-1" && $0.units["worker-1"]?.drain != nil }
         try w.daemon.start()
         #expect(w.daemon.output.contains("rolling restart of worker resumed after a daemon restart: worker-1 being replaced, worker-2, worker-3 still to go"),
                 "\(w.daemon.output)")
