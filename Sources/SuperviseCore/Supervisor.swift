@@ -55,9 +55,10 @@ public struct Supervisor: Sendable {
     /// Starts every unit that should run, honouring persisted give-ups and operator stops.
     /// `alive`: units whose saved process is still running (same pid and start time), left by a
     /// predecessor that was killed; `startedAt`: when those processes started, where the shell could
-    /// read it (their uptime counts from then, not from the adoption). They are adopted, not started again: a running unit stays running and a draining one goes
-    /// on draining to the end; the shell reports the exit of an adopted process (not its child)
-    /// with an unknown status.
+    /// read it (their uptime counts from then, not from the adoption). They are adopted, not
+    /// started again: a running unit stays running, a draining one goes on draining and a stopping
+    /// one goes on stopping to the end; the shell reports the exit of an adopted process (not its
+    /// child) with an unknown status.
     public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = [],
                               startedAt: [String: Instant] = [:]) -> [Effect] {
         let names = Set(units.map(\.name))
