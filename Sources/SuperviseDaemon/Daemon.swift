@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import SuperviseConfig
 import SuperviseControl
 import SuperviseCore
@@ -9,7 +10,8 @@ import SuperviseSystemd
 
 /// The imperative shell: turns the world into events for the core and carries out its effects.
 ///
-/// One loop owns the core (``SupervisionLoop``); processes, signals, timers, the control socket and the
+/// One loop owns the core (``SupervisionLoop``, run as the ``SupervisionService`` of a
+/// swift-service-lifecycle `ServiceGroup`); processes, signals, timers, the control socket and the
 /// watchdog all feed it through a single `AsyncStream`, so state has exactly one owner and inputs
 /// are handled in arrival order. Blocking work (fork/exec, waitpid, file writes, config parsing)
 /// happens on threads and queues of its own, never on the cooperative pool.
@@ -28,16 +30,16 @@ public final class Daemon: Sendable {
         (inputs, feed) = AsyncStream.makeStream(of: DaemonInput.self)
     }
 
-    /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread started after it.
-    /// Call it first thing in `supervise run`, on the main thread, before any other thread exists:
-    /// a signal that arrives while the daemon starts then waits for ``run()`` to act on it, instead
-    /// of killing the daemon half-started.
-    public static func holdSignals() { SignalWatcher.block() }
+    /// Catches SIGTERM, SIGINT and SIGHUP from now on and keeps them for ``run(signals:)``. Call it
+    /// first thing in `supervise run`: a signal that arrives while the daemon starts then waits for
+    /// the loop to act on it, instead of killing the daemon half-started.
+    public static func holdSignals() async -> HeldSignals { await HeldSignals.catchNow() }
 
-    /// Loads the config and runs until shut down. Returns the process exit code.
-    public func run() async -> Int32 {
-        // First: a SIGTERM from here on is queued for the loop, and acted on once it runs.
-        let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
+    /// Loads the config and runs until shut down. Returns the process exit code: 0 after a clean
+    /// shutdown, 78 for an invalid configuration, 71 when the control socket cannot be made.
+    public func run(signals: HeldSignals) async -> Int32 {
+        let watcher = SignalWatcher(configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory),
+                                    feed: feed, logger: logger)
         // Reading files (the configuration may be a FIFO), stopping leftovers and binding the socket
         // block: off the cooperative pool.
         let prepared = await offloaded("supervise.startup") { [self] in prepare() }
@@ -47,19 +49,30 @@ public final class Daemon: Sendable {
         case .failure(let exit): return exit.code
         }
 
-        var loop = SupervisionLoop(core: started.core, adapters: started.adapters, logger: logger, feed: feed)
+        let service = SupervisionService(core: started.core, adapters: started.adapters, logger: logger,
+                                         inputs: inputs, feed: feed, boot: started.boot,
+                                         shutdownSignal: { watcher.shutdownSignal })
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service)], logger: logger))
+        // The signals held since the start go to the group from here on; one taken before `run()`
+        // below is remembered by the group and delivered once the service runs.
+        let signalTask = Task { await watcher.run(signals) { await group.triggerGracefulShutdown() } }
         let watchdog = startWatchdog()
-        loop.boot(started.boot)
-        for await input in inputs {
-            loop.handle(input)
-            if loop.finished { break }
+
+        var code = ExitCodes.success
+        do {
+            try await group.run()
+        } catch {
+            logger.error("supervision ended unexpectedly: \(error)", metadata: ["event": "daemon-exit"])
+            code = ExitCodes.failure
         }
         watchdog?.cancel()
-        signals.cancel()
-        await loop.finish(draining: inputs)
+        signalTask.cancel()
         await offloaded("supervise.control-close") { started.server.close() }
-        logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
-        return ExitCodes.success
+        if code == ExitCodes.success {
+            logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
+        }
+        return code
     }
 
     /// What the daemon has once it has started up: everything the supervision service needs.
