@@ -76,6 +76,13 @@ let package = Package(
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
         // Every `supervise` command line in runbooks/ parses with the real CLI parser.
         .testTarget(name: "RunbookTests", dependencies: ["supervise"], swiftSettings: strict),
+        // The supervision loop in-process: the real core, the real service group, doubles for the adapters.
+        .testTarget(name: "SuperviseDaemonTests", dependencies: [
+            "SuperviseDaemon", "SuperviseCore", "SuperviseConfig", "SuperviseControl", "SuperviseProbes", "SuperviseProcess",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),

@@ -21,6 +21,17 @@ public struct ControlRequest: Sendable {
     /// Why the peer may not change state, worded for the operator; nil when it may.
     public var refusal: String?
 
+    /// A request as the server hands it on; `refusal` nil means the peer may change state.
+    public init(method: String, path: String, query: [String: String] = [:], body: [UInt8] = [],
+                peer: PeerCredentials? = nil, refusal: String? = nil) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.body = body
+        self.peer = peer
+        self.refusal = refusal
+    }
+
     /// Whether the peer may change state (root, the daemon's own user, or a member of the control group).
     public var mayChangeState: Bool { refusal == nil }
 }

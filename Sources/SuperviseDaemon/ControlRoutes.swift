@@ -29,6 +29,9 @@ enum ControlRoutes {
         var accepted: String?
     }
 
+    /// The answer to a request that arrives once the last unit has stopped.
+    static let shuttingDown = error(503, "the daemon is shutting down")
+
     static func handle(_ request: ControlRequest, core: inout Supervisor, now: Instant) -> Routed {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, parts.count >= 1 && parts[0] == "v1" ? Array(parts.dropFirst()) : []) {

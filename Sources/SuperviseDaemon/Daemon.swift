@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import SuperviseConfig
 import SuperviseControl
 import SuperviseCore
@@ -7,29 +8,13 @@ import SuperviseProbes
 import SuperviseProcess
 import SuperviseSystemd
 
-/// How `supervise run` was asked to run.
-public struct DaemonOptions: Sendable {
-    public var configPath: String
-    /// Overrides `control.socket` from the file.
-    public var socketPath: String?
-    /// Overrides `state_dir` from the file.
-    public var stateDirectory: String?
-    public var logFormat: LogFormat
-
-    public init(configPath: String, socketPath: String? = nil, stateDirectory: String? = nil, logFormat: LogFormat = .auto) {
-        self.configPath = configPath
-        self.socketPath = socketPath
-        self.stateDirectory = stateDirectory
-        self.logFormat = logFormat
-    }
-}
-
 /// The imperative shell: turns the world into events for the core and carries out its effects.
 ///
-/// One loop owns the core; processes, signals, timers, the control socket and the watchdog
-/// all feed it through a single `AsyncStream`, so state has exactly one owner and inputs are
-/// handled in arrival order. Blocking work (fork/exec, waitpid, file writes, config parsing)
-/// happens on threads and queues of its own.
+/// One loop owns the core (``SupervisionLoop``, run as the ``SupervisionService`` of a
+/// swift-service-lifecycle `ServiceGroup`); processes, signals, timers, the control socket and the
+/// watchdog all feed it through a single `AsyncStream`, so state has exactly one owner and inputs
+/// are handled in arrival order. Blocking work (fork/exec, waitpid, file writes, config parsing)
+/// happens on threads and queues of its own, never on the cooperative pool.
 public final class Daemon: Sendable {
     let options: DaemonOptions
     let logger: Logger
@@ -45,22 +30,73 @@ public final class Daemon: Sendable {
         (inputs, feed) = AsyncStream.makeStream(of: DaemonInput.self)
     }
 
-    /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread and every thread started after it.
-    /// Call it first thing in `supervise run`, on the main thread, before any other thread exists:
-    /// a signal that arrives while the daemon starts then waits for ``run()`` to act on it, instead
-    /// of killing the daemon half-started.
-    public static func holdSignals() { SignalWatcher.block() }
+    /// Catches SIGTERM, SIGINT and SIGHUP from now on and keeps them for ``run(signals:)``. Call it
+    /// first thing in `supervise run`: a signal that arrives while the daemon starts then waits for
+    /// the loop to act on it, instead of killing the daemon half-started.
+    public static func holdSignals() async -> HeldSignals { await HeldSignals.catchNow() }
 
-    /// Loads the config and runs until shut down. Returns the process exit code.
-    public func run() async -> Int32 {
-        // First: a SIGTERM from here on is queued for the loop, and acted on once it runs.
-        let signals = SignalWatcher(feed: feed, configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory))
+    /// Loads the config and runs until shut down. Returns the process exit code: 0 after a clean
+    /// shutdown, 78 for an invalid configuration, 71 when the control socket cannot be made.
+    public func run(signals: HeldSignals) async -> Int32 {
+        let watcher = SignalWatcher(configPath: options.configPath, overrides: (options.socketPath, options.stateDirectory),
+                                    feed: feed, logger: logger)
+        // Reading files (the configuration may be a FIFO), stopping leftovers and binding the socket
+        // block: off the cooperative pool.
+        let prepared = await offloaded("supervise.startup") { [self] in prepare() }
+        let started: Prepared
+        switch prepared {
+        case .success(let p): started = p
+        case .failure(let exit): return exit.code
+        }
+
+        let service = SupervisionService(core: started.core, adapters: started.adapters, logger: logger,
+                                         inputs: inputs, feed: feed, boot: started.boot,
+                                         shutdownSignal: { watcher.shutdownSignal })
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service)], logger: logger))
+        // The signals held since the start go to the group from here on; one taken before `run()`
+        // below is remembered by the group and delivered once the service runs.
+        let signalTask = Task { await watcher.run(signals) { await group.triggerGracefulShutdown() } }
+        let watchdog = startWatchdog()
+
+        var code = ExitCodes.success
+        do {
+            try await group.run()
+        } catch {
+            logger.error("supervision ended unexpectedly: \(error)", metadata: ["event": "daemon-exit"])
+            code = ExitCodes.failure
+        }
+        watchdog?.cancel()
+        signalTask.cancel()
+        await offloaded("supervise.control-close") { started.server.close() }
+        if code == ExitCodes.success {
+            logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
+        }
+        return code
+    }
+
+    /// What the daemon has once it has started up: everything the supervision service needs.
+    private struct Prepared: Sendable {
+        var core: Supervisor
+        var adapters: SupervisionAdapters
+        var boot: BootState
+        var server: ControlServer
+    }
+
+    /// Why start-up ended the daemon, as its exit code.
+    private struct StartupExit: Error {
+        var code: Int32
+    }
+
+    /// Loads the configuration and the saved state, stops what a killed predecessor left of units
+    /// that are gone, opens the control socket and makes the adapters. Blocks.
+    private func prepare() -> Result<Prepared, StartupExit> {
         var config: SupervisorConfig
         do {
             config = try ConfigLoader.load(path: options.configPath)
         } catch {
             FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(error)\n".utf8))
-            return ExitCodes.configInvalid
+            return .failure(StartupExit(code: ExitCodes.configInvalid))
         }
         if let s = options.socketPath { config.control.socketPath = s }
         if let d = options.stateDirectory { config.stateDirectory = d }
@@ -85,12 +121,12 @@ public final class Daemon: Sendable {
             server = try ControlServer(socketPath: config.control.socketPath, mode: config.control.socketMode,
                                        groupName: config.control.group) { request in
                 await withCheckedContinuation { reply in
-                    if case .terminated = feed.yield(.control(request, reply)) { reply.resume(returning: Self.shuttingDown) }
+                    if case .terminated = feed.yield(.control(request, reply)) { reply.resume(returning: ControlRoutes.shuttingDown) }
                 }
             }
         } catch {
             FileHandle.standardError.write(Data("supervise: \(error)\n".utf8))
-            return ExitCodes.controlSocket
+            return .failure(StartupExit(code: ExitCodes.controlSocket))
         }
         logger.info("supervise \(superviseVersion) starting: \(config.units.count) units from \(options.configPath), control socket \(config.control.socketPath)", metadata: ["event": "daemon-start"])
 
@@ -102,52 +138,30 @@ public final class Daemon: Sendable {
         let adopted = Set(alive.map(\.unit).filter(configured.contains))
         // No unit runs twice: stop what a killed predecessor left of units that are gone.
         let longest = config.units.map(\.stopTimeout).max() ?? .seconds(10)
-        LeftoverProcesses.stop(alive.filter { !configured.contains($0.unit) }, timeout: min(longest, .seconds(30))) {
+        LeftoverProcesses.stop(alive.filter { !configured.contains($0.unit) }, timeout: min(longest, .seconds(30))) { [logger] in
             logger.warning("\($0)", metadata: ["event": "leftover"])
         }
-        let reaper = Reaper()
-        let spawner = ProcessSpawner(reaper: reaper, instance: config.stateDirectory)
-        let batcher = ProbeResultBatcher(feed: feed)
-        let makeProbeEngine = {
-            ProbeEngine(spawner: spawner) { key, result in
-                batcher.add(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result))
-            }
-        }
-        var loop = SupervisionLoop(
-            core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
-            spawner: spawner, makeProbeEngine: makeProbeEngine, store: store, notifier: notifier, logger: logger, feed: feed)
-        let watchdog = startWatchdog()
-
-        let bootNow = MonotonicClock.now()
         // An adopted process's uptime counts from its own start, not from this daemon's.
-        let startedAt = Dictionary(alive.compactMap { l in l.uptime.map { (l.unit, bootNow - $0) } }, uniquingKeysWith: { a, _ in a })
-        loop.perform(loop.core.boot(now: bootNow, persisted: persisted, alive: adopted, startedAt: startedAt))
-        loop.watchDockerIfConfigured()
-        notifier.ready(status: loop.core.summary.description)
-        loop.afterInput()
-        logger.info("ready: \(loop.core.summary)", metadata: ["event": "ready"])
+        let uptimes = Dictionary(alive.compactMap { l in l.uptime.map { (l.unit, $0) } }, uniquingKeysWith: { a, _ in a })
 
-        for await input in inputs {
-            loop.handle(input)
-            if loop.finished { break }
-        }
-        watchdog?.cancel()
-        signals.cancel()
-        loop.probes?.shutdown()
-        loop.stopWatchingDocker()
-        // Answer whatever arrived after the last unit stopped, so no request waits forever.
-        feed.finish()
-        for await input in inputs {
-            if case .control(_, let reply) = input { reply.resume(returning: Self.shuttingDown) }
-        }
-        server.close()
-        store.save(loop.core.persistedState(bootID: StateStore.bootID(), now: MonotonicClock.now()))
-        store.flush()
-        logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
-        return ExitCodes.success
+        let spawner = ProcessSpawner(reaper: Reaper(), instance: config.stateDirectory)
+        let (feed, logger) = (self.feed, self.logger)
+        let batcher = ProbeResultBatcher(feed: feed)
+        let adapters = SupervisionAdapters(
+            launcher: spawner, store: store, notifier: notifier,
+            makeProbeRunner: {
+                ProbeEngine(spawner: spawner) { key, result in
+                    batcher.add(.probeResult(unit: key.unit, role: key.role, generation: key.generation, result: result))
+                }
+            },
+            makeContainerDriver: { settings in
+                DockerWatcher(settings: settings, environment: ProcessInfo.processInfo.environment, feed: feed, logger: logger)
+            },
+            clock: MonotonicClock())
+        return .success(Prepared(core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
+                                 adapters: adapters, boot: BootState(persisted: persisted, adopted: adopted, uptimes: uptimes),
+                                 server: server))
     }
-
-    static let shuttingDown = ControlRoutes.error(503, "the daemon is shutting down")
 
     /// The saved state, and whether a file was there but unusable.
     private func loadState(_ store: StateStore) -> (PersistedState?, Bool) {
@@ -175,21 +189,4 @@ public final class Daemon: Sendable {
             }
         }
     }
-}
-
-/// Process exit codes of the `supervise` command, documented in the README.
-public enum ExitCodes {
-    public static let success: Int32 = 0
-    /// Failure talking to the daemon, or the daemon refused the request.
-    public static let failure: Int32 = 1
-    /// Bad command line (ArgumentParser's own code).
-    public static let usage: Int32 = 64
-    /// No such unit.
-    public static let unknownUnit: Int32 = 3
-    /// The configuration is invalid.
-    public static let configInvalid: Int32 = 78
-    /// The control socket could not be created.
-    public static let controlSocket: Int32 = 71
-    /// Permission denied by the daemon.
-    public static let permissionDenied: Int32 = 77
 }

@@ -2,13 +2,14 @@ import SuperviseControl
 import SuperviseCore
 
 /// Everything that reaches the supervision loop, in order, through one stream.
-enum DaemonInput: Sendable {
+package enum DaemonInput: Sendable {
     case event(Event)
     /// Probe results gathered over a few milliseconds (see ``ProbeResultBatcher``).
     case probeResults([Event])
     case control(ControlRequest, CheckedContinuation<ControlResponse, Never>)
-    /// SIGTERM or SIGINT.
-    case terminate(signal: Int32)
+    /// Stop every unit and finish: the service group's graceful shutdown, after SIGTERM or SIGINT
+    /// (`signal`) or asked for in-process (nil).
+    case terminate(signal: Int32?)
     /// SIGHUP: the config file was read again (off the loop).
     case reload(Result<SupervisorConfig, ReloadFailure>)
     case timer
@@ -18,6 +19,8 @@ enum DaemonInput: Sendable {
 }
 
 /// A new configuration that could not be loaded; the old one keeps running.
-struct ReloadFailure: Error, Sendable {
-    var message: String
+package struct ReloadFailure: Error, Sendable {
+    package var message: String
+
+    package init(message: String) { self.message = message }
 }

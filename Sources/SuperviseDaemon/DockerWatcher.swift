@@ -12,7 +12,7 @@ import Synchronization
 /// is disconnected the core holds container restarts. A `start` event is followed by an inspect
 /// (the core needs the new pid for probes in the container's network namespace); every other
 /// event goes straight through, in the engine's order.
-final class DockerWatcher: Sendable {
+final class DockerWatcher: ContainerDriving {
     let client: DockerClient
     private let feed: AsyncStream<DaemonInput>.Continuation
     private let logger: Logger
@@ -35,7 +35,7 @@ final class DockerWatcher: Sendable {
         self.logger = logger
     }
 
-    var socketPath: String { client.socketPath }
+    var endpoint: String { client.socketPath }
 
     func start() {
         task.withLock { task in

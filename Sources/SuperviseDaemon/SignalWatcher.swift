@@ -1,64 +1,83 @@
-import Foundation
+import Dispatch
+import Logging
 import Synchronization
 import SuperviseConfig
 import SuperviseCore
+import UnixSignals
 
-/// Turns SIGTERM/SIGINT into a shutdown and SIGHUP into a reload.
+/// Turns signals into the daemon's actions: SIGTERM and SIGINT into the service group's graceful
+/// shutdown, SIGHUP into a reload.
 ///
-/// The three signals are blocked from the first moment of `supervise run` (``block()``, called
-/// before any other thread exists, so every thread the daemon makes inherits the mask). One that
-/// arrives while the daemon loads its configuration, reads its state or starts its units stays
-/// pending instead of killing it with the default action; a thread of the watcher's own takes it
-/// with `sigwait` and queues it for the supervision loop, which acts on it once it runs. The
-/// config file is read and validated on that thread, so the loop never does file I/O. Children
-/// start with an empty signal mask (see the spawner), so units never inherit the block.
-final class SignalWatcher: Sendable {
-    static let handled: [Int32] = [SIGTERM, SIGINT, SIGHUP]
-    /// Cleared by ``cancel()``: later signals are taken and dropped (the daemon is exiting anyway).
-    private let forwarding = Mutex(true)
+/// Why not `ServiceGroup(gracefulShutdownSignals:)`: the signals must be caught from the first
+/// moment of `supervise run`, long before the group exists (see ``HeldSignals``), and a second
+/// handler for the same signal must not be installed (`UnixSignalsSequence` says so; on Darwin
+/// it also sets the signal to SIG_IGN first, which discards one that is pending). So the group is
+/// made without signals, and this watcher takes the held ones, buffered since the start, and calls
+/// `triggerGracefulShutdown()`, which the group remembers even when it comes before `run()`.
+///
+/// A reload's config file is read and validated on a queue of its own, so neither the loop nor
+/// the cooperative pool ever waits for the disk; the result reaches the loop as `.reload`.
+package final class SignalWatcher: Sendable {
+    private let configPath: String
+    private let overrides: (socket: String?, stateDir: String?)
+    private let feed: AsyncStream<DaemonInput>.Continuation
+    private let logger: Logger
+    private let firstShutdownSignal = Mutex<Int32?>(nil)
+    private let reloads = DispatchQueue(label: "supervise.reload")
 
-    /// Blocks the handled signals in the calling thread and in every thread it starts from now on.
-    static func block() {
-        var set = signalSet()
-        pthread_sigmask(SIG_BLOCK, &set, nil)
+    package init(configPath: String, overrides: (socket: String?, stateDir: String?),
+                 feed: AsyncStream<DaemonInput>.Continuation, logger: Logger) {
+        self.configPath = configPath
+        self.overrides = overrides
+        self.feed = feed
+        self.logger = logger
     }
 
-    private static func signalSet() -> sigset_t {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for s in handled { sigaddset(&set, s) }
-        return set
-    }
+    /// The signal that asked for the shutdown, once one has.
+    package var shutdownSignal: Int32? { firstShutdownSignal.withLock { $0 } }
 
-    /// Starts taking the signals (including any that arrived since ``block()``) and feeding them to the loop.
-    init(feed: AsyncStream<DaemonInput>.Continuation, configPath: String, overrides: (socket: String?, stateDir: String?)) {
-        Self.block()
-        let (socket, stateDir) = overrides
-        // The thread keeps the watcher alive for the rest of the process.
-        let thread = Thread { [self] in
-            var set = Self.signalSet()
-            while true {
-                var sig: Int32 = 0
-                guard sigwait(&set, &sig) == 0 else { continue }
-                guard self.forwarding.withLock({ $0 }) else { continue }
-                if sig == SIGHUP {
-                    do {
-                        var config = try ConfigLoader.load(path: configPath)
-                        if let socket { config.control.socketPath = socket }
-                        if let stateDir { config.stateDirectory = stateDir }
-                        feed.yield(.reload(.success(config)))
-                    } catch {
-                        feed.yield(.reload(.failure(ReloadFailure(message: "\(error)"))))
-                    }
-                } else {
-                    feed.yield(.terminate(signal: sig))
+    /// Takes `signals` until the task is cancelled or they end: the first SIGTERM or SIGINT calls
+    /// `shutdown` (a later one is only logged), each SIGHUP reloads.
+    package func run<Incoming: AsyncSequence<UnixSignal, Never>>(
+        _ signals: Incoming, shutdown: @escaping @Sendable () async -> Void
+    ) async {
+        for await signal in signals {
+            switch signal {
+            case .sighup:
+                reload()
+            case .sigterm, .sigint:
+                let first = firstShutdownSignal.withLock { first in
+                    defer { first = first ?? signal.rawValue }
+                    return first == nil
                 }
+                if first {
+                    await shutdown()
+                } else {
+                    logger.notice("\(Signals.name(signal.rawValue)) again: already stopping all units",
+                                  metadata: ["event": "shutdown", "signal": "\(Signals.name(signal.rawValue))"])
+                }
+            default:
+                break
             }
         }
-        thread.name = "supervise.signals"
-        thread.start()
     }
 
-    /// Stops forwarding; the signals stay blocked and are dropped from now on.
-    func cancel() { forwarding.withLock { $0 = false } }
+    /// Takes the signals held since the start until the task is cancelled.
+    func run(_ held: HeldSignals, shutdown: @escaping @Sendable () async -> Void) async {
+        await run(held.sequence, shutdown: shutdown)
+    }
+
+    private func reload() {
+        let (configPath, (socket, stateDir), feed) = (self.configPath, self.overrides, self.feed)
+        reloads.async {
+            do {
+                var config = try ConfigLoader.load(path: configPath)
+                if let socket { config.control.socketPath = socket }
+                if let stateDir { config.stateDirectory = stateDir }
+                feed.yield(.reload(.success(config)))
+            } catch {
+                feed.yield(.reload(.failure(ReloadFailure(message: "\(error)"))))
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ import SuperviseCore
 /// Keeps ``PersistedState`` in `<state_dir>/state.json`: written atomically (temp file, fsync,
 /// rename, fsync of the directory) on a queue of its own, so the loop never waits for the disk.
 /// A save made while a write is under way replaces any pending one.
-public final class StateStore: @unchecked Sendable {
+public final class StateStore: StateWriting, @unchecked Sendable {
     // @unchecked: `latest`, `scheduled` and `waiting` are guarded by `lock`.
     public let directory: String
     public var path: String { directory + "/state.json" }
@@ -70,8 +70,16 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// Writes what is pending now and waits for it (used at shutdown).
-    public func flush() { queue.sync { writePending() } }
+    /// Writes what is pending now; returns once it is written (used at shutdown). The write runs
+    /// on the store's queue: the caller's thread is not held.
+    public func flush() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.writePending()
+                done.resume()
+            }
+        }
+    }
 
     private func writePending() {
         let (next, done): (PersistedState?, [@Sendable (String?) -> Void]) = lock.withLock {

@@ -3,26 +3,27 @@ import Logging
 import SuperviseControl
 import SuperviseCore
 import SuperviseProbes
-import SuperviseProcess
-import SuperviseSystemd
 
-/// The one owner of the core: applies inputs in order and carries out the resulting effects.
-struct SupervisionLoop {
-    var core: Supervisor
-    let spawner: ProcessSpawner
-    /// Made on the first probe: libcurl's initialisation (TLS libraries included) costs
-    /// several MB of RSS that a daemon without probes should not carry.
-    private(set) var probes: ProbeEngine?
-    private let makeProbeEngine: () -> ProbeEngine
-    let store: StateStore
-    let notifier: SystemdNotifier
+/// The one owner of the core: applies inputs in order and carries out the resulting effects
+/// through the adapters (``SupervisionAdapters``). ``SupervisionService`` runs it.
+package struct SupervisionLoop {
+    package private(set) var core: Supervisor
+    let launcher: any ProcessLauncher
+    let store: any StateWriting
+    let notifier: any ReadinessNotifying
+    let clock: any SupervisionClock
+    private let makeProbeRunner: @Sendable () -> any ProbeRunning
+    private let makeContainerDriver: @Sendable (DockerSettings) -> any ContainerDriving
+    /// Made on the first probe (see ``SupervisionAdapters/makeProbeRunner``).
+    private(set) var probes: (any ProbeRunning)?
     let logger: Logger
     let feed: AsyncStream<DaemonInput>.Continuation
     let bootID = StateStore.bootID()
 
     /// The Docker adapter, made when the configuration first has container selectors.
-    private(set) var docker: DockerWatcher?
-    private(set) var finished = false
+    private(set) var docker: (any ContainerDriving)?
+    /// Every unit has stopped after a shutdown: the loop takes no more inputs.
+    package private(set) var finished = false
     private var shuttingDown = false
     private var persistScheduled = false
     /// Changes wait this long so a burst of them costs one snapshot, one encode and one fsync.
@@ -30,19 +31,31 @@ struct SupervisionLoop {
     private var lastStatus = ""
     private var timer: (deadline: Instant, task: Task<Void, Never>)?
 
-    init(core: Supervisor, spawner: ProcessSpawner, makeProbeEngine: @escaping () -> ProbeEngine, store: StateStore, notifier: SystemdNotifier, logger: Logger,
-         feed: AsyncStream<DaemonInput>.Continuation) {
+    package init(core: Supervisor, adapters: SupervisionAdapters, logger: Logger, feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
-        self.spawner = spawner
-        self.makeProbeEngine = makeProbeEngine
-        self.store = store
-        self.notifier = notifier
+        launcher = adapters.launcher
+        store = adapters.store
+        notifier = adapters.notifier
+        clock = adapters.clock
+        makeProbeRunner = adapters.makeProbeRunner
+        makeContainerDriver = adapters.makeContainerDriver
         self.logger = logger
         self.feed = feed
     }
 
+    /// Starts the units (adopting what `state` says still runs), reports readiness and arms the timer.
+    mutating func boot(_ state: BootState) {
+        let now = clock.now()
+        perform(core.boot(now: now, persisted: state.persisted, alive: state.adopted,
+                          startedAt: state.uptimes.mapValues { now - $0 }))
+        watchDockerIfConfigured()
+        notifier.ready(status: core.summary.description)
+        afterInput()
+        logger.info("ready: \(core.summary)", metadata: ["event": "ready"])
+    }
+
     mutating func handle(_ input: DaemonInput) {
-        let now = MonotonicClock.now()
+        let now = clock.now()
         switch input {
         case .probeResults(let results):
             var acted = false
@@ -79,13 +92,14 @@ struct SupervisionLoop {
                 reply.resume(returning: routed.response)
             }
         case .terminate(let signal):
+            let cause = signal.map { "\(Signals.name($0)) received" } ?? "graceful shutdown requested"
+            var metadata: Logger.Metadata = ["event": "shutdown"]
+            if let signal { metadata["signal"] = "\(Signals.name(signal))" }
             if shuttingDown {
-                logger.notice("\(Signals.name(signal)) again: already stopping all units",
-                              metadata: ["event": "shutdown", "signal": "\(Signals.name(signal))"])
+                logger.notice("\(cause) again: already stopping all units", metadata: metadata)
             } else {
                 shuttingDown = true
-                logger.notice("\(Signals.name(signal)) received: stopping all units",
-                              metadata: ["event": "shutdown", "signal": "\(Signals.name(signal))"])
+                logger.notice("\(cause): stopping all units", metadata: metadata)
                 notifier.stopping()
                 perform(core.handle(.shutdown, now: now))
             }
@@ -122,7 +136,7 @@ struct SupervisionLoop {
             case .spawn(let spec):
                 spawn(spec)
             case .signal(let unit, let pid, let signal):
-                if !spawner.signalGroup(pid: pid, signal: signal) {
+                if !launcher.signalGroup(pid: pid, signal: signal) {
                     logger.debug("\(Signals.name(signal)) to process group \(pid): already gone",
                                  metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
                 } else if signal != Signals.kill && signal != SIGCONT {
@@ -130,7 +144,7 @@ struct SupervisionLoop {
                     // (SIGSTOP, SIGTSTP, a debugger) keeps it pending until it runs again, and would sit
                     // out the whole stop_timeout or drain until SIGKILL: SIGCONT lets it act now, as
                     // systemd does after a stop signal.
-                    _ = spawner.signalGroup(pid: pid, signal: SIGCONT)
+                    launcher.signalGroup(pid: pid, signal: SIGCONT)
                 }
             case .log(let record):
                 logger.record(record)
@@ -140,8 +154,9 @@ struct SupervisionLoop {
                 finished = true
             case .startProbe(let unit, let role, let generation, let spec):
                 let unitSpec = core.unit(unit)?.spec
-                if probes == nil { probes = makeProbeEngine() }
-                probes?.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
+                let probes = self.probes ?? makeProbeRunner()
+                self.probes = probes
+                probes.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
                            environment: unitSpec?.environment ?? [:], workingDirectory: unitSpec?.workingDirectory)
             case .stopProbe(let unit, let role, let generation):
                 probes?.remove(ProbeKey(unit: unit, role: role, generation: generation))
@@ -155,7 +170,7 @@ struct SupervisionLoop {
                 }
             case .watchProcess(let unit, let pid):
                 let feed = self.feed
-                AdoptedProcess.watch(pid: pid) { feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown))) }
+                launcher.watchAdopted(pid: pid) { feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown))) }
             }
         }
     }
@@ -189,21 +204,19 @@ struct SupervisionLoop {
     /// Starts watching Docker once the configuration has container selectors.
     mutating func watchDockerIfConfigured() {
         guard docker == nil, !core.config.containers.isEmpty else { return }
-        let watcher = DockerWatcher(settings: core.config.docker, environment: ProcessInfo.processInfo.environment,
-                                    feed: feed, logger: logger)
-        logger.info("watching Docker at \(watcher.socketPath)\(core.config.docker.project.map { " (Compose project \($0))" } ?? "")",
+        let watcher = makeContainerDriver(core.config.docker)
+        logger.info("watching Docker at \(watcher.endpoint)\(core.config.docker.project.map { " (Compose project \($0))" } ?? "")",
                     metadata: ["event": "docker-watch"])
         watcher.start()
         docker = watcher
     }
 
-    func stopWatchingDocker() { docker?.stop() }
-
     private func spawn(_ spec: UnitSpec) {
         let name = spec.name
         let feed = self.feed
         let logger = self.logger
-        spawner.spawn(
+        let launcher = self.launcher
+        launcher.spawn(
             spec,
             onLine: { pid, stream, line in
                 logger.info("\(line)", metadata: ["unit": "\(name)", "pid": "\(pid)", "event": "output", "stream": "\(stream.rawValue)"])
@@ -212,7 +225,7 @@ struct SupervisionLoop {
             completion: { result in
                 switch result {
                 case .success(let pid):
-                    feed.yield(.event(.spawned(unit: name, pid: pid, startTicks: LeftoverProcesses.startTicks(of: pid))))
+                    feed.yield(.event(.spawned(unit: name, pid: pid, startTicks: launcher.startTicks(of: pid))))
                 case .failure(let error): feed.yield(.event(.spawnFailed(unit: name, reason: error.description)))
                 }
             })
@@ -221,9 +234,10 @@ struct SupervisionLoop {
     private mutating func schedulePersist() {
         guard !persistScheduled else { return }
         persistScheduled = true
-        let feed = self.feed
+        let (feed, clock) = (self.feed, self.clock)
+        let due = clock.now() + Self.persistDelay
         Task {
-            try? await Task.sleep(for: Self.persistDelay)
+            try? await clock.sleep(until: due)
             feed.yield(.persist)
         }
     }
@@ -240,13 +254,28 @@ struct SupervisionLoop {
             timer?.task.cancel()
             timer = nil
             if let deadline {
-                let delay = deadline - MonotonicClock.now()
-                let feed = self.feed
+                let (feed, clock) = (self.feed, self.clock)
                 timer = (deadline, Task {
-                    if delay > .zero { try? await Task.sleep(for: delay) }
-                    if !Task.isCancelled { feed.yield(.timer) }
+                    // Cancelled when the deadline moves: the sleep throws and no tick is sent.
+                    guard (try? await clock.sleep(until: deadline)) != nil, !Task.isCancelled else { return }
+                    feed.yield(.timer)
                 })
             }
         }
+    }
+
+    /// After the last unit stopped: stops the adapters, answers whatever is still queued (so no
+    /// request waits forever) and writes the final state.
+    mutating func finish(draining inputs: AsyncStream<DaemonInput>) async {
+        timer?.task.cancel()
+        timer = nil
+        if let probes { await offloaded("supervise.probe-shutdown") { probes.shutdown() } }
+        docker?.stop()
+        feed.finish()
+        for await input in inputs {
+            if case .control(_, let reply) = input { reply.resume(returning: ControlRoutes.shuttingDown) }
+        }
+        store.save(core.persistedState(bootID: bootID, now: clock.now()))
+        await store.flush()
     }
 }

@@ -5,8 +5,11 @@ import SuperviseControl
 import SuperviseCore
 import SuperviseDaemon
 
+/// The `supervise` command line. `run` is async (the daemon); every other command talks to the
+/// daemon through the blocking control client, or reads a file, and runs on a thread of its own
+/// (see ``main()``).
 @main
-struct Supervise: ParsableCommand {
+struct Supervise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervise",
         abstract: "A self-healing supervisor for local processes and Docker Compose containers.",
@@ -18,6 +21,22 @@ struct Supervise: ParsableCommand {
         version: superviseVersion,
         subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Reset.self, Drain.self, Undrain.self,
                       CheckConfig.self, Version.self])
+
+    /// `AsyncParsableCommand.main()`, except that a synchronous command runs on a thread of its
+    /// own (``BlockingCommand``): its socket I/O and `drain --wait`'s pauses never hold a thread of
+    /// the cooperative pool.
+    static func main() async {
+        do {
+            let command = try await asyncParseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try await BlockingCommand.run(command)
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by commands that talk to the daemon.
@@ -28,7 +47,7 @@ struct SocketOptions: ParsableArguments {
     var client: ControlClient { ControlClient(socketPath: socket) }
 }
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the daemon in the foreground (as systemd does).")
 
     @Option(name: .long, help: "Configuration file.")
@@ -47,12 +66,12 @@ struct Run: ParsableCommand {
         }
     }
 
-    func run() throws {
-        // Before anything else (and before any other thread exists): a SIGTERM while starting is kept, not fatal.
-        Daemon.holdSignals()
+    func run() async throws {
+        // Before anything else: a SIGTERM while the daemon starts is kept for it, not fatal.
+        let signals = await Daemon.holdSignals()
         let options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
                                     logFormat: LogFormat(rawValue: logFormat) ?? .auto)
-        let code = runAsync { await Daemon(options: options).run() }
+        let code = await Daemon(options: options).run(signals: signals)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -79,21 +98,4 @@ struct CheckConfig: ParsableCommand {
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the version.")
     func run() { writeLine("supervise \(superviseVersion)") }
-}
-
-/// Runs async work from a synchronous `run()` and waits for it on the main thread.
-func runAsync<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-    let box = ResultBox<T>()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        box.value = await body()
-        done.signal()
-    }
-    done.wait()
-    return box.value!
-}
-
-final class ResultBox<T: Sendable>: @unchecked Sendable {
-    // @unchecked: written once before the semaphore is signalled, read after it.
-    var value: T?
 }
