@@ -1,7 +1,7 @@
 /// Where a unit is in its life: exactly one case at a time, each carrying the data that case
 /// needs (a running unit has its instance, a stopping one its deadline and what follows, a unit
 /// in backoff the time of its restart). It changes only through ``Supervisor/transition(_:to:now:)``.
-public enum UnitState: Sendable, Hashable {
+public indirect enum UnitState: Sendable, Hashable {
     /// Not running and not meant to run now: never started, stopped by an operator, or for shutdown.
     case inactive
     /// Meant to run; waits for its dependencies (and, for a container, a fresh picture of Docker).
