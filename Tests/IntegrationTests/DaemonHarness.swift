@@ -109,8 +109,7 @@ func runCommand(_ executable: String, _ arguments: [String], timeout: Double = 3
         p.stop()
         return (-1, p.output)
     }
-    // All of its output: the pipe's end of file, not a guess at how long reading takes.
-    p.waitForEndOfOutput(timeout: 5)
+    // `waitForExit` has waited for the pipe's end of file: all of its output is in.
     return (code, p.output)
 }
 

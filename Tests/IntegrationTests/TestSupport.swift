@@ -60,12 +60,16 @@ final class TestProcess: @unchecked Sendable {
     /// Sends `signal` to the process.
     func signal(_ signal: Int32) { if process.isRunning { kill(pid, signal) } }
 
-    /// Waits up to `timeout` for exit; returns the exit status or nil if still running.
+    /// Waits up to `timeout` for exit; returns the exit status or nil if still running. After an
+    /// exit, ``output`` holds what the process printed: it waits (a second at most, for output a
+    /// child that outlives it may still hold) for the pipe's end of file.
     @discardableResult
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
-        return process.isRunning ? nil : process.terminationStatus
+        guard !process.isRunning else { return nil }
+        waitForEndOfOutput(timeout: 1)
+        return process.terminationStatus
     }
 
     /// Stops the process: SIGTERM, then SIGKILL after `grace` seconds.
