@@ -30,8 +30,12 @@ public struct LogRecord: Sendable, Equatable {
 public enum Effect: Sendable, Equatable {
     /// Start a process for the unit; the shell answers with `.spawned` or `.spawnFailed`.
     case spawn(UnitSpec)
-    /// Send `signal` to the unit's whole process group.
+    /// Send `signal` to every process of the unit whose main process is (or was) `pid`: its
+    /// cgroup, or its process group and the processes the subreaper learned. The shell follows a
+    /// stop signal with SIGCONT, so a stopped process acts on it; SIGKILL uses `cgroup.kill`.
     case signal(unit: String, pid: Int32, signal: Int32)
+    /// Report `.remaining` for the unit whose main process `pid` has ended, until it is empty.
+    case watchUnit(unit: String, pid: Int32)
     case log(LogRecord)
     /// State worth keeping across a daemon restart changed; the shell writes ``Supervisor/persistedState``.
     case persist

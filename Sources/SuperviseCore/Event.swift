@@ -5,8 +5,14 @@ public enum Event: Sendable, Equatable {
     case spawned(unit: String, pid: Int32, startTicks: UInt64 = 0)
     /// The process for `unit` could not be started.
     case spawnFailed(unit: String, reason: String)
-    /// A process of `unit` ended.
-    case exited(unit: String, pid: Int32, status: ExitStatus)
+    /// The main process `pid` of `unit` ended; `remaining` processes of the unit (in its cgroup,
+    /// or its process group and what the subreaper learned) were still there when it was reaped;
+    /// `oomKilled`: the kernel's OOM killer killed a process of the unit meanwhile (its cgroup's
+    /// `memory.events`).
+    case exited(unit: String, pid: Int32, status: ExitStatus, remaining: Int = 0, oomKilled: Bool = false)
+    /// `count` processes of `unit` (whose main process `pid` has ended) are left; 0: it is empty.
+    /// Reported after a `.watchUnit` effect, whenever the count changes.
+    case remaining(unit: String, pid: Int32, count: Int)
     /// Time passed; timers due at or before `now` fire.
     case tick
     /// A new configuration was loaded and validated (SIGHUP).

@@ -56,11 +56,14 @@ public struct PersistedStop: Sendable, Codable, Equatable {
     public var since: Instant
     public var deadline: Instant?
     public var then: AfterStop
+    /// The main process had ended and the rest of the unit was being stopped.
+    public var mainExit: MainExit?
 
-    public init(since: Instant, deadline: Instant?, then: AfterStop) {
+    public init(since: Instant, deadline: Instant?, then: AfterStop, mainExit: MainExit? = nil) {
         self.since = since
         self.deadline = deadline
         self.then = then
+        self.mainExit = mainExit
     }
 }
 
@@ -141,7 +144,7 @@ extension Supervisor {
         if case .starting(let run) = u.state, !run.automatic { saved.restartCounted = false }
         saved.stopUnsent = u.container?.stopUnsent == true ? true : nil
         if case .stopping(_, let stop) = u.state {
-            saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then)
+            saved.stopping = PersistedStop(since: stop.since, deadline: stop.deadline, then: stop.then, mainExit: stop.mainExit)
         }
         return saved
     }

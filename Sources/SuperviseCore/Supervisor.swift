@@ -59,8 +59,12 @@ public struct Supervisor: Sendable {
     /// started again: a running unit stays running, a draining one goes on draining and a stopping
     /// one goes on stopping to the end; the shell reports the exit of an adopted process (not its
     /// child) with an unknown status.
+    ///
+    /// `leftovers`: units whose saved main process is gone but whose other processes are not (by
+    /// count): the main process ended while the daemon was down. They are stopped and counted as
+    /// stopping until they are empty, then what their state said follows (their restart policy).
     public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = [],
-                              startedAt: [String: Instant] = [:]) -> [Effect] {
+                              startedAt: [String: Instant] = [:], leftovers: [String: Int] = [:]) -> [Effect] {
         let names = Set(units.map(\.name))
         persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
         for i in units.indices {
@@ -74,7 +78,9 @@ public struct Supervisor: Sendable {
                 guard alive.contains(name) else { return nil }
                 return Instance(pid: pid, startTicks: saved.pidStartTicks ?? 0, startedAt: min(startedAt[name] ?? now, now), spec: units[i].spec)
             }
-            if let live, let stop = saved.stopping {
+            if live == nil, let pid = saved.pid, saved.containerID == nil, let count = leftovers[name], count > 0 {
+                resumeLeftovers(i, saved, pid: pid, count: count, now: now)
+            } else if let live, let stop = saved.stopping {
                 // Killed while stopping it (after a drain, too): the stop goes on, SIGKILL at the
                 // same deadline, then what was to follow.
                 let deadline = stop.deadline.map { max($0, now) } ?? now + live.spec.stopTimeout
@@ -118,6 +124,30 @@ public struct Supervisor: Sendable {
         return takeEffects()
     }
 
+    /// Unit `i`'s main process `pid` ended while the daemon was down, and `count` processes of
+    /// the unit remain: they get the stop signal (again, for a stop in progress) and SIGKILL at
+    /// the deadline; what the unit was doing follows once it is empty.
+    private mutating func resumeLeftovers(_ i: Int, _ saved: PersistedUnit, pid: Int32, count: Int, now: Instant) {
+        let spec = units[i].spec, name = spec.name
+        let instance = Instance(pid: pid, startTicks: saved.pidStartTicks ?? 0, startedAt: now, spec: spec)
+        var exit = saved.stopping?.mainExit ?? MainExit(status: .unknown, at: now, remaining: count)
+        exit.remaining = count
+        let then: AfterStop = saved.stopping?.then ?? (saved.operatorStopped ? .stay : .exitPolicy)
+        let deadline = saved.stopping?.deadline.map { max($0, now) } ?? now + spec.stopTimeout
+        let stop = StopRun(since: saved.stopping?.since ?? now, deadline: deadline, then: then, drain: saved.drain, mainExit: exit)
+        units[i].operatorStopped = saved.operatorStopped
+        units[i].reason = "main process exited (\(exit.status)), \(count) process\(count == 1 ? "" : "es") left (found after a daemon restart)"
+        // Under a drain they had its signal (or, after an HTTP drain, the stop signal) already:
+        // a second one is what the drain contract forbids.
+        let signalled: Bool
+        if saved.drain == nil { signalled = false } else if case .http = spec.drain?.start { signalled = saved.stopping != nil } else { signalled = true }
+        let next = signalled ? "SIGKILL at the deadline" : "\(Signals.name(spec.stopSignal)) to them, SIGKILL at the deadline"
+        log(.notice, name, "leftovers", "its main process \(pid) ended while the daemon was down, \(count) process\(count == 1 ? "" : "es") of the unit left: \(next)")
+        if !signalled { emit(.signal(unit: name, pid: pid, signal: spec.stopSignal)) }
+        transition(i, to: .stopping(instance, stop), now: now)
+        emit(.watchUnit(unit: name, pid: pid))
+    }
+
     /// Takes over the live process a killed predecessor left for unit `i`: not our child, so the
     /// shell watches it by pid and reports its end with an unknown status.
     private mutating func adopt(_ i: Int, _ instance: Instance, as state: UnitState, now: Instant) {
@@ -146,7 +176,9 @@ public struct Supervisor: Sendable {
         switch event {
         case .spawned(let name, let pid, let ticks): onSpawned(name, pid: pid, startTicks: ticks, now: now)
         case .spawnFailed(let name, let reason): onSpawnFailed(name, reason: reason, now: now)
-        case .exited(let name, let pid, let status): onExited(name, pid: pid, status: status, now: now)
+        case .exited(let name, let pid, let status, let remaining, let oomKilled):
+            onExited(name, pid: pid, status: status, remaining: remaining, oomKilled: oomKilled, now: now)
+        case .remaining(let name, let pid, let count): onRemaining(name, pid: pid, count: count, now: now)
         case .tick: onTick(now: now)
         case .reload(let newConfig): onReload(newConfig, now: now)
         case .shutdown: onShutdown(now: now)
@@ -226,24 +258,93 @@ public struct Supervisor: Sendable {
             // The configuration changed meanwhile: try the new spec.
             units[i].reason = "restarting with changed configuration"
             transition(i, to: .waiting(automatic: false), now: now)
-        case .policyRestart?, nil:
+        case .policyRestart?, .exitPolicy?, nil:
             afterProcessEnded(i, clean: false, why: why, uptime: .zero, now: now)
         }
     }
 
-    private mutating func onExited(_ name: String, pid: Int32, status: ExitStatus, now: Instant) {
+    private mutating func onExited(_ name: String, pid: Int32, status: ExitStatus, remaining: Int, oomKilled: Bool, now: Instant) {
         guard let i = index(name), let instance = units[i].state.instance, instance.pid == pid else { return }
-        let uptime = now - instance.startedAt
         units[i].lastExit = status
+        if oomKilled {
+            log(.warning, name, "oom", "the kernel's OOM killer killed a process of the unit (memory.events oom_kill)")
+        }
+        let exit = MainExit(status: status, at: now, remaining: remaining, oomKilled: oomKilled)
+        if remaining > 0 && !units[i].isContainer {
+            return mainExitedLeavingProcesses(i, instance, exit, now: now)
+        }
+        unitEnded(i, instance, exit, now: now)
+    }
+
+    /// The unit's last process is gone (its main process, or the last one it left): what its
+    /// state said should follow, follows.
+    private mutating func unitEnded(_ i: Int, _ instance: Instance, _ exit: MainExit, now: Instant) {
+        let status = exit.status, why = exit.why
         switch units[i].state {
         case .draining(_, let run):
             finishDrain(i, run, exit: status, now: now)
         case .stopping(_, let stop):
             if let run = stop.drain { return finishDrain(i, run, exit: status, now: now) }
+            let uptime = (stop.mainExit?.at ?? now) - instance.startedAt
+            if stop.then == .exitPolicy {
+                log(.info, units[i].name, "empty", "the processes its main process left are gone")
+                return decideAfterExit(i, status: status, why: why, uptime: uptime, now: now)
+            }
             stoppedByUs(i, status: status, then: stop.then, uptime: uptime, now: now)
         default:
-            endedOnItsOwn(i, status: status, why: "\(status)", uptime: uptime, now: now)
+            endedOnItsOwn(i, status: status, why: why, uptime: now - instance.startedAt, now: now)
         }
+    }
+
+    /// The main process ended but the unit is not empty: the rest of it gets the stop signal (a
+    /// stop in progress already sent it) and SIGKILL at the deadline, and the unit counts as
+    /// stopping until the shell reports it empty. Nothing of it starts again before that, so a
+    /// leftover child cannot hold the port or the shared memory the next instance needs.
+    private mutating func mainExitedLeavingProcesses(_ i: Int, _ instance: Instance, _ exit: MainExit, now: Instant) {
+        let name = units[i].name, spec = instance.spec
+        let left = "\(exit.remaining) process\(exit.remaining == 1 ? "" : "es") left"
+        var stop: StopRun
+        switch units[i].state {
+        case .stopping(_, let current):
+            stop = current
+            log(.info, name, "main-exit", "main process ended (\(exit.status)), \(left); waiting for them to stop", exit: exit.status)
+        case .draining(_, let run):
+            // A drain signal went to every process of the unit already; a second one is what the
+            // drain contract forbids (a LiveKit worker exits at once on it). After an HTTP drain
+            // the leftovers get the stop signal, as the drained main process would have.
+            if case .http = spec.drain?.start {
+                log(.notice, name, "main-exit", "main process ended while draining (\(exit.status)), \(left): \(Signals.name(spec.stopSignal)) to them, SIGKILL after \(DurationText.format(spec.stopTimeout))", exit: exit.status)
+                emit(.signal(unit: name, pid: instance.pid, signal: spec.stopSignal))
+            } else {
+                log(.notice, name, "main-exit", "main process ended while draining (\(exit.status)), \(left): they had the drain signal; SIGKILL after \(DurationText.format(spec.stopTimeout))", exit: exit.status)
+            }
+            stop = StopRun(since: now, deadline: now + spec.stopTimeout, then: .stay, drain: run)
+        default:
+            let clean = exit.status.isClean(successCodes: spec.restart.successExitCodes,
+                                            successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
+            log(clean ? .info : .warning, name, "exit", "exited: \(exit.why) after \(DurationText.format(now - instance.startedAt)) up, \(left): \(Signals.name(spec.stopSignal)) to them, SIGKILL after \(DurationText.format(spec.stopTimeout))", exit: exit.status)
+            emit(.signal(unit: name, pid: instance.pid, signal: spec.stopSignal))
+            stop = StopRun(since: now, deadline: now + spec.stopTimeout, then: shuttingDown ? .stay : .exitPolicy)
+        }
+        stop.mainExit = exit
+        units[i].reason = "main process exited (\(exit.why)), \(left)"
+        transition(i, to: .stopping(instance, stop), now: now)
+        emit(.watchUnit(unit: name, pid: instance.pid))
+    }
+
+    /// A count of what is left of a unit whose main process ended; 0: the unit is empty.
+    private mutating func onRemaining(_ name: String, pid: Int32, count: Int, now: Instant) {
+        guard let i = index(name), case .stopping(let instance, var stop) = units[i].state, instance.pid == pid,
+              var exit = stop.mainExit else { return }
+        guard count <= 0 else {
+            guard count != exit.remaining else { return }
+            exit.remaining = count
+            stop.mainExit = exit
+            units[i].reason = "main process exited (\(exit.status)), \(count) process\(count == 1 ? "" : "es") left"
+            units[i].updateStop(stop)
+            return
+        }
+        unitEnded(i, instance, exit, now: now)
     }
 
     /// Forgets unit `i` when it was removed from the configuration and its instance has ended.
@@ -276,6 +377,8 @@ public struct Supervisor: Sendable {
             transition(i, to: .waiting(automatic: false), now: now)
         case .policyRestart(let reason):
             afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
+        case .exitPolicy:
+            decideAfterExit(i, status: status, why: "\(status)", uptime: uptime, now: now)
         }
     }
 
@@ -285,6 +388,14 @@ public struct Supervisor: Sendable {
         let clean = status.isClean(successCodes: spec.restart.successExitCodes,
                                    successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
         log(clean ? .info : .warning, spec.name, "exit", "exited: \(why) after \(DurationText.format(uptime)) up", exit: status)
+        decideAfterExit(i, status: status, why: why, uptime: uptime, now: now)
+    }
+
+    /// After an instance ended on its own (and the unit is empty): its restart policy decides.
+    mutating func decideAfterExit(_ i: Int, status: ExitStatus, why: String, uptime: Duration, now: Instant) {
+        let spec = units[i].activeSpec
+        let clean = status.isClean(successCodes: spec.restart.successExitCodes,
+                                   successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
         if forgetIfRetired(i) { return }
         afterProcessEnded(i, clean: clean, why: why, uptime: uptime, now: now)
     }
@@ -338,7 +449,7 @@ public struct Supervisor: Sendable {
                     log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to the container")
                     emit(.container(unit: units[i].name, id: container.id, .kill(signal: Signals.kill)))
                 } else {
-                    log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to its process group")
+                    log(.warning, units[i].name, "kill", "did not stop within \(DurationText.format(now - stop.since)); sending SIGKILL to every process of the unit")
                     emit(.signal(unit: units[i].name, pid: instance.pid, signal: Signals.kill))
                 }
                 transition(i, to: .stopping(instance, stop), now: now)
@@ -381,7 +492,7 @@ public struct Supervisor: Sendable {
         }
         // supervise's own shutdown never cuts a unit's drain short.
         let timeout = shuttingDown ? max(spec.stopTimeout, spec.drain?.timeout ?? .zero) : spec.stopTimeout
-        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to process group \(instance.pid), SIGKILL after \(DurationText.format(timeout))")
+        log(.info, spec.name, "stop", "stopping (\(why)): \(Signals.name(spec.stopSignal)) to the unit (main process \(instance.pid)), SIGKILL after \(DurationText.format(timeout))")
         emit(.signal(unit: spec.name, pid: instance.pid, signal: spec.stopSignal))
         transition(i, to: .stopping(instance, StopRun(since: now, deadline: now + timeout, then: then)), now: now)
     }

@@ -45,6 +45,14 @@ public struct UnitRuntime: Sendable, Hashable {
         state = .draining(instance, run)
     }
 
+    /// Records a new count of what a stopping unit's main process left. Not a change of state:
+    /// nothing is armed or persisted (a restarted daemon counts again).
+    mutating func updateStop(_ run: StopRun) {
+        guard case .stopping(let instance, let old) = state, old.since == run.since, old.then == run.then,
+              old.killSent == run.killSent, old.deadline == run.deadline else { return }
+        state = .stopping(instance, run)
+    }
+
     /// Takes the restart counters, start-limit window and last exit a previous daemon saved.
     mutating func restoreCounters(from saved: PersistedUnit) {
         restarts = saved.restarts

@@ -41,7 +41,7 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     public var user: String?
     public var group: String?
     public var stopSignal: Int32
-    /// Time between `stopSignal` and SIGKILL to the process group.
+    /// Time between `stopSignal` and SIGKILL to every process of the unit.
     public var stopTimeout: Duration
     public var restart: RestartSettings
     /// Units that must meet their condition before this one starts, and that stop after it.
@@ -57,6 +57,9 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     /// At most this many units of the unit's service are down or draining at once because of
     /// supervise's own actions (drains, rolling restarts).
     public var maxUnavailable: Int = 1
+    /// The process's nice value (-20 most CPU, 19 least); units start at it whatever thread of
+    /// the daemon spawned them, with the default scheduling policy and I/O priority.
+    public var nice: Int32 = 0
 
     /// The service a unit belongs to: its name without a trailing `-N` (`worker-3` → `worker`).
     public var service: String { Self.service(of: name) }

@@ -13,7 +13,9 @@ public indirect enum UnitState: Sendable, Hashable {
     /// Told to drain (one signal or one HTTP request); its live calls are finishing. Never
     /// restarted automatically, whatever its readiness or exit say.
     case draining(Instance, DrainRun)
-    /// The stop signal went out (or Docker's stop); SIGKILL follows at the deadline.
+    /// The stop signal went out (or Docker's stop); SIGKILL follows at the deadline. Also the
+    /// state of a unit whose main process has ended while other processes of it remain: it is
+    /// down only once it is empty (see ``StopRun/mainExit``).
     case stopping(Instance, StopRun)
     /// Waiting out the backoff before the next automatic restart.
     case backoff(until: Instant)
@@ -128,14 +130,42 @@ public struct StopRun: Sendable, Hashable {
     public var then: AfterStop
     /// The drain that led to this stop (emptied, cut at its deadline, or hung), if any.
     public var drain: DrainRun?
+    /// Set once the main process has ended while other processes of the unit remain: the stop
+    /// is over only when the unit is empty.
+    public var mainExit: MainExit?
 
-    public init(since: Instant, deadline: Instant?, killSent: Bool = false, then: AfterStop, drain: DrainRun? = nil) {
+    public init(since: Instant, deadline: Instant?, killSent: Bool = false, then: AfterStop, drain: DrainRun? = nil,
+                mainExit: MainExit? = nil) {
         self.since = since
         self.deadline = deadline
         self.killSent = killSent
         self.then = then
         self.drain = drain
+        self.mainExit = mainExit
     }
+}
+
+/// The end of a unit's main process while other processes of the unit (children it left, in
+/// its cgroup or process group) remain.
+public struct MainExit: Sendable, Hashable, Codable {
+    /// How the main process ended (`.unknown` when it ended while the daemon was down).
+    public var status: ExitStatus
+    /// When it ended.
+    public var at: Instant
+    /// Processes of the unit left, as last counted.
+    public var remaining: Int
+    /// The kernel's OOM killer killed a process of the unit (the main one, or one it needed).
+    public var oomKilled: Bool?
+
+    public init(status: ExitStatus, at: Instant, remaining: Int, oomKilled: Bool = false) {
+        self.status = status
+        self.at = at
+        self.remaining = remaining
+        self.oomKilled = oomKilled ? true : nil
+    }
+
+    /// The end in words, for logs and the restart reason.
+    public var why: String { oomKilled == true ? "out of memory (OOM killed, \(status))" : "\(status)" }
 }
 
 /// What happens when a stopping unit's instance has ended.
@@ -146,4 +176,7 @@ public enum AfterStop: Sendable, Hashable, Codable {
     case start
     /// Stopped because it is unhealthy or hung: restart through its policy (backoff, start limit).
     case policyRestart(String)
+    /// The main process ended on its own and the rest of the unit is being stopped: once the
+    /// unit is empty, the main process's exit status and the restart policy decide.
+    case exitPolicy
 }

@@ -26,6 +26,8 @@ public struct UnitStatus: Sendable, Codable, Equatable {
     public var drain: DrainStatus?
     /// How the last drain ended.
     public var lastDrain: DrainOutcomeStatus?
+    /// What the unit's processes use (process units; filled in by the daemon, not the core).
+    public var resources: UnitResources?
 
     public init(name: String, kind: String, state: String, pid: Int32?, uptimeSeconds: Double?, restarts: Int,
                 lastExit: String?, lastExitDescription: String?, nextRestartInSeconds: Double?, reason: String?,

@@ -104,7 +104,7 @@ import Testing
         h.advance(.seconds(40))
         let kill = h.effects.compactMap { e -> String? in
             if case .log(let r) = e, r.event == "kill" { return r.message } else { return nil } }
-        #expect(kill == ["did not stop within 40s; sending SIGKILL to its process group"])
+        #expect(kill == ["did not stop within 40s; sending SIGKILL to every process of the unit"])
     }
 
     @Test func anAdoptedProcessCountsItsUptimeFromItsStart() {

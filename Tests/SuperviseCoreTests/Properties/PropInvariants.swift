@@ -130,7 +130,9 @@ extension PropRunner {
                         + statuses.filter { $0.name == name }.map { "\($0.state)\($0.pid.map { " #\($0)" } ?? "")" }.joined(separator: ", "))
             }
         }
-        let live = world.liveProcesses()
+        // What a main process left is checked when the next one starts (``startProcess``): the
+        // rest of the unit may outlive its main process, never the start of a new one.
+        let live = world.liveProcesses().filter { $0.leftoverOf == nil }
         if Set(live.map { $0.unit }).count != live.count {
             var byUnit: [String: [Int32]] = [:]
             for p in live { byUnit[p.unit, default: []].append(p.pid) }

@@ -175,9 +175,10 @@ struct PropRunner {
 
     /// The only call of `Supervisor.boot` in the property tests (its `alive` may change shape):
     /// `alive` maps each unit whose saved process still runs to that pid.
+    /// `leftovers`: units whose saved process ended but left processes of the unit, by count.
     static func bootCore(_ core: inout Supervisor, now: Instant, persisted: PersistedState?,
-                         alive: [String: Int32]) -> [Effect] {
-        core.boot(now: now, persisted: persisted, alive: Set(alive.keys))
+                         alive: [String: Int32], leftovers: [String: Int] = [:]) -> [Effect] {
+        core.boot(now: now, persisted: persisted, alive: Set(alive.keys), leftovers: leftovers)
     }
 
     var done: Bool {
@@ -246,7 +247,9 @@ struct PropRunner {
             // A stop asked while the spawn was in flight counts from when the process is known.
             stopWatch[unit]?.since = now
         case .spawnFailed(let unit, _): note("\(unit)'s spawn failed")
-        case .exited(let unit, let pid, let status): note("\(unit)#\(pid) exit reported (\(status.short))")
+        case .exited(let unit, let pid, let status, let remaining, _):
+            note("\(unit)#\(pid) exit reported (\(status.short))" + (remaining > 0 ? ", \(remaining) left" : ""))
+        case .remaining(let unit, let pid, let count): note("\(unit)#\(pid): \(count) left")
         default: break
         }
     }
@@ -261,7 +264,7 @@ struct PropRunner {
             switch effect {
             case .spawn(let spec): touched.insert(spec.name)
             case .signal(let unit, _, _), .drainRequest(let unit, _, _), .startProbe(let unit, _, _, _),
-                 .stopProbe(let unit, _, _), .watchProcess(let unit, _), .container(let unit, _, _):
+                 .stopProbe(let unit, _, _), .watchProcess(let unit, _), .container(let unit, _, _), .watchUnit(let unit, _):
                 touched.insert(unit)
             case .log(let record): if let unit = record.unit { touched.insert(unit) }
             case .persist, .shutdownComplete: break
@@ -282,6 +285,9 @@ struct PropRunner {
                 world.startProbe(PropProbe(unit: unit, role: role, generation: generation))
             case .stopProbe(let unit, let role, let generation):
                 world.stopProbe(PropProbe(unit: unit, role: role, generation: generation))
+            case .watchUnit(let unit, let pid):
+                note("count what \(unit)#\(pid) left")
+                world.watchUnit(unit, main: pid)
             case .watchProcess(let unit, let pid):
                 note("watch \(unit)#\(pid)")
                 world.processes[pid]?.watched = true
@@ -301,13 +307,18 @@ struct PropRunner {
             classifyDrains(signals, requests, actions)
         }
         for s in signals {
-            guard let p = world.processes[s.pid], p.alive else { continue }
-            let killed = s.signal == Signals.kill ? !(p.deaf && sabotage == .deafToKill) : !p.deaf
-            if killed {
-                world.kill(s.pid, .signaled(signal: s.signal, coreDumped: false), later: rng.chance(0.35))
-                note("#\(s.pid) dies")
-            } else {
-                note("#\(s.pid) ignores it")
+            // A signal goes to every process of the unit: the main process and what it left.
+            for pid in [s.pid] + world.leftovers(of: s.pid) {
+                guard let p = world.processes[pid], p.alive else { continue }
+                let killed = s.signal == Signals.kill ? !(p.deaf && sabotage == .deafToKill) : !p.deaf
+                if killed {
+                    // A child deaf to the stop signal may outlive its main process.
+                    let leaving = p.leftoverOf == nil && s.signal != Signals.kill && rng.chance(0.15) ? [true] : []
+                    world.kill(pid, .signaled(signal: s.signal, coreDumped: false), later: rng.chance(0.35), leaving: leaving)
+                    note("#\(pid) dies" + (leaving.isEmpty ? "" : ", leaving a child deaf to it"))
+                } else {
+                    note("#\(pid) ignores it")
+                }
             }
         }
         if completed { checkNothingAlive("when the shutdown completed") }

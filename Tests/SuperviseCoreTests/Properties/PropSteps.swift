@@ -16,8 +16,11 @@ extension PropRunner {
             guard !live.isEmpty else { return note("no live process") }
             let p = live[pick % live.count]
             let later = rng.chance(0.3)
-            note("\(p.unit)#\(p.pid) ends (\(status.short))" + (later ? ", reported later" : ""))
-            world.kill(p.pid, status, later: later)
+            // A main process may leave children behind (background jobs, workers, setsid'd ones).
+            let leaving: [Bool] = p.leftoverOf != nil || !rng.chance(0.3) ? [] : (0..<rng.int(1...3)).map { _ in rng.chance(0.3) }
+            note("\(p.unit)#\(p.pid) ends (\(status.short))" + (later ? ", reported later" : "")
+                 + (leaving.isEmpty ? "" : ", leaving \(leaving.count) process\(leaving.count == 1 ? "" : "es")"))
+            world.kill(p.pid, status, later: later, leaving: leaving)
             absorb([])
         case .deliver(let pick):
             guard !world.pending.isEmpty else { return note("nothing held back") }
@@ -179,17 +182,25 @@ extension PropRunner {
         // The shell stops what the old daemon left of units no longer configured, and hands the
         // rest to the new core.
         var alive: [String: Int32] = [:]
+        var leftovers: [String: Int] = [:]
         for (name, unit) in saved.units {
-            guard unit.containerID == nil, let pid = unit.pid, let p = world.processes[pid], p.alive, p.unit == name else { continue }
-            if members[name] != nil {
+            guard unit.containerID == nil, let pid = unit.pid else { continue }
+            let left = world.leftovers(ofUnit: name)
+            if members[name] == nil {
+                // The shell stops everything of a unit no longer configured.
+                for pid in [pid] + left where world.processes[pid]?.alive == true && world.processes[pid]?.unit == name {
+                    world.vanish(pid)
+                    note("leftover \(name)#\(pid) stopped by the shell")
+                }
+            } else if let p = world.processes[pid], p.alive, p.unit == name {
                 alive[name] = pid
-            } else {
-                world.vanish(pid)
-                note("leftover \(name)#\(pid) stopped by the shell")
+            } else if !left.isEmpty {
+                leftovers[name] = left.count
             }
         }
         core = Supervisor(config: config, seed: rng.next())
-        let effects = Self.bootCore(&core, now: now, persisted: sabotage == .forgetState ? nil : decoded, alive: alive)
+        let effects = Self.bootCore(&core, now: now, persisted: sabotage == .forgetState ? nil : decoded, alive: alive,
+                                    leftovers: leftovers)
         note("adopted: " + (alive.isEmpty ? "none" : alive.sorted { $0.key < $1.key }.map { "\($0.key)#\($0.value)" }.joined(separator: " ")))
         compareAcrossRestart(before: before.filter { PropUniverse.replica(of: $0.name) == nil }, after: core.status(now: now))
         // Stops are remembered across a daemon restart for unless-stopped units and drained ones only.

@@ -13,6 +13,9 @@ struct PropProcess: Sendable {
     var watched = false
     /// Its exit was reported, or is held back to be reported.
     var exitQueued = false
+    /// A child the unit's main process `leftoverOf` left when it ended (it keeps the unit from
+    /// being empty). Its own end is never reported as an exit; the count of what is left is.
+    var leftoverOf: Int32?
 }
 
 /// A container of the `agent` Compose service, as Docker runs it: supervise only watches it and
@@ -78,6 +81,8 @@ struct PropWorld: Sendable {
     var drains: [Int32: PropDrainTally] = [:]
     /// The unit of every process and container run there ever was, by pid.
     var runs: [Int32: String] = [:]
+    /// Main processes (ended) whose unit's leftovers the shell counts for the core (`.watchUnit`).
+    var watchedMains: Set<Int32> = []
 
     var containers: [PropContainer] = []
     var timers: [PropDockerTimer] = []
@@ -125,19 +130,52 @@ struct PropWorld: Sendable {
     /// The exit event the shell would send for `pid` ending with `status`, or nil when the shell
     /// does not hear of it (neither its child nor watched).
     func exitEvent(_ pid: Int32, _ status: ExitStatus) -> Event? {
-        guard let p = processes[pid] else { return nil }
-        if p.child { return .exited(unit: p.unit, pid: pid, status: status) }
-        if p.watched { return .exited(unit: p.unit, pid: pid, status: .unknown) }
+        guard let p = processes[pid], p.leftoverOf == nil else { return nil }
+        // The shell counts what the process left when it reaps it (or notices an adopted one gone).
+        let remaining = leftovers(of: pid).count
+        if p.child { return .exited(unit: p.unit, pid: pid, status: status, remaining: remaining) }
+        if p.watched { return .exited(unit: p.unit, pid: pid, status: .unknown, remaining: remaining) }
         return nil
     }
 
-    /// `pid` dies with `status`; its exit is reported at once or held back (`later`).
-    mutating func kill(_ pid: Int32, _ status: ExitStatus, later: Bool) {
+    /// The live processes main process `pid` left.
+    func leftovers(of pid: Int32) -> [Int32] {
+        live.filter { processes[$0]?.leftoverOf == pid }
+    }
+
+    /// The live leftovers of `unit`, whatever main process left them.
+    func leftovers(ofUnit unit: String) -> [Int32] {
+        live.filter { processes[$0]?.unit == unit && processes[$0]?.leftoverOf != nil }
+    }
+
+    /// `pid` dies with `status`, leaving `leaving` children behind (deaf to the stop signal when
+    /// the flag says so); its exit is reported at once or held back (`later`).
+    mutating func kill(_ pid: Int32, _ status: ExitStatus, later: Bool, leaving: [Bool] = []) {
         guard var p = processes[pid], p.alive else { return }
         p.alive = false
         processes[pid] = p
         live.removeAll { $0 == pid }
+        if let main = p.leftoverOf { return leftoverGone(main, unit: p.unit) }
+        for deaf in leaving {
+            let child = takePid()
+            processes[child] = PropProcess(pid: child, unit: p.unit, deaf: deaf, child: false, leftoverOf: pid)
+            runs[child] = p.unit
+            live.append(child)
+        }
         report(pid, status, later: later)
+    }
+
+    /// A leftover of main process `main` ended: the shell tells the core what is left, if it counts.
+    mutating func leftoverGone(_ main: Int32, unit: String) {
+        guard watchedMains.contains(main) else { return }
+        immediate.append(.remaining(unit: unit, pid: main, count: leftovers(of: main).count))
+    }
+
+    /// The shell starts counting what main process `main` of `unit` left (`.watchUnit`): it
+    /// reports the count at once, then whenever it changes.
+    mutating func watchUnit(_ unit: String, main: Int32) {
+        watchedMains.insert(main)
+        immediate.append(.remaining(unit: unit, pid: main, count: leftovers(of: main).count))
     }
 
     mutating func report(_ pid: Int32, _ status: ExitStatus, later: Bool) {
@@ -184,6 +222,7 @@ struct PropWorld: Sendable {
         immediate.removeAll()
         stoppedProbes += liveProbes
         liveProbes.removeAll()
+        watchedMains.removeAll()
         for pid in processes.keys {
             processes[pid]?.child = false
             processes[pid]?.watched = false
