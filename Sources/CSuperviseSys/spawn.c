@@ -10,6 +10,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/vfs.h>
+#include <sched.h>
+#include <linux/sched.h>
 #include <sys/syscall.h>
 #include <linux/close_range.h>
 #include <sys/wait.h>
@@ -21,7 +25,9 @@ struct failure { int err; int step; };
 
 static const char *step_names[] = {
     "setpgid", "reset signals", "open /dev/null", "dup2", "chdir", "setgroups", "setgid", "setuid", "execve",
+    "nice", "scheduling policy", "I/O priority", "cgroup",
 };
+enum { STEP_NICE = 9, STEP_SCHED = 10, STEP_IOPRIO = 11, STEP_CGROUP = 12 };
 
 static void child_fail(int fd, int step) {
     struct failure f = { errno, step };
@@ -36,8 +42,22 @@ static int move_above(int fd, int floor) {
     return fcntl(fd, F_DUPFD_CLOEXEC, floor);
 }
 
+/* The defaults a unit starts with whatever thread spawned it: libdispatch threads run at raised
+   priority (nice -2 for .userInitiated), and nice is per thread on Linux, so a child would
+   inherit it. Policy and I/O priority are reset too (SCHED_RESET_ON_FORK would not cover nice). */
+static int reset_scheduling(int nice_value, int *step) {
+    struct sched_param param = { .sched_priority = 0 };
+    if (sched_setscheduler(0, SCHED_OTHER, &param) != 0) { *step = STEP_SCHED; return -1; }
+    /* ioprio class NONE, data 0: I/O priority follows the CPU nice value, the kernel's default. */
+    if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 0) != 0) { *step = STEP_IOPRIO; return -1; }
+    if (setpriority(PRIO_PROCESS, 0, nice_value) != 0) { *step = STEP_NICE; return -1; }
+    return 0;
+}
+
 /* The fast path: glibc's posix_spawn (clone with CLONE_VM|CLONE_VFORK, so no page tables are
-   copied) covers everything except changing user and group. */
+   copied) covers a unit with no user, cgroup or nice of its own. The calling thread is a spawn
+   thread whose own priority is the default (csupervise_normalize_thread_priority), which the
+   child inherits; the policy is set explicitly as well. */
 static pid_t spawn_posix(const csupervise_spawn_request *req, int *child_errno, const char **failed_step) {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -59,7 +79,11 @@ static pid_t spawn_posix(const csupervise_spawn_request *req, int *child_errno, 
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all); /* ignored dispositions would survive exec */
     posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    struct sched_param param = { .sched_priority = 0 };
+    posix_spawnattr_setschedpolicy(&attr, SCHED_OTHER);
+    posix_spawnattr_setschedparam(&attr, &param);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+                                    | POSIX_SPAWN_SETSCHEDULER);
 
     pid_t pid = -1;
     int rc = posix_spawn(&pid, req->path, &fa, &attr, req->argv, req->envp);
@@ -73,8 +97,69 @@ static pid_t spawn_posix(const csupervise_spawn_request *req, int *child_errno, 
     return pid;
 }
 
+/* In the child (a copy of the parent, one thread): async-signal-safe calls only, then exec. */
+static void child_exec(const csupervise_spawn_request *req, int report_fd, int join_cgroup) {
+    if (join_cgroup) {
+        /* Kernels before 5.7 (no CLONE_INTO_CGROUP): join the cgroup before anything runs. */
+        int procs = openat(req->cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (procs < 0 || write(procs, "0", 1) != 1) child_fail(report_fd, STEP_CGROUP);
+        close(procs);
+    }
+    if (setpgid(0, 0) != 0) child_fail(report_fd, 0);
+    for (int s = 1; s < NSIG; s++) {
+        if (s == SIGKILL || s == SIGSTOP) continue;
+        signal(s, SIG_DFL); /* ignored dispositions survive exec; reset them */
+    }
+    int step = 0;
+    if (reset_scheduling(req->nice, &step) != 0) child_fail(report_fd, step);
+    sigset_t none; sigemptyset(&none);
+    int in = move_above(req->stdin_fd, 3), out = move_above(req->stdout_fd, 3), err = move_above(req->stderr_fd, 3);
+    int null_fd = -1;
+    if (in < 0 || out < 0 || err < 0) {
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd < 0) child_fail(report_fd, 2);
+        null_fd = move_above(null_fd, 3);
+    }
+    if (dup2(in >= 0 ? in : null_fd, 0) < 0) child_fail(report_fd, 3);
+    if (dup2(out >= 0 ? out : null_fd, 1) < 0) child_fail(report_fd, 3);
+    if (dup2(err >= 0 ? err : null_fd, 2) < 0) child_fail(report_fd, 3);
+    if (req->working_dir && chdir(req->working_dir) != 0) child_fail(report_fd, 4);
+    if (req->set_user) {
+        if (setgroups((size_t)req->group_count, req->groups) != 0) child_fail(report_fd, 5);
+        if (setgid(req->gid) != 0) child_fail(report_fd, 6);
+        if (setuid(req->uid) != 0) child_fail(report_fd, 7);
+    }
+    /* Nothing of the daemon's leaks into the child: every descriptor above 2 closes on exec
+       (sockets of control connections would otherwise keep them open). The report pipe is
+       already close-on-exec, so it still works until execve. */
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        long max = sysconf(_SC_OPEN_MAX);
+        if (max < 0 || max > 65536) max = 65536;
+        for (int fd = 3; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(report_fd, 1);
+    execve(req->path, req->argv, req->envp);
+    child_fail(report_fd, 8);
+}
+
+/* fork(), or clone3 with CLONE_INTO_CGROUP: a copy of the parent either way (no CLONE_VM), so the
+   child returns here on its own stack. Sets *join_cgroup when the child must move itself. */
+static pid_t fork_child(const csupervise_spawn_request *req, int *join_cgroup) {
+    *join_cgroup = 0;
+    if (req->cgroup_fd < 0) return fork();
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)req->cgroup_fd;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0 || (errno != ENOSYS && errno != E2BIG && errno != EINVAL)) return (pid_t)pid;
+    *join_cgroup = 1;
+    return fork();
+}
+
 pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, const char **failed_step) {
-    if (!req->set_user) return spawn_posix(req, child_errno, failed_step);
+    if (!req->set_user && req->cgroup_fd < 0 && req->nice == 0) return spawn_posix(req, child_errno, failed_step);
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) {
         *child_errno = errno; *failed_step = "pipe";
@@ -85,49 +170,15 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
 
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* Child: async-signal-safe calls only. */
-        if (setpgid(0, 0) != 0) child_fail(report[1], 0);
-        for (int s = 1; s < NSIG; s++) {
-            if (s == SIGKILL || s == SIGSTOP) continue;
-            signal(s, SIG_DFL); /* ignored dispositions survive exec; reset them */
-        }
-        sigset_t none; sigemptyset(&none);
-        int in = move_above(req->stdin_fd, 3), out = move_above(req->stdout_fd, 3), err = move_above(req->stderr_fd, 3);
-        int null_fd = -1;
-        if (in < 0 || out < 0 || err < 0) {
-            null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-            if (null_fd < 0) child_fail(report[1], 2);
-            null_fd = move_above(null_fd, 3);
-        }
-        if (dup2(in >= 0 ? in : null_fd, 0) < 0) child_fail(report[1], 3);
-        if (dup2(out >= 0 ? out : null_fd, 1) < 0) child_fail(report[1], 3);
-        if (dup2(err >= 0 ? err : null_fd, 2) < 0) child_fail(report[1], 3);
-        if (req->working_dir && chdir(req->working_dir) != 0) child_fail(report[1], 4);
-        if (req->set_user) {
-            if (setgroups((size_t)req->group_count, req->groups) != 0) child_fail(report[1], 5);
-            if (setgid(req->gid) != 0) child_fail(report[1], 6);
-            if (setuid(req->uid) != 0) child_fail(report[1], 7);
-        }
-        /* Nothing of the daemon's leaks into the child: every descriptor above 2 closes on exec
-           (sockets of control connections would otherwise keep them open). The report pipe is
-           already close-on-exec, so it still works until execve. */
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-            long max = sysconf(_SC_OPEN_MAX);
-            if (max < 0 || max > 65536) max = 65536;
-            for (int fd = 3; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-        }
-        if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(report[1], 1);
-        execve(req->path, req->argv, req->envp);
-        child_fail(report[1], 8);
-    }
+    int join_cgroup = 0;
+    pid_t pid = fork_child(req, &join_cgroup);
+    if (pid == 0) child_exec(req, report[1], join_cgroup);
     int fork_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
     if (pid < 0) {
         close(report[0]);
-        *child_errno = fork_errno; *failed_step = "fork";
+        *child_errno = fork_errno; *failed_step = req->cgroup_fd >= 0 ? "clone3 into the unit's cgroup" : "fork";
         return -1;
     }
     /* Also set the group from the parent, so a signal sent right after we return reaches it. */
@@ -145,6 +196,26 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
         return -1;
     }
     return pid;
+}
+
+int csupervise_normalize_thread_priority(void) {
+    int step = 0;
+    (void)step;
+    struct sched_param param = { .sched_priority = 0 };
+    if (sched_setscheduler(0, SCHED_OTHER, &param) != 0) return -1;
+    if (syscall(SYS_ioprio_set, 1, 0, 0) != 0) return -1;
+    /* PRIO_PROCESS with a thread id acts on that thread alone. */
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
+}
+
+int csupervise_is_cgroup2(const char *path) {
+    struct statfs fs;
+    if (statfs(path, &fs) != 0) return -1;
+    return fs.f_type == 0x63677270 /* CGROUP2_SUPER_MAGIC */ ? 1 : 0;
+}
+
+pid_t csupervise_gettid(void) {
+    return (pid_t)syscall(SYS_gettid);
 }
 
 int csupervise_set_child_subreaper(void) {

@@ -26,6 +26,10 @@ extension Diagnostics {
         if let entry = fields["liveness"] { layer.liveness = probe(entry, owner: owner) }
         if let entry = fields["readiness"] { layer.readiness = probe(entry, owner: owner) }
         if let entry = fields["drain"] { layer.drain = drain(entry, owner: owner) }
+        if let entry = fields["nice"] {
+            layer.nice = integer(entry.value, entry.path, in: -20...19,
+                                 expected: "a nice value from -20 (most CPU) to 19 (least); 0 is the default").map { Int32($0) }
+        }
         if let entry = fields["max_unavailable"] {
             layer.maxUnavailable = integer(entry.value, entry.path, in: 1...Int.max,
                                            expected: Diagnostics.maxUnavailableExpected)

@@ -51,7 +51,7 @@ enum Schema {
     /// The keys that say which containers a `containers` entry selects; an entry has exactly one.
     static let containerSelectors = ["compose", "container", "label"]
     /// Unit keys that only processes have: a container's come from its image or Compose file.
-    static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "depends_on"]
+    static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "nice", "depends_on"]
     static let container = Section(
         containerSelectors + ["stop_signal", "stop_timeout", "restart", "liveness", "readiness", "drain",
                               "max_unavailable"],
@@ -87,7 +87,7 @@ enum Schema {
         return result
     }
     static let defaults = Section(
-        ["env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "liveness", "readiness",
+        ["env", "working_dir", "user", "group", "nice", "stop_signal", "stop_timeout", "restart", "liveness", "readiness",
          "drain", "max_unavailable"],
         misplaced: probeKeysMisplaced(in: "a key allowed in defaults")
             .merging(drainKeysMisplaced(in: "a key allowed in defaults")) { _, own in own }.merging([
@@ -97,7 +97,7 @@ enum Schema {
             "depends_on": "a key allowed in defaults (depends_on is set in each unit)",
         ]) { _, own in own })
     static let unit = Section(
-        ["command", "env", "working_dir", "user", "group", "stop_signal", "stop_timeout", "restart", "depends_on",
+        ["command", "env", "working_dir", "user", "group", "nice", "stop_signal", "stop_timeout", "restart", "depends_on",
          "liveness", "readiness", "drain", "max_unavailable"],
         misplaced: probeKeysMisplaced(in: "a key of a unit")
             .merging(drainKeysMisplaced(in: "a key of a unit")) { _, own in own }.merging([

@@ -129,6 +129,7 @@ struct UnitLayer {
     var readiness: ProbeSetting?
     var drain: DrainSetting?
     var maxUnavailable: Int?
+    var nice: Int32?
 
     /// This layer over `base`: key by key for `env`, field by field for everything else except the probes and the
     /// drain, which replace `base`'s as a whole.
@@ -138,7 +139,8 @@ struct UnitLayer {
                   group: group ?? base.group, stopSignal: stopSignal ?? base.stopSignal,
                   stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart),
                   liveness: liveness ?? base.liveness, readiness: readiness ?? base.readiness,
-                  drain: drain ?? base.drain, maxUnavailable: maxUnavailable ?? base.maxUnavailable)
+                  drain: drain ?? base.drain, maxUnavailable: maxUnavailable ?? base.maxUnavailable,
+                  nice: nice ?? base.nice)
     }
 
     /// The template of a container entry's units: only the settings a container has (stop signal and timeout,
@@ -162,6 +164,7 @@ struct UnitLayer {
                             dependsOn: dependsOn, liveness: liveness?.spec, readiness: readiness?.spec)
         spec.drain = drain?.spec
         spec.maxUnavailable = maxUnavailable ?? defaults.maxUnavailable
+        spec.nice = nice ?? defaults.nice
         return spec
     }
 }

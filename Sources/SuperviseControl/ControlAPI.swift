@@ -4,9 +4,12 @@ import SuperviseCore
 public struct UnitsResponse: Codable, Sendable {
     public var units: [UnitStatus]
     public var summary: String
-    public init(units: [UnitStatus], summary: String) {
+    /// How the daemon holds each unit's processes together (cgroup or process group).
+    public var containment: ContainmentStatus?
+    public init(units: [UnitStatus], summary: String, containment: ContainmentStatus? = nil) {
         self.units = units
         self.summary = summary
+        self.containment = containment
     }
 }
 

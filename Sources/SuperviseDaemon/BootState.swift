@@ -9,10 +9,14 @@ package struct BootState: Sendable {
     /// How long each adopted process has been running, where `/proc` told: its uptime counts from
     /// its own start, not from this daemon's.
     package var uptimes: [String: Duration]
+    /// Units whose saved main process is gone but whose other processes are not, by count.
+    package var leftovers: [String: Int]
 
-    package init(persisted: PersistedState? = nil, adopted: Set<String> = [], uptimes: [String: Duration] = [:]) {
+    package init(persisted: PersistedState? = nil, adopted: Set<String> = [], uptimes: [String: Duration] = [:],
+                 leftovers: [String: Int] = [:]) {
         self.persisted = persisted
         self.adopted = adopted
         self.uptimes = uptimes
+        self.leftovers = leftovers
     }
 }

@@ -102,12 +102,23 @@ public final class Daemon: Sendable {
         if let d = options.stateDirectory { config.stateDirectory = d }
 
         signal(SIGPIPE, SIG_IGN)
+        // Containment first: the daemon moves itself into its own leaf before it starts anything.
+        let containment: Containment
+        switch Containment.choose(root: options.cgroupRoot, disabled: options.noCgroups, controllers: options.cgroupControllers) {
+        case .success(let chosen): containment = chosen
+        case .failure(let why):
+            FileHandle.standardError.write(Data("supervise: --cgroup-root \(options.cgroupRoot ?? ""): \(why)\n".utf8))
+            return .failure(StartupExit(code: ExitCodes.usage))
+        }
+        logger.notice("\(containment.status.description)", metadata: ["event": "containment"])
         let store = StateStore(directory: config.stateDirectory) { [logger] in logger.error("\($0)", metadata: ["event": "state-error"]) }
         var (persisted, stateUnusable) = loadState(store)
         if persisted == nil && stateUnusable {
-            // Without the file, find the units' processes by their environment: adopted, never started twice.
-            let scanned = UnitProcessScan.state(instance: config.stateDirectory, units: Set(config.units.map(\.name)),
-                                                bootID: StateStore.bootID())
+            // Without the file, find the units' processes in their cgroups, or by their environment:
+            // adopted, never started twice.
+            let scanned = containment.hierarchy.map { UnitProcessScan.state(in: $0, units: Set(config.units.map(\.name)), bootID: StateStore.bootID()) }
+                ?? UnitProcessScan.state(instance: config.stateDirectory, units: Set(config.units.map(\.name)),
+                                         bootID: StateStore.bootID())
             if !scanned.units.isEmpty {
                 logger.warning("found \(scanned.units.count) running units of this daemon by their environment: \(scanned.units.keys.sorted().joined(separator: ", ")); adopting them",
                                metadata: ["event": "state-error"])
@@ -138,13 +149,24 @@ public final class Daemon: Sendable {
         let adopted = Set(alive.map(\.unit).filter(configured.contains))
         // No unit runs twice: stop what a killed predecessor left of units that are gone.
         let longest = config.units.map(\.stopTimeout).max() ?? .seconds(10)
-        LeftoverProcesses.stop(alive.filter { !configured.contains($0.unit) }, timeout: min(longest, .seconds(30))) { [logger] in
+        LeftoverProcesses.stop(alive.filter { !configured.contains($0.unit) }, timeout: min(longest, .seconds(30)),
+                               hierarchy: containment.hierarchy) { [logger] in
             logger.warning("\($0)", metadata: ["event": "leftover"])
+        }
+        if let hierarchy = containment.hierarchy {
+            LeftoverProcesses.stopUnconfigured(in: hierarchy, configured: configured, timeout: min(longest, .seconds(30))) { [logger] in
+                logger.warning("\($0)", metadata: ["event": "leftover"])
+            }
         }
         // An adopted process's uptime counts from its own start, not from this daemon's.
         let uptimes = Dictionary(alive.compactMap { l in l.uptime.map { (l.unit, $0) } }, uniquingKeysWith: { a, _ in a })
 
-        let spawner = ProcessSpawner(reaper: Reaper(), instance: config.stateDirectory)
+        let spawner = ProcessSpawner(reaper: Reaper(), instance: config.stateDirectory, containment: containment)
+        // Units whose main process ended while no daemon watched, leaving processes of the unit:
+        // stopped and waited for before they start again.
+        let leftovers = LeftoverProcesses.orphaned(in: persisted, except: adopted, configured: configured,
+                                                   containment: containment, instance: config.stateDirectory,
+                                                   adopt: { spawner.adoptMembers($1, of: $0) })
         let (feed, logger) = (self.feed, self.logger)
         let batcher = ProbeResultBatcher(feed: feed)
         let adapters = SupervisionAdapters(
@@ -159,7 +181,7 @@ public final class Daemon: Sendable {
             },
             clock: MonotonicClock())
         return .success(Prepared(core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
-                                 adapters: adapters, boot: BootState(persisted: persisted, adopted: adopted, uptimes: uptimes),
+                                 adapters: adapters, boot: BootState(persisted: persisted, adopted: adopted, uptimes: uptimes, leftovers: leftovers),
                                  server: server))
     }
 

@@ -1,26 +1,39 @@
 import SuperviseCore
 import SuperviseProcess
 
-/// Starts unit processes, signals their process groups and watches processes adopted from a
-/// predecessor daemon: everything the supervision loop asks of the operating system's processes.
+/// Starts unit processes, signals, counts and watches every process of a unit, and watches
+/// processes adopted from a predecessor daemon: everything the supervision loop asks of the
+/// operating system's processes.
 ///
-/// ``ProcessSpawner`` (fork/exec on a queue of its own, a reaper thread) is the real one; tests
-/// give the loop a double that answers with made-up pids.
+/// ``ProcessSpawner`` (fork/exec on a thread of its own, a reaper thread, a cgroup per unit or
+/// process groups) is the real one; tests give the loop a double that answers with made-up pids.
 package protocol ProcessLauncher: Sendable {
     /// Starts `spec`. `completion` gets the pid or the reason, always before `onExit` fires (once,
     /// when that process ends); `onLine` gets each captured output line. Never blocks the caller.
     func spawn(
         _ spec: UnitSpec,
         onLine: @escaping @Sendable (Int32, OutputStream, String) -> Void,
-        onExit: @escaping @Sendable (Int32, ExitStatus) -> Void,
+        onExit: @escaping @Sendable (MainProcessEnd) -> Void,
         completion: @escaping @Sendable (Result<Int32, SpawnError>) -> Void)
 
-    /// Sends `signal` to the process group led by `pid`; false when no such group exists.
+    /// Sends `signal` to every process of `unit`, whose main process is (or was) `pid`; false
+    /// when it has none left.
     @discardableResult
-    func signalGroup(pid: Int32, signal: Int32) -> Bool
+    func signalUnit(_ unit: String, pid: Int32, signal: Int32) -> Bool
 
-    /// Calls `onExit` once `pid`, a process this daemon did not start, has ended.
-    func watchAdopted(pid: Int32, onExit: @escaping @Sendable () -> Void)
+    /// Calls `onExit` with what is left of `unit` once `pid`, a process this daemon did not start,
+    /// has ended.
+    func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (_ remaining: Int) -> Void)
+
+    /// Reports what is left of `unit` (main process `pid`, ended) now and whenever it changes,
+    /// until it is empty.
+    func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void)
+
+    /// What `unit` uses (processes; CPU and memory from its cgroup); nil when unknown.
+    func resources(of unit: String, main: Int32?) -> UnitResources?
+
+    /// How the launcher holds each unit's processes together, for `status`.
+    var containmentStatus: ContainmentStatus { get }
 
     /// `pid`'s start time (clock ticks since boot), which tells it apart from a later process
     /// reusing the pid; 0 when there is no such process.
@@ -28,9 +41,21 @@ package protocol ProcessLauncher: Sendable {
 }
 
 extension ProcessSpawner: ProcessLauncher {
-    package func watchAdopted(pid: Int32, onExit: @escaping @Sendable () -> Void) {
-        AdoptedProcess.watch(pid: pid, onExit: onExit)
+    package func spawn(_ spec: UnitSpec, onLine: @escaping @Sendable (Int32, OutputStream, String) -> Void,
+                       onExit: @escaping @Sendable (MainProcessEnd) -> Void,
+                       completion: @escaping @Sendable (Result<Int32, SpawnError>) -> Void) {
+        spawn(spec, contained: true, onLine: onLine, onExit: onExit, completion: completion)
+    }
+
+    package func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (Int) -> Void) {
+        AdoptedProcess.watch(pid: pid) { [self] in onExit(self.remaining(unit, main: pid)) }
+    }
+
+    package func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void) {
+        watchUnit(unit, main: pid, report: report)
     }
 
     package func startTicks(of pid: Int32) -> UInt64 { LeftoverProcesses.startTicks(of: pid) }
+
+    package var containmentStatus: ContainmentStatus { containment.status }
 }

@@ -47,7 +47,7 @@ package struct SupervisionLoop {
     mutating func boot(_ state: BootState) {
         let now = clock.now()
         perform(core.boot(now: now, persisted: state.persisted, alive: state.adopted,
-                          startedAt: state.uptimes.mapValues { now - $0 }))
+                          startedAt: state.uptimes.mapValues { now - $0 }, leftovers: state.leftovers))
         watchDockerIfConfigured()
         notifier.ready(status: core.summary.description)
         afterInput()
@@ -80,7 +80,10 @@ package struct SupervisionLoop {
                     runs: s.runs, skipped: s.skipped, lateP50Ms: s.lateP50Ms, lateP99Ms: s.lateP99Ms, lateMaxMs: s.lateMaxMs)))
             }
         case .control(let request, let reply):
-            let routed = ControlRoutes.handle(request, core: &core, now: now)
+            let launcher = self.launcher
+            let routed = ControlRoutes.handle(request, core: &core, now: now,
+                                              resources: { launcher.resources(of: $0.name, main: $0.pid) },
+                                              containment: launcher.containmentStatus)
             perform(routed.effects)
             if let message = routed.accepted {
                 // "Accepted" promises the change outlives the daemon: answer once the state file
@@ -136,16 +139,19 @@ package struct SupervisionLoop {
             case .spawn(let spec):
                 spawn(spec)
             case .signal(let unit, let pid, let signal):
-                if !launcher.signalGroup(pid: pid, signal: signal) {
-                    logger.debug("\(Signals.name(signal)) to process group \(pid): already gone",
+                if !launcher.signalUnit(unit, pid: pid, signal: signal) {
+                    logger.debug("\(Signals.name(signal)) to \(unit) (main process \(pid)): no process left",
                                  metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
                 } else if signal != Signals.kill && signal != SIGCONT {
                     // Every signal the core sends stops or drains the unit. A process that is stopped
                     // (SIGSTOP, SIGTSTP, a debugger) keeps it pending until it runs again, and would sit
                     // out the whole stop_timeout or drain until SIGKILL: SIGCONT lets it act now, as
                     // systemd does after a stop signal.
-                    launcher.signalGroup(pid: pid, signal: SIGCONT)
+                    launcher.signalUnit(unit, pid: pid, signal: SIGCONT)
                 }
+            case .watchUnit(let unit, let pid):
+                let feed = self.feed
+                launcher.watchUnit(unit, pid: pid) { count in feed.yield(.event(.remaining(unit: unit, pid: pid, count: count))) }
             case .log(let record):
                 logger.record(record)
             case .persist:
@@ -170,7 +176,9 @@ package struct SupervisionLoop {
                 }
             case .watchProcess(let unit, let pid):
                 let feed = self.feed
-                launcher.watchAdopted(pid: pid) { feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown))) }
+                launcher.watchAdopted(unit, pid: pid) { remaining in
+                    feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown, remaining: remaining)))
+                }
             }
         }
     }
@@ -221,7 +229,10 @@ package struct SupervisionLoop {
             onLine: { pid, stream, line in
                 logger.info("\(line)", metadata: ["unit": "\(name)", "pid": "\(pid)", "event": "output", "stream": "\(stream.rawValue)"])
             },
-            onExit: { pid, status in feed.yield(.event(.exited(unit: name, pid: pid, status: status))) },
+            onExit: { end in
+                feed.yield(.event(.exited(unit: name, pid: end.pid, status: end.status, remaining: end.remaining,
+                                          oomKilled: end.oomKilled)))
+            },
             completion: { result in
                 switch result {
                 case .success(let pid):

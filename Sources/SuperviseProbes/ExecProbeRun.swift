@@ -44,8 +44,10 @@ final class ExecProbeRun: @unchecked Sendable {
         self.report = report
         spawner.spawn(
             spec,
+            contained: false,
             onLine: { [self] _, _, line in queue.async { self.tail.append(line) } },
-            onExit: { [self] pid, status in
+            onExit: { [self] end in
+                let (pid, status) = (end.pid, end.status)
                 // Whatever the command left in its process group goes with it. Done here, on the
                 // reaper thread right after the reap, so the pid has had no time to be reused.
                 spawner.signalGroup(pid: pid, signal: Signals.kill)

@@ -28,19 +28,73 @@ public enum LeftoverProcesses {
     /// `timeout` for them to go, then SIGKILLs the rest.
     /// For units no longer configured, so there is no stop signal of theirs to use.
     /// Blocking: call before the supervision loop starts.
-    public static func stop(_ leftovers: [Leftover], timeout: Duration, log: (String) -> Void) {
+    public static func stop(_ leftovers: [Leftover], timeout: Duration, hierarchy: CgroupHierarchy? = nil, log: (String) -> Void) {
         guard !leftovers.isEmpty else { return }
         for l in leftovers {
             log("\(l.unit): stopping process group \(l.pid) left by the previous daemon (\(Signals.name(Signals.term)))")
             kill(-l.pid, Signals.term)
             kill(-l.pid, SIGCONT)
+            hierarchy?.signal(l.unit, Signals.term)
+            hierarchy?.signal(l.unit, SIGCONT)
         }
         let deadline = Date().addingTimeInterval(timeout.seconds)
-        while Date() < deadline, leftovers.contains(where: { groupAlive($0.pid) }) { usleep(20_000) }
-        for l in leftovers where groupAlive(l.pid) {
+        func alive(_ l: Leftover) -> Bool { groupAlive(l.pid) || hierarchy?.populated(l.unit) == true }
+        while Date() < deadline, leftovers.contains(where: alive) { usleep(20_000) }
+        for l in leftovers where alive(l) {
             log("\(l.unit): process group \(l.pid) did not stop within \(DurationText.format(timeout)); SIGKILL")
             kill(-l.pid, SIGKILL)
+            hierarchy?.signal(l.unit, SIGKILL)
         }
+    }
+
+    /// Stops whatever is left in the cgroups of units no longer configured (SIGTERM and SIGCONT,
+    /// `cgroup.kill` after `timeout`) and removes those cgroups. Blocking: before the loop starts.
+    public static func stopUnconfigured(in hierarchy: CgroupHierarchy, configured: Set<String>, timeout: Duration,
+                                        log: (String) -> Void) {
+        let gone = hierarchy.unitNames().filter { !configured.contains($0) }
+        let populated = gone.filter(hierarchy.populated)
+        for unit in populated {
+            log("\(unit): no longer configured; stopping the \(hierarchy.processes(of: unit).count) processes left in its cgroup (SIGTERM)")
+            hierarchy.signal(unit, Signals.term)
+            hierarchy.signal(unit, SIGCONT)
+        }
+        let deadline = Date().addingTimeInterval(timeout.seconds)
+        while Date() < deadline, populated.contains(where: hierarchy.populated) { usleep(20_000) }
+        for unit in populated where hierarchy.populated(unit) {
+            log("\(unit): its processes did not stop within \(DurationText.format(timeout)); cgroup.kill")
+            hierarchy.signal(unit, SIGKILL)
+        }
+        let killDeadline = Date().addingTimeInterval(5)
+        while Date() < killDeadline, populated.contains(where: hierarchy.populated) { usleep(10_000) }
+        gone.forEach(hierarchy.removeIfEmpty)
+    }
+
+    /// Configured process units whose saved main process is gone (not in `adopted`) but which
+    /// still have processes: in their cgroup, or (process-group mode) found by their environment,
+    /// which `adopt` hands to the spawner. By unit, with how many processes are left.
+    public static func orphaned(in state: PersistedState?, except adopted: Set<String>, configured: Set<String>,
+                                containment: Containment, instance: String,
+                                adopt: (String, [Int32]) -> Void) -> [String: Int] {
+        guard let state else { return [:] }
+        let candidates = state.units.filter { name, unit in
+            unit.containerID == nil && unit.pid != nil && configured.contains(name) && !adopted.contains(name)
+        }.map(\.key)
+        guard !candidates.isEmpty else { return [:] }
+        var result: [String: Int] = [:]
+        if let hierarchy = containment.hierarchy {
+            for unit in candidates {
+                let count = hierarchy.processes(of: unit).count
+                if count > 0 { result[unit] = count }
+            }
+            return result
+        }
+        let found = UnitProcessScan.members(instance: instance)
+        for unit in candidates {
+            guard let pids = found[unit], !pids.isEmpty else { continue }
+            adopt(unit, pids)
+            result[unit] = pids.count
+        }
+        return result
     }
 
     static func groupAlive(_ pgid: Int32) -> Bool { kill(-pgid, 0) == 0 }

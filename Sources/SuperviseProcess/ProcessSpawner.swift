@@ -7,15 +7,38 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
-/// Starts unit processes and signals their process groups.
+/// How a unit's main process ended, and what it left.
+public struct MainProcessEnd: Sendable {
+    public var pid: Int32
+    public var status: ExitStatus
+    /// Processes of the unit still there when it was reaped (its cgroup, or its process group
+    /// and the orphans the subreaper took in).
+    public var remaining: Int
+    /// The kernel's OOM killer killed a process of the unit since this one started.
+    public var oomKilled: Bool
+
+    public init(pid: Int32, status: ExitStatus, remaining: Int, oomKilled: Bool) {
+        self.pid = pid
+        self.status = status
+        self.remaining = remaining
+        self.oomKilled = oomKilled
+    }
+}
+
+/// Starts unit processes, holds each unit's processes together (see ``Containment``) and
+/// signals, counts and watches them.
 ///
-/// Spawns run on a serial Dispatch queue of their own (fork/exec waits for the child's
-/// exec report), never on Swift's cooperative pool. Each child gets its own process group,
-/// a clean environment, default signal dispositions, and pipes for stdout and stderr.
+/// Spawns run on a thread of their own whose priority is the default (fork/exec waits for the
+/// child's exec report), never on Swift's cooperative pool or a libdispatch thread, whose raised
+/// priority a child would inherit. Each child gets its own process group (and its unit's cgroup),
+/// a clean environment, default signal dispositions and priority, and pipes for stdout and stderr.
 public final class ProcessSpawner: Sendable {
     private let reaper: Reaper
-    private let spawnQueue = DispatchQueue(label: "supervise.spawn", qos: .userInitiated)
+    private let spawnThread = SpawnThread()
     private let output = OutputPump()
+    public let containment: Containment
+    private let tracker: ProcessGroupTracker
+    private let watcher: UnitWatcher
     /// Default `PATH` when a unit sets none, as systemd gives services.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -23,38 +46,109 @@ public final class ProcessSpawner: Sendable {
     /// directory), so a daemon whose state file is lost can still recognise its own processes.
     let instance: String?
 
-    public init(reaper: Reaper, instance: String? = nil) {
+    public init(reaper: Reaper, instance: String? = nil, containment: Containment = .processGroup(reason: "not asked for")) {
         self.reaper = reaper
         self.instance = instance
+        self.containment = containment
+        let tracker = ProcessGroupTracker(instance: instance)
+        self.tracker = tracker
+        let hierarchy = containment.hierarchy
+        watcher = UnitWatcher(hierarchy: hierarchy) { unit, main in
+            Self.remaining(unit, main: main, hierarchy: hierarchy, tracker: tracker, mains: reaper.mains())
+        }
+        let watcher = self.watcher
+        reaper.onOrphanReaped { pid in
+            tracker.forget(pid)
+            watcher.nudge()
+        }
     }
 
     /// Starts `spec`. `completion` gets the pid or the reason, always before `onExit` fires
-    /// (once, when that pid is reaped); `onLine` gets each captured output line.
+    /// (once, when that pid is reaped); `onLine` gets each captured output line. `contained`:
+    /// the process is a unit's, started in the unit's cgroup; an exec probe's is the daemon's own.
     public func spawn(
         _ spec: UnitSpec,
+        contained: Bool,
         onLine: @escaping @Sendable (Int32, OutputStream, String) -> Void,
-        onExit: @escaping @Sendable (Int32, ExitStatus) -> Void,
+        onExit: @escaping @Sendable (MainProcessEnd) -> Void,
         completion: @escaping @Sendable (Result<Int32, SpawnError>) -> Void
     ) {
-        spawnQueue.async { [self] in
-            if case .failure(let error) = self.spawnNow(spec, onLine: onLine, onExit: onExit, onSpawned: { completion(.success($0)) }) {
+        spawnThread.run { [self] in
+            if case .failure(let error) = self.spawnNow(spec, contained: contained, onLine: onLine, onExit: onExit,
+                                                        onSpawned: { completion(.success($0)) }) {
                 completion(.failure(error))
             }
         }
     }
 
-    /// Sends `signal` to the process group led by `pid`. Returns false if no such group exists.
+    /// Sends `signal` to the process group led by `pid` (an exec probe's). Returns false if no such group exists.
     @discardableResult
     public func signalGroup(pid: Int32, signal: Int32) -> Bool {
         guard pid > 1 else { return false }
         return kill(-pid, signal) == 0
     }
 
+    /// Sends `signal` to every process of `unit`, whose main process is (or was) `pid`. Returns
+    /// false when the unit has no process left.
+    @discardableResult
+    public func signalUnit(_ unit: String, pid: Int32, signal: Int32) -> Bool {
+        switch containment {
+        case .cgroup(let tree):
+            // A unit adopted from a predecessor that ran without cgroups is still a process group.
+            let grouped = pid > 1 && kill(-pid, signal) == 0
+            return tree.signal(unit, signal) > 0 || grouped
+        case .processGroup:
+            let grouped = pid > 1 && kill(-pid, signal) == 0
+            var sent = false
+            for member in tracker.members(of: unit, main: pid, mains: mains()) where kill(member, signal) == 0 { sent = true }
+            return sent || grouped
+        }
+    }
+
+    /// How many processes of `unit` (main process `main`, ended) are left.
+    public func remaining(_ unit: String, main: Int32) -> Int {
+        Self.remaining(unit, main: main, hierarchy: containment.hierarchy, tracker: tracker, mains: mains())
+    }
+
+    /// Reports what is left of `unit` (main process `main`, ended) now and whenever it changes,
+    /// until it is empty (a cgroup's emptying is reported by the kernel, at once).
+    public func watchUnit(_ unit: String, main: Int32, report: @escaping @Sendable (Int) -> Void) {
+        watcher.watch(unit, main: main, report: report)
+    }
+
+    /// What `unit` uses; `main` is its main process, if it has one.
+    public func resources(of unit: String, main: Int32?) -> UnitResources? {
+        switch containment {
+        case .cgroup(let tree):
+            return tree.resources(of: unit)
+        case .processGroup:
+            guard let main else { return nil }
+            return UnitResources(processes: tracker.members(of: unit, main: main, mains: mains()).count)
+        }
+    }
+
+    /// Remembers processes of `unit` a predecessor left (found by their environment), so they
+    /// count as the unit's in the process-group mode.
+    public func adoptMembers(_ pids: [Int32], of unit: String) { tracker.adopt(pids, unit: unit) }
+
+    private func mains() -> Set<Int32> { reaper.mains() }
+
+    static func remaining(_ unit: String, main: Int32, hierarchy: CgroupHierarchy?, tracker: ProcessGroupTracker,
+                          mains: Set<Int32>) -> Int {
+        if let hierarchy {
+            return hierarchy.processes(of: unit).filter { $0 != main }.count
+                + (main > 1 && kill(-main, 0) == 0 && !hierarchy.populated(unit) ? 1 : 0)
+        }
+        if tracker.surelyEmpty(unit, main: main, mains: mains) { return 0 }
+        return tracker.members(of: unit, main: main, mains: mains).subtracting([main]).count
+    }
+
     /// `onSpawned` runs with the reaper's registry locked, so it is always reported before the exit.
     private func spawnNow(
         _ spec: UnitSpec,
+        contained: Bool,
         onLine: @escaping @Sendable (Int32, OutputStream, String) -> Void,
-        onExit: @escaping @Sendable (Int32, ExitStatus) -> Void,
+        onExit: @escaping @Sendable (MainProcessEnd) -> Void,
         onSpawned: (Int32) -> Void
     ) -> Result<Int32, SpawnError> {
         var environment = spec.environment
@@ -74,6 +168,13 @@ public final class ProcessSpawner: Sendable {
         switch Credentials.resolve(user: spec.user, group: spec.group) {
         case .success(let c): credentials = c
         case .failure(let e): return .failure(e)
+        }
+
+        var cgroupFD: Int32 = -1
+        var oomBefore: UInt64?
+        if contained, let tree = containment.hierarchy {
+            do { cgroupFD = try tree.directory(of: spec.name) } catch { return .failure(error) }
+            oomBefore = tree.oomKills(of: spec.name)
         }
 
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
@@ -97,13 +198,26 @@ public final class ProcessSpawner: Sendable {
                         working_dir: spec.workingDirectory == nil ? nil : cwdC,
                         set_user: credentials == nil ? 0 : 1, uid: credentials?.uid ?? 0, gid: credentials?.gid ?? 0,
                         groups: groupsC.baseAddress, group_count: Int32(groups.count),
-                        stdin_fd: -1, stdout_fd: outPipe[1], stderr_fd: errPipe[1])
+                        stdin_fd: -1, stdout_fd: outPipe[1], stderr_fd: errPipe[1],
+                        cgroup_fd: cgroupFD, nice: spec.nice)
                     // Hold the reaper's registry across fork+register: a child that exits at once
                     // is then looked up only after it is registered.
                     return reaper.registry.withLock { registry -> Int32 in
                         let pid = csupervise_spawn(&request, &childErrno, &failedStep)
                         if pid > 0 {
-                            registry[pid] = { status in onExit(pid, status) }
+                            let (unit, hierarchy, tracker, reaper, oomBefore) = (spec.name, containment.hierarchy, tracker, reaper, oomBefore)
+                            registry[pid] = { status in
+                                guard contained else {
+                                    return onExit(MainProcessEnd(pid: pid, status: status, remaining: 0, oomKilled: false))
+                                }
+                                // Counted on the reaper thread as soon as the process is reaped:
+                                // its children were reparented before the exit was reported.
+                                let mains = reaper.mains()
+                                if hierarchy == nil { tracker.learnOrphans(of: unit, mains: mains) }
+                                let remaining = Self.remaining(unit, main: pid, hierarchy: hierarchy, tracker: tracker, mains: mains)
+                                let oom = oomBefore.map { before in (hierarchy?.oomKills(of: unit) ?? before) > before } ?? false
+                                onExit(MainProcessEnd(pid: pid, status: status, remaining: remaining, oomKilled: oom))
+                            }
                             onSpawned(pid)
                         }
                         return pid

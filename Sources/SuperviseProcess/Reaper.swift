@@ -11,6 +11,7 @@ public final class Reaper: Sendable {
     /// pid -> handler. Held by the spawner across fork+register so an instant exit is never missed.
     let registry = Mutex<[Int32: @Sendable (ExitStatus) -> Void]>([:])
     private let wakeup = DispatchSemaphore(value: 0)
+    private let orphanHandler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
 
     public init() {
         _ = csupervise_set_child_subreaper()
@@ -18,6 +19,15 @@ public final class Reaper: Sendable {
         thread.name = "supervise-reaper"
         thread.start()
     }
+
+    /// Calls `handler` (on the reaper thread) with each process reaped that no one registered:
+    /// an orphan the daemon took in as a subreaper, often the last process of a unit.
+    func onOrphanReaped(_ handler: @escaping @Sendable (Int32) -> Void) {
+        orphanHandler.withLock { $0 = handler }
+    }
+
+    /// The pids of the registered processes that have not ended: every unit's main process.
+    func mains() -> Set<Int32> { registry.withLock { Set($0.keys) } }
 
     /// Tells the reaper thread there are children to wait for.
     func childrenExist() { wakeup.signal() }
@@ -28,7 +38,7 @@ public final class Reaper: Sendable {
             let pid = waitpid(-1, &status, 0)
             if pid > 0 {
                 let handler = registry.withLock { $0.removeValue(forKey: pid) }
-                handler?(ExitStatus(waitStatus: status))
+                if let handler { handler(ExitStatus(waitStatus: status)) } else { orphanHandler.withLock { $0 }?(pid) }
             } else if errno == ECHILD {
                 wakeup.wait()
             } else if errno != EINTR {

@@ -29,4 +29,31 @@ public enum UnitProcessScan {
         }
         return PersistedState(bootID: bootID, units: found)
     }
+
+    /// A state with the main process of every unit of `units` that has processes in its cgroup:
+    /// the oldest process there that leads its own process group (every unit's main process does),
+    /// else the oldest one.
+    public static func state(in hierarchy: CgroupHierarchy, units: Set<String>, bootID: String) -> PersistedState {
+        var found: [String: PersistedUnit] = [:]
+        for unit in hierarchy.unitNames() where units.contains(unit) {
+            let members = hierarchy.processes(of: unit).map { (pid: $0, ticks: LeftoverProcesses.startTicks(of: $0)) }
+                .filter { $0.ticks != 0 }.sorted { $0.ticks < $1.ticks }
+            guard let main = members.first(where: { getpgid($0.pid) == $0.pid }) ?? members.first else { continue }
+            found[unit] = PersistedUnit(pid: main.pid, pidStartTicks: main.ticks)
+        }
+        return PersistedState(bootID: bootID, units: found)
+    }
+
+    /// Every live process started for a unit by daemon `instance` (its environment says so), by
+    /// unit: what is left of units whose main process ended while no daemon watched.
+    public static func members(instance: String) -> [String: [Int32]] {
+        var result: [String: [Int32]] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid > 1, pid != getpid(),
+                  let unit = ProcessGroupTracker.unitFromEnvironment(pid, instance: instance),
+                  let stat = ProcessTable.stat(of: pid), !stat.zombie else { continue }
+            result[unit, default: []].append(pid)
+        }
+        return result
+    }
 }

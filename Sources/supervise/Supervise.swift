@@ -59,8 +59,18 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customLong("log-format"),
             help: "auto (journal when stderr is systemd's journal, else plain), plain, json or journal.")
     var logFormat: String = "auto"
+    @Option(name: .customLong("cgroup-root"),
+            help: "A cgroup v2 directory to use as supervise's subtree (default: its own cgroup, when writable).")
+    var cgroupRoot: String?
+    @Flag(name: .customLong("no-cgroups"), help: "Hold units together by process group only, even where cgroup v2 works.")
+    var noCgroups = false
+    @Option(name: .customLong("cgroup-controllers"),
+            help: "Enable memory/cpu/io/pids accounting for units: yes or no (default: yes with --cgroup-root, no in systemd's cgroup).")
+    var cgroupControllers: String?
 
     func validate() throws {
+        if let c = cgroupControllers, c != "yes" && c != "no" { throw ValidationError("--cgroup-controllers must be yes or no") }
+        if cgroupRoot != nil && noCgroups { throw ValidationError("--cgroup-root and --no-cgroups exclude each other") }
         guard LogFormat(rawValue: logFormat) != nil else {
             throw ValidationError("--log-format must be one of: \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -69,8 +79,11 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         // Before anything else: a SIGTERM while the daemon starts is kept for it, not fatal.
         let signals = await Daemon.holdSignals()
-        let options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
+        var options = DaemonOptions(configPath: config, socketPath: socket, stateDirectory: stateDir,
                                     logFormat: LogFormat(rawValue: logFormat) ?? .auto)
+        options.cgroupRoot = cgroupRoot
+        options.noCgroups = noCgroups
+        options.cgroupControllers = cgroupControllers.map { $0 == "yes" }
         let code = await Daemon(options: options).run(signals: signals)
         if code != 0 { throw ExitCode(code) }
     }

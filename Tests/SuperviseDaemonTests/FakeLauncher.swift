@@ -19,12 +19,12 @@ final class FakeLauncher: ProcessLauncher {
 
     private struct Process {
         var unit: String
-        var onExit: @Sendable (Int32, ExitStatus) -> Void
+        var onExit: @Sendable (MainProcessEnd) -> Void
     }
 
     private struct PendingSpawn {
         var unit: String
-        var onExit: @Sendable (Int32, ExitStatus) -> Void
+        var onExit: @Sendable (MainProcessEnd) -> Void
         var completion: @Sendable (Result<Int32, SpawnError>) -> Void
     }
 
@@ -65,7 +65,7 @@ final class FakeLauncher: ProcessLauncher {
     var unanswered: [String] { state.withLock { $0.pending.map(\.unit) } }
 
     func spawn(_ spec: UnitSpec, onLine: @escaping @Sendable (Int32, SuperviseProcess.OutputStream, String) -> Void,
-               onExit: @escaping @Sendable (Int32, ExitStatus) -> Void,
+               onExit: @escaping @Sendable (MainProcessEnd) -> Void,
                completion: @escaping @Sendable (Result<Int32, SpawnError>) -> Void) {
         let pending = PendingSpawn(unit: spec.name, onExit: onExit, completion: completion)
         state.withLock {
@@ -91,7 +91,7 @@ final class FakeLauncher: ProcessLauncher {
         return pid
     }
 
-    func signalGroup(pid: Int32, signal: Int32) -> Bool {
+    func signalUnit(_ unit: String, pid: Int32, signal: Int32) -> Bool {
         let (found, ends): (Bool, Bool) = state.withLock { state in
             guard let process = state.running[pid] else { return (false, false) }
             state.signals.append(SentSignal(unit: process.unit, pid: pid, signal: signal))
@@ -104,12 +104,19 @@ final class FakeLauncher: ProcessLauncher {
     /// The process `pid` ends with `status`, reported as the reaper would.
     func end(_ pid: Int32, _ status: ExitStatus) {
         guard let process = state.withLock({ $0.running.removeValue(forKey: pid) }) else { return }
-        process.onExit(pid, status)
+        process.onExit(MainProcessEnd(pid: pid, status: status, remaining: 0, oomKilled: false))
     }
 
-    func watchAdopted(pid: Int32, onExit: @escaping @Sendable () -> Void) {
+    func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (Int) -> Void) {
         state.withLock { $0.adopted.append(pid) }
     }
+
+    /// Made-up processes leave nothing behind: the unit is empty as soon as its process ends.
+    func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void) { report(0) }
+
+    func resources(of unit: String, main: Int32?) -> UnitResources? { nil }
+
+    var containmentStatus: ContainmentStatus { ContainmentStatus(mode: "process-group", reason: "a test double") }
 
     /// Made-up, but stable per pid, as a real start time is.
     func startTicks(of pid: Int32) -> UInt64 { UInt64(pid) * 100 }

@@ -17,15 +17,31 @@ typedef struct csupervise_spawn_request {
     int stdin_fd;                /* dup2'd onto 0, 1, 2; -1 opens /dev/null */
     int stdout_fd;
     int stderr_fd;
+    int cgroup_fd;               /* >= 0: a cgroup v2 directory the child starts in (CLONE_INTO_CGROUP) */
+    int nice;                    /* the child's nice value (0 for the default) */
 } csupervise_spawn_request;
 
 /**
  Forks and execs `req` in a new process group (pgid = pid), with every signal
- set to its default disposition and an empty signal mask. Returns the child's
- pid, or -1 with *child_errno set to the errno of the step that failed
+ set to its default disposition, an empty signal mask, nice `req->nice`, the
+ default scheduling policy (SCHED_OTHER) and the default I/O priority, whatever
+ the spawning thread had. With `cgroup_fd` the child is created in that cgroup
+ (clone3 with CLONE_INTO_CGROUP; on kernels without it, the child writes itself
+ to cgroup.procs before exec), so it never runs a moment outside it. Returns the
+ child's pid, or -1 with *child_errno set to the errno of the step that failed
  (in the child or the parent) and *failed_step to a static string naming it.
  */
 pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, const char **failed_step);
+
+/** Sets the calling thread's nice value, scheduling policy (SCHED_OTHER) and I/O priority to the
+    defaults, so what it spawns with posix_spawn inherits those. Returns 0, or -1 with errno. */
+int csupervise_normalize_thread_priority(void);
+
+/** 1 when `path` is on a cgroup2 file system, 0 when not, -1 when it cannot be looked at. */
+int csupervise_is_cgroup2(const char *path);
+
+/** The calling thread's id (gettid). */
+pid_t csupervise_gettid(void);
 
 /** Makes this process a child subreaper so orphaned grandchildren are reparented to it (and reaped). */
 int csupervise_set_child_subreaper(void);

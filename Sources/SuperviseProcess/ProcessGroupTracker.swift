@@ -1,0 +1,102 @@
+import CSuperviseSys
+import Foundation
+import Synchronization
+
+/// A unit's processes where no cgroup holds them (the fallback containment): its main process's
+/// process group, the orphans the daemon (a child subreaper) inherits from it, and everything
+/// descended from those.
+///
+/// An orphan is attributed to the unit named by its environment (`SUPERVISE_UNIT`, with this
+/// daemon's `SUPERVISE_INSTANCE`), read once per process. A process that leaves the unit's
+/// process group while its parent still runs is found as a descendant of that parent; one that
+/// does that, outlives its parent and clears its environment is lost: cgroups do not lose it.
+final class ProcessGroupTracker: Sendable {
+    let instance: String?
+    /// Orphans (children of the daemon that are no unit's main process) by pid: their unit, or
+    /// nil when they belong to none; the start time tells a reused pid apart.
+    private let learned = Mutex<[Int32: (ticks: UInt64, unit: String?)]>([:])
+    /// Processes found at boot by their environment (a predecessor's units' processes), by unit.
+    private let adopted = Mutex<[String: Set<Int32>]>([:])
+
+    init(instance: String?) { self.instance = instance }
+
+    /// Remembers processes of `unit` found by their environment after a daemon restart.
+    func adopt(_ pids: [Int32], unit: String) {
+        adopted.withLock { $0[unit, default: []].formUnion(pids) }
+    }
+
+    /// The live processes of `unit`, whose main process is (or was) `main`; `mains` are the main
+    /// processes of every unit (never taken for orphans).
+    func members(of unit: String, main: Int32, mains: Set<Int32>) -> Set<Int32> {
+        let table = ProcessTable.snapshot()
+        var roots: Set<Int32> = [main]
+        for e in table.entries.values where e.pgid == main && main > 1 { roots.insert(e.pid) }
+        let me = getpid()
+        for e in table.entries.values where e.ppid == me && !mains.contains(e.pid) && !e.zombie {
+            if owner(of: e.pid) == unit { roots.insert(e.pid) }
+        }
+        roots.formUnion(adopted.withLock { $0[unit] ?? [] })
+        return table.withDescendants(of: roots)
+    }
+
+    /// Whether `unit` (main process `main`, ended) can have anything left, without a /proc scan:
+    /// its process group is empty, and no orphan of the daemon is the unit's.
+    func surelyEmpty(_ unit: String, main: Int32, mains: Set<Int32>) -> Bool {
+        if main > 1 && kill(-main, 0) == 0 { return false }
+        if !(adopted.withLock { $0[unit]?.isEmpty ?? true }) { return false }
+        for pid in Self.daemonChildren() where !mains.contains(pid) {
+            if owner(of: pid) == unit { return false }
+        }
+        return true
+    }
+
+    /// Called when `unit`'s main process has just been reaped: its children were reparented to
+    /// the daemon a moment before. Every child of the daemon not known yet is taken for the
+    /// unit's, unless its environment names another unit (PostgreSQL's backends call setsid and
+    /// overwrite their environment with their process titles, so only this moment tells).
+    func learnOrphans(of unit: String, mains: Set<Int32>) {
+        for pid in Self.daemonChildren() where !mains.contains(pid) {
+            let ticks = LeftoverProcesses.startTicks(of: pid)
+            guard ticks != 0 else { continue }
+            if let known = learned.withLock({ $0[pid] }), known.ticks == ticks, known.unit != nil { continue }
+            let owner = Self.unitFromEnvironment(pid, instance: instance) ?? unit
+            learned.withLock { $0[pid] = (ticks, owner) }
+        }
+    }
+
+    /// The unit an orphan belongs to, from its environment (cached per process).
+    private func owner(of pid: Int32) -> String? {
+        let ticks = LeftoverProcesses.startTicks(of: pid)
+        if let known = learned.withLock({ $0[pid] }), known.ticks == ticks { return known.unit }
+        let unit = Self.unitFromEnvironment(pid, instance: instance)
+        learned.withLock { $0[pid] = (ticks, unit) }
+        return unit
+    }
+
+    /// Forgets what was learned of processes that are gone.
+    func forget(_ pid: Int32) {
+        learned.withLock { _ = $0.removeValue(forKey: pid) }
+        adopted.withLock { all in for key in all.keys { all[key]?.remove(pid) } }
+    }
+
+    static func unitFromEnvironment(_ pid: Int32, instance: String?) -> String? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return nil }
+        var unit: String?
+        var mine = instance == nil
+        for variable in data.split(separator: 0) {
+            let text = String(decoding: variable, as: UTF8.self)
+            if text.hasPrefix("SUPERVISE_UNIT=") { unit = String(text.dropFirst(15)) }
+            if let instance, text == "\(UnitProcessScan.instanceVariable)=\(instance)" { mine = true }
+        }
+        return mine ? unit : nil
+    }
+
+    /// The daemon's children, from `/proc/self/task/*/children` (each thread's own): orphans are
+    /// reparented to one of the daemon's threads.
+    static func daemonChildren() -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.flatMap { tid in
+            CgroupHierarchy.read("/proc/self/task/\(tid)/children").split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import CSuperviseSys
+import Foundation
+import Synchronization
+
+/// Counts what is left of units whose main process has ended, on a thread of its own, and
+/// reports each new count until the unit is empty.
+///
+/// In cgroup mode the kernel says when a cgroup empties: an inotify watch on its `cgroup.events`
+/// wakes the thread at once; counts in between are read every 250 ms. In the process-group mode
+/// nothing says so: the thread counts every 50 ms, and the reaper wakes it whenever it reaps an
+/// orphan (often the last process of a unit).
+final class UnitWatcher: Sendable {
+    private struct Watch {
+        var main: Int32
+        var last: Int?
+        var report: @Sendable (Int) -> Void
+        var inotifyWatch: Int32 = -1
+    }
+
+    private let watches = Mutex<[String: Watch]>([:])
+    private let count: @Sendable (String, Int32) -> Int
+    private let hierarchy: CgroupHierarchy?
+    private let inotify: Int32
+    private let wakeup: [Int32]
+    private let idleMilliseconds: Int32
+
+    init(hierarchy: CgroupHierarchy?, count: @escaping @Sendable (String, Int32) -> Int) {
+        self.hierarchy = hierarchy
+        self.count = count
+        inotify = hierarchy == nil ? -1 : inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        var fds: [Int32] = [-1, -1]
+        _ = csupervise_pipe_cloexec(&fds)
+        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+        wakeup = fds
+        idleMilliseconds = hierarchy == nil ? 50 : 250
+        let thread = Thread { [self] in self.run() }
+        thread.name = "supervise-units"
+        thread.start()
+    }
+
+    /// Reports the count of `unit` (main process `main`, ended) now and whenever it changes,
+    /// until it is 0.
+    func watch(_ unit: String, main: Int32, report: @escaping @Sendable (Int) -> Void) {
+        var w = Watch(main: main, report: report)
+        if let hierarchy, inotify >= 0 {
+            w.inotifyWatch = inotify_add_watch(inotify, hierarchy.path(of: unit) + "/cgroup.events", UInt32(IN_MODIFY))
+        }
+        watches.withLock { all in
+            if let old = all[unit], old.inotifyWatch >= 0, old.inotifyWatch != w.inotifyWatch { _ = inotify_rm_watch(inotify, old.inotifyWatch) }
+            all[unit] = w
+        }
+        nudge()
+    }
+
+    /// Wakes the thread to count again now.
+    func nudge() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakeup[1], &byte, 1)
+    }
+
+    private func run() {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let idle = watches.withLock { $0.isEmpty }
+            var fds = [pollfd(fd: wakeup[0], events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
+            let n = poll(&fds, inotify >= 0 ? 2 : 1, idle ? -1 : idleMilliseconds)
+            if n < 0 && errno != EINTR { usleep(10_000) }
+            // Drain both: what woke us does not matter, every watched unit is counted again.
+            while Glibc.read(wakeup[0], &buffer, buffer.count) > 0 {}
+            if inotify >= 0 { while Glibc.read(inotify, &buffer, buffer.count) > 0 {} }
+            countAll()
+        }
+    }
+
+    private func countAll() {
+        let current = watches.withLock { $0 }
+        for (unit, w) in current {
+            let n = count(unit, w.main)
+            guard n != w.last else { continue }
+            let still = watches.withLock { all -> Bool in
+                guard all[unit]?.main == w.main else { return false }
+                if n == 0 {
+                    if w.inotifyWatch >= 0 { _ = inotify_rm_watch(inotify, w.inotifyWatch) }
+                    all[unit] = nil
+                } else {
+                    all[unit]?.last = n
+                }
+                return true
+            }
+            if still { w.report(n) }
+        }
+    }
+}
