@@ -14,9 +14,11 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # does not become PID 1). docker.io, docker-compose, busybox-static and debootstrap: the Docker and
 # real-systemd tests run a private dockerd, Compose projects and imported images
 # (scripts/systemd-testbed). make: `make install-files` is tested. iproute2: `ip` brings up loopback
-# in the network namespaces the probe tests make.
+# in the network namespaces the probe tests make. nginx, postgresql-15 (+ postgresql-client-15), redis-server and
+# redis-tools: the real-daemon tests (Tests/IntegrationTests/RealDaemons) run the platform's own daemons as units,
+# each on a private loopback port with a private data directory; they never use the packages' system services.
 packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
-          busybox-static debootstrap make)
+          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,7 +27,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
+  # The packages' own services (nginx on :80, PostgreSQL's cluster "main" on :5432, redis on :6379) are not wanted:
+  # a policy-rc.d that answers 101 keeps invoke-rc.d and deb-systemd-invoke from starting them during the install
+  # (unless the machine already has a policy of its own, which is left as it is).
+  policy=/usr/sbin/policy-rc.d
+  made_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# supervise scripts/setup.sh: no service starts during its package install\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    made_policy=1
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ -n "$made_policy" ]; then $SUDO rm -f "$policy"; trap - EXIT; fi
 fi
 
 swift package resolve >/dev/null

@@ -9,10 +9,14 @@ final class DaemonHarness: @unchecked Sendable {
     let configPath: String
     let socketPath: String
     let stateDirectory: String
+    /// Given to `supervise run` after `--config`, `--socket` and `--state-dir`.
+    let extraArguments: [String]
     private(set) var process: TestProcess?
 
     /// Writes `config` (YAML) and starts the daemon; waits until its control socket answers.
-    init(config: String, environment: [String: String]? = nil, start: Bool = true) throws {
+    /// `arguments` are further options of `supervise run`.
+    init(config: String, environment: [String: String]? = nil, arguments: [String] = [], start: Bool = true) throws {
+        extraArguments = arguments
         directory = makeTemporaryDirectory("supervise-daemon")
         configPath = directory.appendingPathComponent("supervise.yaml").path
         socketPath = directory.appendingPathComponent("control.sock").path
@@ -30,7 +34,8 @@ final class DaemonHarness: @unchecked Sendable {
     /// Starts the daemon without waiting for it.
     func launch(environment: [String: String]? = nil) throws {
         process = try TestProcess(Binaries.supervise, ["run", "--config", configPath, "--socket", socketPath,
-                                                        "--state-dir", stateDirectory], environment: environment)
+                                                        "--state-dir", stateDirectory] + extraArguments,
+                              environment: environment)
     }
 
     var client: ControlClient { ControlClient(socketPath: socketPath, timeoutSeconds: 10) }
