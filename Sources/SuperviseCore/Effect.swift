@@ -32,7 +32,7 @@ public enum Effect: Sendable, Equatable {
     case spawn(UnitSpec)
     /// Send `signal` to every process of the unit whose main process is (or was) `pid`: its
     /// cgroup, or its process group and the processes the subreaper learned. The shell follows a
-    /// stop signal with SIGCONT, so a stopped process acts on it; SIGKILL uses `cgroup.kill`.
+    /// stop signal with SIGCONT, so a stopped process acts on it.
     case signal(unit: String, pid: Int32, signal: Int32)
     /// Report `.remaining` for the unit whose main process `pid` has ended, until it is empty.
     case watchUnit(unit: String, pid: Int32)

@@ -11,7 +11,7 @@ import Synchronization
 /// cgroup v2 forbids processes in a cgroup whose controllers are enabled for its children, so
 /// the daemon moves itself out of `ROOT` first. Controllers (memory, cpu, io, pids) are enabled
 /// for the units where `ROOT` has them; without them a unit still has a cgroup (containment,
-/// `cgroup.kill`, `cgroup.events`, `cpu.stat`), just no memory accounting.
+/// `cgroup.events`, `cpu.stat`), just no memory accounting.
 public final class CgroupHierarchy: Sendable {
     /// The delegated directory.
     public let root: String
@@ -48,8 +48,8 @@ public final class CgroupHierarchy: Sendable {
         for dir in [root + "/daemon", root + "/units"] where mkdir(dir, 0o755) != 0 && errno != EEXIST {
             throw Unusable(description: "cannot create \(dir): \(errnoText())")
         }
-        // Everything in the root (this daemon, threads included) moves to the daemon's leaf.
-        for pid in Self.read(root + "/cgroup.procs").split(separator: "\n") {
+        // This daemon (all its threads) and anything else in the root move to the daemon's leaf.
+        for pid in ["\(getpid())"] + Self.read(root + "/cgroup.procs").split(separator: "\n").map(String.init) {
             guard write(String(pid), to: root + "/daemon/cgroup.procs") else {
                 throw Unusable(description: "cannot move process \(pid) into \(root)/daemon: \(errnoText())")
             }
@@ -115,11 +115,14 @@ public final class CgroupHierarchy: Sendable {
         Self.read(path(of: unit) + "/cgroup.events").contains("populated 1")
     }
 
-    /// Sends `signal` to every process in `unit`'s cgroup; SIGKILL goes through `cgroup.kill`
-    /// (kernel 5.14+), which also catches processes forking meanwhile. Returns how many got it.
+    /// Sends `signal` to every process in `unit`'s cgroup. Returns how many got it.
+    ///
+    /// Not `cgroup.kill`, SIGKILL included: on the kernel tried (6.18), after one write to a
+    /// cgroup's `cgroup.kill` every process later created in it with CLONE_INTO_CGROUP is killed
+    /// at birth (the clone compares the kill sequence of the parent's cgroup with the target's),
+    /// so the unit's next instance would die at once, again and again.
     @discardableResult
     public func signal(_ unit: String, _ signal: Int32) -> Int {
-        if signal == SIGKILL, write("1", to: path(of: unit) + "/cgroup.kill") { return processes(of: unit).count + 1 }
         // A process forking while we go through the list adds one we did not see: go again until
         // a pass finds no new pid, as systemd does.
         var sent: Set<Int32> = []

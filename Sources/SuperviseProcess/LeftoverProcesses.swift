@@ -48,7 +48,7 @@ public enum LeftoverProcesses {
     }
 
     /// Stops whatever is left in the cgroups of units no longer configured (SIGTERM and SIGCONT,
-    /// `cgroup.kill` after `timeout`) and removes those cgroups. Blocking: before the loop starts.
+    /// SIGKILL after `timeout`) and removes those cgroups. Blocking: before the loop starts.
     public static func stopUnconfigured(in hierarchy: CgroupHierarchy, configured: Set<String>, timeout: Duration,
                                         log: (String) -> Void) {
         let gone = hierarchy.unitNames().filter { !configured.contains($0) }
@@ -61,7 +61,7 @@ public enum LeftoverProcesses {
         let deadline = Date().addingTimeInterval(timeout.seconds)
         while Date() < deadline, populated.contains(where: hierarchy.populated) { usleep(20_000) }
         for unit in populated where hierarchy.populated(unit) {
-            log("\(unit): its processes did not stop within \(DurationText.format(timeout)); cgroup.kill")
+            log("\(unit): its processes did not stop within \(DurationText.format(timeout)); SIGKILL")
             hierarchy.signal(unit, SIGKILL)
         }
         let killDeadline = Date().addingTimeInterval(5)
