@@ -25,6 +25,8 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // Anchors for the probe benchmark: the same probe load from bare libcurl and bare sockets.
         .target(name: "CProbeFloor", dependencies: ["CCurl"]),
+        // The respawn floor: kill -9, waitpid, posix_spawn in a bare C loop (supervise-bench containment).
+        .target(name: "CRespawnFloor"),
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),
 
@@ -68,6 +70,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
             "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient", "CProbeFloor", "SuperviseProbes",
+            "CRespawnFloor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // Talking to agent-sim workers from tests and benchmarks: one HTTP/1.1 exchange, a call generator.

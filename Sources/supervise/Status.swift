@@ -30,6 +30,7 @@ struct Status: ParsableCommand {
             let all = try decoder.decode(UnitsResponse.self, from: Data(response.body))
             writeLine(StatusTable.render(all.units))
             writeLine("\n\(all.summary)")
+            if let containment = all.containment { writeLine(containment.description) }
         }
     }
 }
@@ -114,6 +115,7 @@ enum StatusTable {
                 lines.append("exits: restarted by Docker (its restart policy \(c.dockerRestartPolicy)); supervise still heals it when unhealthy")
             }
         }
+        if let r = u.resources { lines.append(resources(r)) }
         if let d = u.drain { lines.append(drainProgress(d)) }
         if let last = u.lastDrain {
             let cut = last.callsCut.map { $0 == 0 ? "no call cut" : "\($0) live calls cut" } ?? "calls cut: unknown"
@@ -123,6 +125,21 @@ enum StatusTable {
         let probes = renderProbes(u)
         if !probes.isEmpty { lines.append(probes) }
         return lines.joined(separator: "\n")
+    }
+
+    /// `processes: 3, CPU 1.25 s, memory 41.2 MiB (peak 57.0 MiB), OOM kills 0`; memory only where
+    /// the memory controller is delegated.
+    static func resources(_ r: UnitResources) -> String {
+        func mib(_ bytes: UInt64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        var parts = ["processes: \(r.processes)"]
+        if let cpu = r.cpuSeconds { parts.append(String(format: "CPU %.2f s", cpu)) }
+        if let memory = r.memoryBytes {
+            parts.append("memory \(mib(memory))" + (r.memoryPeakBytes.map { " (peak \(mib($0)))" } ?? ""))
+        } else if r.cpuSeconds != nil {
+            parts.append("memory not accounted (no memory controller)")
+        }
+        if let oom = r.oomKills { parts.append("OOM kills \(oom)") }
+        return parts.joined(separator: ", ")
     }
 
     /// Probe details for `supervise status NAME`.

@@ -1,0 +1,183 @@
+import ArgumentParser
+import CRespawnFloor
+import Foundation
+import SuperviseControl
+import SuperviseCore
+
+/// kill -9 → new process running, in the same run: supervise with a cgroup per unit, supervise
+/// with process groups (`--no-cgroups`), and a bare C loop doing the same respawn (the floor).
+///
+/// "Running" is when the new program has exec'd: the benchmark watches the daemon's children
+/// (`/proc/PID/task/*/children`) for a new `sleep`, not the control API, so the figure is the
+/// daemon's own reaction and spawn, comparable with the C loop's.
+struct ContainmentBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "containment",
+        abstract: "Restart latency after kill -9 with cgroup containment, with process groups, and of a bare C loop (needs root).")
+
+    @Option(help: "Supervised units (each killed in turn).") var units = 100
+    @Option(help: "kill -9 events per arm.") var kills = 300
+    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+
+    func run() throws {
+        guard getuid() == 0 else { throw BenchError("containment needs root (it mounts a cgroup2 hierarchy of its own)") }
+        StartedProcesses.stopOnSignals()
+        let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("supervise").path
+        print("supervise-bench containment: \(binary), \(units) units, \(kills) kills per arm")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, kernel \(kernelRelease())")
+
+        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("supervise-bench-cgroup2-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        guard shell("/bin/mount", ["-t", "cgroup2", "none", mount]) == 0 else { throw BenchError("mount -t cgroup2 failed") }
+        defer {
+            _ = shell("/bin/umount", [mount])
+            try? FileManager.default.removeItem(atPath: mount)
+        }
+        let root = mount + "/supervise-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { removeCgroups(root) }
+
+        let floor = try floorLatencies()
+        let cgroup = try RespawnArm(binary: binary, units: units, kills: kills, arguments: ["--cgroup-root", root]).run()
+        let groups = try RespawnArm(binary: binary, units: units, kills: kills, arguments: ["--no-cgroups"]).run()
+
+        func line(_ name: String, _ l: [Double]) -> String {
+            "  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) p50 \(fmt(pct(l, 0.5))) ms   p99 \(fmt(pct(l, 0.99))) ms   max \(fmt(l.max() ?? .nan)) ms"
+        }
+        print("""
+
+            == kill -9 -> new process exec'd (\(kills) kills each) ==
+            \(line("supervise, cgroup per unit", cgroup))
+            \(line("supervise, process groups", groups))
+            \(line("bare C loop (posix_spawn, waitpid)", floor))
+              cgroup / process groups at p99: \(fmt(pct(cgroup, 0.99) / pct(groups, 0.99)))x (goal <= 1.2x)
+              cgroup / bare C loop at p99:    \(fmt(pct(cgroup, 0.99) / pct(floor, 0.99)))x (goal <= 2x)
+            """)
+    }
+
+    private func floorLatencies() throws -> [Double] {
+        var latencies = [Double](repeating: 0, count: kills)
+        let argv = ["sleep", "100000"]
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        let rc = cArgs.withUnsafeBufferPointer { args in
+            crespawn_floor("/bin/sleep", UnsafeMutablePointer(mutating: args.baseAddress!), Int32(kills), &latencies)
+        }
+        guard rc == 0 else { throw BenchError("the C loop failed: \(String(cString: strerror(errno)))") }
+        return latencies
+    }
+
+    private func removeCgroups(_ dir: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: dir + "/" + name, isDirectory: &isDir), isDir.boolValue { removeCgroups(dir + "/" + name) }
+        }
+        rmdir(dir)
+    }
+}
+
+/// One arm: a daemon with `units` sleep units, each killed in turn, timed until its new `sleep`
+/// has exec'd as a child of the daemon.
+struct RespawnArm {
+    let binary: String
+    let units: Int
+    let kills: Int
+    let arguments: [String]
+
+    func run() throws -> [Double] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("supervise-bench-arm-\(getpid())-\(arguments[0])")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = dir.appendingPathComponent("control.sock").path
+        var yaml = """
+            defaults:
+              stop_timeout: 5s
+              restart:
+                policy: always
+                backoff: {reset_after: 1s}
+                start_limit: {burst: 1000, interval: 10s}
+            units:
+
+            """
+        for i in 0..<units { yaml += "  s\(i): {command: [/bin/sleep, \"100000\"]}\n" }
+        let config = dir.appendingPathComponent("bench.yaml").path
+        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: binary)
+        daemon.arguments = ["run", "--config", config, "--socket", socket, "--state-dir", dir.appendingPathComponent("state").path] + arguments
+        daemon.standardError = FileHandle.nullDevice
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        StartedProcesses.add(daemon.processIdentifier)
+        defer {
+            kill(daemon.processIdentifier, SIGTERM)
+            daemon.waitUntilExit()
+            StartedProcesses.remove(daemon.processIdentifier)
+        }
+        let dpid = daemon.processIdentifier
+        let client = ControlClient(socketPath: socket, timeoutSeconds: 30)
+        var pids: [String: Int32] = [:]
+        let started = Date()
+        while pids.count < units {
+            if !daemon.isRunning { throw BenchError("the daemon (\(arguments.joined(separator: " "))) exited: \(daemon.terminationStatus)") }
+            if Date().timeIntervalSince(started) > 60 { throw BenchError("units did not all start within 60 s") }
+            usleep(10_000)
+            guard let list = try? decode(UnitsResponse.self, client.request("GET", "/v1/units").body) else { continue }
+            pids = Dictionary(uniqueKeysWithValues: list.units.compactMap { u in u.state == "running" ? u.pid.map { (u.name, $0) } : nil })
+        }
+        usleep(1_200_000)
+        var known = Set(pids.values)
+        var latencies: [Double] = []
+        var lastKill: [String: Date] = [:]
+        for k in 0..<kills {
+            let name = "s\(k % units)"
+            if let last = lastKill[name], Date().timeIntervalSince(last) < 1.2 {
+                usleep(UInt32((1.2 - Date().timeIntervalSince(last)) * 1e6))
+            }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            kill(pids[name]!, SIGKILL)
+            var fresh: Int32?
+            while fresh == nil {
+                fresh = children(of: dpid).first { !known.contains($0) && comm($0) == "sleep" }
+                if Double(DispatchTime.now().uptimeNanoseconds - t0) > 10e9 { throw BenchError("\(name) not restarted within 10 s") }
+            }
+            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            known.insert(fresh!)
+            pids[name] = fresh!
+            lastKill[name] = Date()
+        }
+        return latencies
+    }
+
+    private func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.flatMap { tid -> [Int32] in
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
+    }
+
+    private func comm(_ pid: Int32) -> String {
+        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+func pct(_ values: [Double], _ p: Double) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+func kernelRelease() -> String {
+    ((try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+@discardableResult
+func shell(_ path: String, _ arguments: [String]) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = arguments
+    guard (try? p.run()) != nil else { return -1 }
+    p.waitUntilExit()
+    return p.terminationStatus
+}
