@@ -16,7 +16,9 @@ install: build install-files
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "installed; start with: systemctl enable --now supervise"
 
-# Binary, unit, default config (never overwritten: it is the operator's), docs.
+# Binary, unit, default config (never overwritten: it is the operator's), docs. The drop-ins for
+# PostgreSQL, Redis and nginx go with the docs as examples: none is active until an operator
+# copies it to $(UNITDIR)/supervise.service.d/.
 install-files:
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/supervise
 	install -D -m 0644 units/supervise.service $(DESTDIR)$(UNITDIR)/supervise.service
@@ -24,6 +26,7 @@ install-files:
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
 	for f in runbooks/*.md; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/$$f"; done
+	for f in units/dropins/*.conf; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/dropins/$${f##*/}"; done
 
 demo:
 	scripts/demo.sh
