@@ -9,7 +9,7 @@ import Testing
     static let unitFile = repository.appendingPathComponent("units/supervise.service")
     static let dropInDirectory = repository.appendingPathComponent("units/dropins")
     /// The highest `systemd-analyze security` exposure accepted (0 = fully sandboxed, 10 = none).
-    /// README, "systemd", names the same figure.
+    /// docs/systemd.md names the same figure.
     static let exposureThreshold = 4.0
 
     /// A copy of `units/NAME` whose ExecStart names the built binary (verify checks it exists).
@@ -53,7 +53,8 @@ import Testing
     }
 
     /// The drop-ins in units/dropins/, all next to the unit: `verify` stays silent (no unknown key, no
-    /// bad path) and the exposure score stays within the threshold.
+    /// bad path), the exposure score stays within the threshold, and each one's supervise.yaml
+    /// snippet passes `check-config`.
     @Test func dropInsVerifyAndKeepTheExposure() throws {
         let dir = makeTemporaryDirectory("supervise-unit")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -67,6 +68,17 @@ import Testing
         }
         let (code, output) = try Self.systemdAnalyze(["verify", unit.path])
         #expect(code == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify:\n\(output)")
+        // The supervise.yaml unit each one's comment shows is a valid configuration.
+        for name in names {
+            let text = try String(contentsOf: Self.dropInDirectory.appendingPathComponent(name), encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let start = try #require(lines.firstIndex(of: "#   units:"), "\(name): no `#   units:` snippet")
+            let snippet = lines[start...].prefix { $0 != "#" }.map { String($0.dropFirst(4)) }.joined(separator: "\n")
+            let config = dir.appendingPathComponent("\(name).yaml")
+            try (snippet + "\n").write(to: config, atomically: true, encoding: .utf8)
+            let check = try runCommand(Binaries.supervise, ["check-config", config.path])
+            #expect(check.code == 0 && check.output.contains("OK (1 units"), "\(name):\n\(snippet)\n\(check.output)")
+        }
         let security = try Self.systemdAnalyze(["security", "--offline=true", "--no-pager", unit.path]).output
         let line = try #require(security.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security)")
         let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first, "\(line)")
