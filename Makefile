@@ -24,7 +24,7 @@ install-files:
 	install -D -m 0644 units/supervise.service $(DESTDIR)$(UNITDIR)/supervise.service
 	test -e $(DESTDIR)$(CONFDIR)/supervise.yaml || install -D -m 0644 units/supervise.yaml $(DESTDIR)$(CONFDIR)/supervise.yaml
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	install -D -m 0644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
+	for f in docs/*.md; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/$${f##*/}"; done
 	for f in runbooks/*.md; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/$$f"; done
 	for f in units/dropins/*.conf; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/dropins/$${f##*/}"; done
 
