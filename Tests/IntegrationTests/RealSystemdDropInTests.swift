@@ -16,13 +16,15 @@ extension RealSystemdTests {
     /// Each daemon as the drop-ins' comments configure it, on its stock paths. `redis-journal` is a
     /// second Redis that logs to stdout (so it starts without the drop-in, and shows MISCONF); it
     /// cannot write its last snapshot on SIGTERM without the drop-in and then refuses to exit, so its
-    /// stop_timeout is short. nginx listens on 127.0.0.1:80 (a port below 1024 as root).
+    /// stop_timeout is short. PostgreSQL's dynamic shared memory is POSIX (/dev/shm), as initdb
+    /// picks on a host (the image's cluster, made in debootstrap's chroot, has System V; the server
+    /// still takes a System V segment of its own). nginx listens on 127.0.0.1:80 (below 1024, as root).
     static let daemonsConfig = """
         state_dir: /var/lib/supervise
         units:
           postgresql:
             command: [/usr/lib/postgresql/15/bin/postgres, -D, /var/lib/postgresql/15/main,
-                      -c, config_file=/etc/postgresql/15/main/postgresql.conf]
+                      -c, config_file=/etc/postgresql/15/main/postgresql.conf, -c, dynamic_shared_memory_type=posix]
             user: postgres
             stop_signal: SIGINT
             stop_timeout: 60s
@@ -104,6 +106,7 @@ extension RealSystemdTests {
         let sum = try bed.run("runuser", "-u", "postgres", "--", "psql", "-h", "/run/postgresql", "-Atc",
                               "create table t (x int); insert into t values (41), (1); select sum(x) from t")
         #expect(sum.code == 0 && sum.output.trimmed.hasSuffix("42"), "\(sum.output)")
+        #expect(try bed.run("ls", "/dev/shm").output.contains("PostgreSQL."), "POSIX shared memory segment")
         for unit in ["redis", "nginx"] {
             #expect(failsAgain(unit, after: failures[unit]!), "\(unit): \(bed.outputs(unit: unit).suffix(1500))")
         }
