@@ -16,14 +16,17 @@ install: build install-files
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "installed; start with: systemctl enable --now supervise"
 
-# Binary, unit, default config (never overwritten: it is the operator's), docs.
+# Binary, unit, default config (never overwritten: it is the operator's), docs. The drop-ins for
+# PostgreSQL, Redis and nginx go with the docs as examples: none is active until an operator
+# copies it to $(UNITDIR)/supervise.service.d/.
 install-files:
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/supervise
 	install -D -m 0644 units/supervise.service $(DESTDIR)$(UNITDIR)/supervise.service
 	test -e $(DESTDIR)$(CONFDIR)/supervise.yaml || install -D -m 0644 units/supervise.yaml $(DESTDIR)$(CONFDIR)/supervise.yaml
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
-	install -D -m 0644 docs/configuration.md $(DESTDIR)$(DOCDIR)/configuration.md
+	for f in docs/*.md; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/$${f##*/}"; done
 	for f in runbooks/*.md; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/$$f"; done
+	for f in units/dropins/*.conf; do install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/dropins/$${f##*/}"; done
 
 demo:
 	scripts/demo.sh

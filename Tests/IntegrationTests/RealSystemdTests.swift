@@ -118,7 +118,23 @@ final class SystemdTestbed: @unchecked Sendable {
     let name = "sv-systemd-test-\(getpid())"
     private var containerStarted = false
 
-    init() throws {
+    /// The image the testbed runs: its tag, the Debian packages added to the base image's, and the
+    /// units masked in it (services those packages enable at boot).
+    struct Image: Sendable {
+        var tag = SystemdTestbed.image
+        var packages: [String] = []
+        var masked: [String] = []
+    }
+
+    /// Whether the host has the cgroup v2 hierarchy that `cgroupV2: true` needs (unified or hybrid).
+    static var hostHasCgroupV2: Bool {
+        ["/sys/fs/cgroup/cgroup.controllers", "/sys/fs/cgroup/unified/cgroup.controllers"]
+            .contains { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// `cgroupV2`: systemd in the container runs on a cgroup v2 hierarchy of its own
+    /// (run-systemd.sh's SYSTEMD_CGROUP=unified) instead of the host's cgroup mounts.
+    init(image: Image = Image(), cgroupV2: Bool = false) throws {
         // Short path: the docker socket must fit in sun_path.
         directory = "/tmp/sv-systemd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -132,7 +148,12 @@ final class SystemdTestbed: @unchecked Sendable {
                 exec "$0" "$@"
                 """, "\(Self.scripts)/start-dockerd.sh", directory], timeout: 300)
             try #require(started.code == 0, "start-dockerd: \(started.output)")
-            let built = try runCommand("/bin/bash", ["\(Self.scripts)/build-image.sh", socket, Self.image], timeout: 600)
+            // A first build runs debootstrap: about a minute for the base image, three with daemons.
+            let built = try runCommand("/usr/bin/env", [
+                "SUPERVISE_TESTBED_EXTRA_PACKAGES=\(image.packages.joined(separator: ","))",
+                "SUPERVISE_TESTBED_MASK_UNITS=\(image.masked.joined(separator: ","))",
+                "/bin/bash", "\(Self.scripts)/build-image.sh", socket, image.tag,
+            ], timeout: 1200)
             try #require(built.code == 0, "build-image: \(built.output)")
             // Snapshots, so a concurrent rebuild cannot change the binaries under the test.
             for binary in [Binaries.supervise, Binaries.agentSim] {
@@ -140,8 +161,9 @@ final class SystemdTestbed: @unchecked Sendable {
                 try FileManager.default.copyItem(atPath: binary, toPath: copy)
             }
             containerStarted = true
-            let run = try runCommand("/bin/bash", [
-                "\(Self.scripts)/run-systemd.sh", socket, Self.image, name,
+            let run = try runCommand("/usr/bin/env", [
+                "SYSTEMD_CGROUP=\(cgroupV2 ? "unified" : "host")",
+                "/bin/bash", "\(Self.scripts)/run-systemd.sh", socket, image.tag, name,
                 "-v", "\(directory)/supervise:/usr/local/bin/supervise:ro",
                 "-v", "\(directory)/agent-sim:/usr/local/bin/agent-sim:ro",
                 "-v", "\(Self.swiftRuntime):\(Self.swiftRuntime):ro",

@@ -7,8 +7,9 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let unitFile = repository.appendingPathComponent("units/supervise.service")
+    static let dropInDirectory = repository.appendingPathComponent("units/dropins")
     /// The highest `systemd-analyze security` exposure accepted (0 = fully sandboxed, 10 = none).
-    /// README, "systemd", names the same figure.
+    /// docs/systemd.md names the same figure.
     static let exposureThreshold = 4.0
 
     /// A copy of `units/NAME` whose ExecStart names the built binary (verify checks it exists).
@@ -51,6 +52,39 @@ import Testing
         #expect(words.count > scoreIndex + 1 && ["SAFE", "OK", "PERFECT"].contains(String(words[scoreIndex + 1])), "\(line)")
     }
 
+    /// The drop-ins in units/dropins/, all next to the unit: `verify` stays silent (no unknown key, no
+    /// bad path), the exposure score stays within the threshold, and each one's supervise.yaml
+    /// snippet passes `check-config`.
+    @Test func dropInsVerifyAndKeepTheExposure() throws {
+        let dir = makeTemporaryDirectory("supervise-unit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let unit = try Self.unitCopy(in: dir)
+        let dropIns = dir.appendingPathComponent("supervise.service.d")
+        try FileManager.default.createDirectory(at: dropIns, withIntermediateDirectories: true)
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.dropInDirectory.path).filter { $0.hasSuffix(".conf") }.sorted()
+        #expect(names == ["nginx.conf", "postgresql.conf", "redis.conf"])
+        for name in names {
+            try FileManager.default.copyItem(at: Self.dropInDirectory.appendingPathComponent(name), to: dropIns.appendingPathComponent(name))
+        }
+        let (code, output) = try Self.systemdAnalyze(["verify", unit.path])
+        #expect(code == 0 && output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "systemd-analyze verify:\n\(output)")
+        // The supervise.yaml unit each one's comment shows is a valid configuration.
+        for name in names {
+            let text = try String(contentsOf: Self.dropInDirectory.appendingPathComponent(name), encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let start = try #require(lines.firstIndex(of: "#   units:"), "\(name): no `#   units:` snippet")
+            let snippet = lines[start...].prefix { $0 != "#" }.map { String($0.dropFirst(4)) }.joined(separator: "\n")
+            let config = dir.appendingPathComponent("\(name).yaml")
+            try (snippet + "\n").write(to: config, atomically: true, encoding: .utf8)
+            let check = try runCommand(Binaries.supervise, ["check-config", config.path])
+            #expect(check.code == 0 && check.output.contains("OK (1 units"), "\(name):\n\(snippet)\n\(check.output)")
+        }
+        let security = try Self.systemdAnalyze(["security", "--offline=true", "--no-pager", unit.path]).output
+        let line = try #require(security.split(separator: "\n").first { $0.contains("Overall exposure level") }, "\(security)")
+        let score = try #require(line.split(separator: " ").compactMap { Double($0) }.first, "\(line)")
+        #expect(score <= Self.exposureThreshold, "\(line)")
+    }
+
     /// `network: container` probes and drains open a container process's `/proc/PID/ns/net` and
     /// setns(2) into it. The unit's capability bounding set must allow both against a process
     /// holding Docker's default capabilities (run here with `setpriv`, as systemd would bound it).
@@ -83,9 +117,12 @@ import Testing
         #expect(result.code == 0, "\(result.output)")
         let fm = FileManager.default
         for path in ["usr/local/bin/supervise", "etc/systemd/system/supervise.service", "etc/supervise/supervise.yaml",
-                     "usr/local/share/doc/supervise/README.md"] {
+                     "usr/local/share/doc/supervise/README.md", "usr/local/share/doc/supervise/dropins/postgresql.conf",
+                     "usr/local/share/doc/supervise/dropins/redis.conf", "usr/local/share/doc/supervise/dropins/nginx.conf"] {
             #expect(fm.fileExists(atPath: root.appendingPathComponent(path).path), "\(path) not installed")
         }
+        // The drop-ins are examples: none is active.
+        #expect(!fm.fileExists(atPath: root.appendingPathComponent("etc/systemd/system/supervise.service.d").path))
         #expect(fm.isExecutableFile(atPath: root.appendingPathComponent("usr/local/bin/supervise").path))
         #expect(fm.contents(atPath: root.appendingPathComponent("etc/systemd/system/supervise.service").path)
                 == fm.contents(atPath: Self.unitFile.path))

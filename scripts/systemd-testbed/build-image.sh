@@ -14,6 +14,10 @@
 #     fresh daemon imports it without re-running debootstrap.
 # Env: SUPERVISE_TESTBED_EXTRA_PACKAGES="pkg1,pkg2" adds packages to
 #      --include (changes the cache file name).
+#      SUPERVISE_TESTBED_MASK_UNITS="a.service,b.service" masks units in the
+#      image (and drops their *.wants links), e.g. the services the extra
+#      packages' postinst scripts enabled, so they do not start at boot; a
+#      test starts what it needs itself (changes the cache file name too).
 set -euo pipefail
 
 die() { echo "build-image: $*" >&2; exit 1; }
@@ -36,10 +40,14 @@ fi
 # procps: /bin/kill (ExecReload=/bin/kill -HUP $MAINPID) and ps; not in minbase.
 INCLUDE="systemd,systemd-sysv,dbus,procps"
 EXTRA=${SUPERVISE_TESTBED_EXTRA_PACKAGES:-}
+MASK=${SUPERVISE_TESTBED_MASK_UNITS:-}
 NAME=bookworm-systemd
-if [ -n "$EXTRA" ]; then
-  INCLUDE="$INCLUDE,$EXTRA"
-  NAME="$NAME-$(printf '%s' "$EXTRA" | sha256sum | cut -c1-12)"
+# What the cached tarball was built from: the --include list, and the masked units if any.
+RECIPE="$INCLUDE"
+if [ -n "$EXTRA" ]; then INCLUDE="$INCLUDE,$EXTRA"; RECIPE="$INCLUDE"; fi
+if [ -n "$MASK" ]; then RECIPE="$RECIPE mask=$MASK"; fi
+if [ -n "$EXTRA$MASK" ]; then
+  NAME="$NAME-$(printf '%s' "$EXTRA${MASK:+ mask=$MASK}" | sha256sum | cut -c1-12)"
 fi
 CACHE=${SUPERVISE_CACHE:-/var/cache/supervise-testbed}
 TARBALL="$CACHE/$NAME.tar"
@@ -68,9 +76,9 @@ find_mirror() {
   done
 }
 
-# The tarball is reused only if it was built with the same --include list.
-if [ -s "$TARBALL" ] && [ "$(cat "$TARBALL.include" 2>/dev/null)" != "$INCLUDE" ]; then
-  echo "build-image: cached $TARBALL was built with a different --include; rebuilding" >&2
+# The tarball is reused only if it was built with the same --include list (and masks).
+if [ -s "$TARBALL" ] && [ "$(cat "$TARBALL.include" 2>/dev/null)" != "$RECIPE" ]; then
+  echo "build-image: cached $TARBALL was built with a different --include or mask list; rebuilding" >&2
   rm -f "$TARBALL" "$TARBALL.include"
 fi
 
@@ -107,12 +115,17 @@ if [ ! -s "$TARBALL" ]; then
            dev-hugepages.mount systemd-modules-load.service ; do
     ln -sf /dev/null "$R/etc/systemd/system/$u"
   done
+  # Units asked to be masked (SUPERVISE_TESTBED_MASK_UNITS): not started at boot, nor by hand.
+  for u in ${MASK//,/ }; do
+    rm -f "$R"/etc/systemd/system/*.wants/"$u"
+    ln -sf /dev/null "$R/etc/systemd/system/$u"
+  done
   # Persistent journal is not needed; keep it in /run.
   mkdir -p "$R/etc/systemd/journald.conf.d"
   printf '[Journal]\nStorage=volatile\n' >"$R/etc/systemd/journald.conf.d/testbed.conf"
   tar -C "$R" --numeric-owner -cf "$TARBALL.tmp" .
   mv "$TARBALL.tmp" "$TARBALL"
-  echo "$INCLUDE" >"$TARBALL.include"
+  echo "$RECIPE" >"$TARBALL.include"
   echo "build-image: cached rootfs tarball $TARBALL ($(du -h "$TARBALL" | cut -f1)) after $(elapsed) s" >&2
 else
   echo "build-image: using cached rootfs tarball $TARBALL" >&2

@@ -5,6 +5,14 @@
 # container id. Remove it afterwards with: docker -H unix://SOCK rm -f ID
 # Extra args go before the image name (e.g. -v HOST:/usr/local/bin/x:ro).
 # Env: SYSTEMD_BOOT_WAIT_SECS (default 60).
+#      SYSTEMD_CGROUP=unified: systemd runs on a cgroup v2 hierarchy of its
+#      own even where the host mounts cgroup v1 (hybrid). The container gets a
+#      private cgroup namespace (rooted at the cgroup v2 directory runc made
+#      for it, /docker/ID), and before systemd starts, its /sys/fs/cgroup is
+#      replaced by a cgroup2 mount of that namespace. Needs a host whose
+#      cgroup v2 hierarchy runc uses: /sys/fs/cgroup (unified) or
+#      /sys/fs/cgroup/unified (hybrid). runc removes the container's cgroups,
+#      the ones systemd made inside included, when the container is removed.
 set -euo pipefail
 
 die() { echo "run-systemd: $*" >&2; exit 1; }
@@ -20,15 +28,30 @@ elapsed() { awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}';
 "${D[@]}" image inspect "$TAG" >/dev/null 2>&1 \
   || die "image $TAG not in this daemon; build it with build-image.sh first"
 
+case "${SYSTEMD_CGROUP:-host}" in
+  host)
+    # The host's cgroup mounts as they are (here cgroup v1 with a v2 hierarchy at
+    # /sys/fs/cgroup/unified: systemd runs in hybrid mode, in the host's cgroup namespace).
+    CGROUP_ARGS=(-v /sys/fs/cgroup:/sys/fs/cgroup:rw)
+    INIT=(/lib/systemd/systemd) ;;
+  unified)
+    [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] \
+      || [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] \
+      || die "SYSTEMD_CGROUP=unified needs cgroup v2 at /sys/fs/cgroup or /sys/fs/cgroup/unified"
+    CGROUP_ARGS=(--cgroupns private)
+    INIT=(/bin/sh -c 'umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && exec /lib/systemd/systemd') ;;
+  *) die "SYSTEMD_CGROUP must be host or unified" ;;
+esac
+
 ID=$("${D[@]}" run -d --pull never --name "$NAME" --hostname "$NAME" \
   --cap-add SYS_ADMIN --security-opt seccomp=unconfined \
   --tmpfs /run --tmpfs /run/lock \
-  -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+  "${CGROUP_ARGS[@]}" \
   --network none \
   -e container=docker \
   --stop-signal SIGRTMIN+3 \
   "$@" \
-  "$TAG" /lib/systemd/systemd) || die "docker run failed"
+  "$TAG" "${INIT[@]}") || die "docker run failed"
 
 state=""
 for _ in $(seq 1 $((WAIT_SECS * 5))); do
