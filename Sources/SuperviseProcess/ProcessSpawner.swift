@@ -92,16 +92,19 @@ public final class ProcessSpawner: Sendable {
     /// false when the unit has no process left.
     @discardableResult
     public func signalUnit(_ unit: String, pid: Int32, signal: Int32) -> Bool {
+        // Each process gets the signal once: a second SIGTERM makes a LiveKit worker exit at once.
         switch containment {
         case .cgroup(let tree):
+            if tree.signal(unit, signal) > 0 { return true }
             // A unit adopted from a predecessor that ran without cgroups is still a process group.
-            let grouped = pid > 1 && kill(-pid, signal) == 0
-            return tree.signal(unit, signal) > 0 || grouped
+            return pid > 1 && kill(-pid, signal) == 0
         case .processGroup:
-            let grouped = pid > 1 && kill(-pid, signal) == 0
-            var sent = false
-            for member in tracker.members(of: unit, main: pid, mains: mains()) where kill(member, signal) == 0 { sent = true }
-            return sent || grouped
+            // The group at once (what forks meanwhile gets it too), then what left the group.
+            var sent = pid > 1 && kill(-pid, signal) == 0
+            for member in tracker.members(of: unit, main: pid, mains: mains()) where getpgid(member) != pid {
+                if kill(member, signal) == 0 { sent = true }
+            }
+            return sent
         }
     }
 

@@ -17,49 +17,68 @@ final class UnitWatcher: Sendable {
         var inotifyWatch: Int32 = -1
     }
 
+    /// The thread's descriptors, made with the thread on the first watch: a spawner that never
+    /// watches a unit (the probe engine's) holds none.
+    private struct Channel {
+        var inotify: Int32
+        var wakeup: [Int32]
+    }
+
     private let watches = Mutex<[String: Watch]>([:])
     private let count: @Sendable (String, Int32) -> Int
     private let hierarchy: CgroupHierarchy?
-    private let inotify: Int32
-    private let wakeup: [Int32]
+    private let channel = Mutex<Channel?>(nil)
     private let idleMilliseconds: Int32
 
     init(hierarchy: CgroupHierarchy?, count: @escaping @Sendable (String, Int32) -> Int) {
         self.hierarchy = hierarchy
         self.count = count
-        inotify = hierarchy == nil ? -1 : inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        var fds: [Int32] = [-1, -1]
-        _ = csupervise_pipe_cloexec(&fds)
-        _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
-        _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
-        wakeup = fds
         idleMilliseconds = hierarchy == nil ? 50 : 250
-        let thread = Thread { [self] in self.run() }
-        thread.name = "supervise-units"
-        thread.start()
+    }
+
+    /// The descriptors, and the thread reading them, made on first use.
+    private func open() -> Channel {
+        channel.withLock { channel in
+            if let channel { return channel }
+            var fds: [Int32] = [-1, -1]
+            _ = csupervise_pipe_cloexec(&fds)
+            _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
+            _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+            let made = Channel(inotify: hierarchy == nil ? -1 : inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)), wakeup: fds)
+            channel = made
+            let thread = Thread { [self] in self.run(made) }
+            thread.name = "supervise-units"
+            thread.start()
+            return made
+        }
     }
 
     /// Reports the count of `unit` (main process `main`, ended) now and whenever it changes,
     /// until it is 0.
     func watch(_ unit: String, main: Int32, report: @escaping @Sendable (Int) -> Void) {
+        let channel = open()
         var w = Watch(main: main, report: report)
-        if let hierarchy, inotify >= 0 {
-            w.inotifyWatch = inotify_add_watch(inotify, hierarchy.path(of: unit) + "/cgroup.events", UInt32(IN_MODIFY))
+        if let hierarchy, channel.inotify >= 0 {
+            w.inotifyWatch = inotify_add_watch(channel.inotify, hierarchy.path(of: unit) + "/cgroup.events", UInt32(IN_MODIFY))
         }
         watches.withLock { all in
-            if let old = all[unit], old.inotifyWatch >= 0, old.inotifyWatch != w.inotifyWatch { _ = inotify_rm_watch(inotify, old.inotifyWatch) }
+            if let old = all[unit], old.inotifyWatch >= 0, old.inotifyWatch != w.inotifyWatch {
+                _ = inotify_rm_watch(channel.inotify, old.inotifyWatch)
+            }
             all[unit] = w
         }
         nudge()
     }
 
-    /// Wakes the thread to count again now.
+    /// Wakes the thread to count again now (nothing to do before the first watch).
     func nudge() {
+        guard let channel = channel.withLock({ $0 }) else { return }
         var byte: UInt8 = 1
-        _ = Glibc.write(wakeup[1], &byte, 1)
+        _ = Glibc.write(channel.wakeup[1], &byte, 1)
     }
 
-    private func run() {
+    private func run(_ channel: Channel) {
+        let (inotify, wakeup) = (channel.inotify, channel.wakeup)
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let idle = watches.withLock { $0.isEmpty }
@@ -69,11 +88,11 @@ final class UnitWatcher: Sendable {
             // Drain both: what woke us does not matter, every watched unit is counted again.
             while Glibc.read(wakeup[0], &buffer, buffer.count) > 0 {}
             if inotify >= 0 { while Glibc.read(inotify, &buffer, buffer.count) > 0 {} }
-            countAll()
+            countAll(inotify: inotify)
         }
     }
 
-    private func countAll() {
+    private func countAll(inotify: Int32) {
         let current = watches.withLock { $0 }
         for (unit, w) in current {
             let n = count(unit, w.main)

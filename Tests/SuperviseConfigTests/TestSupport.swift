@@ -32,5 +32,5 @@ func unitA(_ body: String) -> String {
 let durationExpected = "a duration such as 250ms, 10s, 5m or 1h"
 let positiveDurationExpected = "a duration greater than zero, such as 250ms, 10s, 5m or 1h"
 let commandExpected = "a non-empty list of strings such as [\"/usr/bin/agent-sim\", \"--port\", \"8080\"]"
-let unitKeys = "command, env, working_dir, user, group, stop_signal, stop_timeout, restart, depends_on, liveness, "
+let unitKeys = "command, env, working_dir, user, group, nice, stop_signal, stop_timeout, restart, depends_on, liveness, "
     + "readiness, drain or max_unavailable"
