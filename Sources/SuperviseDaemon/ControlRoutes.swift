@@ -35,24 +35,26 @@ enum ControlRoutes {
     /// `resources` reads what a unit's processes use (the launcher's accounting); `containment`
     /// is the daemon's containment mode, both for the status answers.
     static func handle(_ request: ControlRequest, core: inout Supervisor, now: Instant,
-                       resources: (UnitRuntime) -> UnitResources? = { _ in nil },
+                       resources: ([UnitRuntime]) -> [String: UnitResources] = { _ in [:] },
                        containment: ContainmentStatus? = nil) -> Routed {
-        func accounted(_ status: UnitStatus) -> UnitStatus {
-            guard let unit = core.unit(status.name), !unit.isContainer else { return status }
-            var status = status
-            status.resources = resources(unit)
-            return status
+        func accounted(_ statuses: [UnitStatus]) -> [UnitStatus] {
+            let used = resources(statuses.compactMap { core.unit($0.name) }.filter { !$0.isContainer })
+            return statuses.map { status in
+                var status = status
+                status.resources = used[status.name]
+                return status
+            }
         }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, parts.count >= 1 && parts[0] == "v1" ? Array(parts.dropFirst()) : []) {
         case ("GET", ["units"]):
-            return Routed(response: json(200, UnitsResponse(units: core.status(now: now).map(accounted), summary: core.summary.description,
+            return Routed(response: json(200, UnitsResponse(units: accounted(core.status(now: now)), summary: core.summary.description,
                                                             containment: containment)))
         case ("GET", let p) where p.count == 2 && p[0] == "units":
             guard let status = core.status(of: p[1], now: now) else {
                 return Routed(response: unknown(p[1], core))
             }
-            return Routed(response: json(200, accounted(status)))
+            return Routed(response: json(200, accounted([status])[0]))
         case ("POST", let p) where p.count == 3 && p[0] == "units" && (p[2] == "drain" || p[2] == "undrain"):
             guard core.unit(p[1]) != nil else { return Routed(response: unknown(p[1], core)) }
             guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }

@@ -126,6 +126,26 @@ public final class Daemon: Sendable {
             }
         }
 
+        if let hierarchy = containment.hierarchy {
+            // The cgroups are the truth about what runs: a unit whose saved state has no process
+            // (saved before it started, or lost) but whose cgroup holds one is adopted, not started twice.
+            let found = UnitProcessScan.state(in: hierarchy, units: Set(config.units.map(\.name)), bootID: StateStore.bootID())
+            var merged = persisted ?? PersistedState(bootID: StateStore.bootID(), units: [:])
+            var adoptedFromCgroups: [String] = []
+            for (name, unit) in found.units where merged.units[name]?.pid == nil {
+                var entry = merged.units[name] ?? PersistedUnit()
+                entry.pid = unit.pid
+                entry.pidStartTicks = unit.pidStartTicks
+                merged.units[name] = entry
+                adoptedFromCgroups.append(name)
+            }
+            if !adoptedFromCgroups.isEmpty {
+                logger.notice("found running processes in the cgroups of \(adoptedFromCgroups.sorted().joined(separator: ", ")), which the saved state does not name; adopting them",
+                              metadata: ["event": "adopted"])
+                persisted = merged
+            }
+        }
+
         let server: ControlServer
         do {
             let feed = self.feed

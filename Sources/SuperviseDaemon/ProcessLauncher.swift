@@ -29,8 +29,9 @@ package protocol ProcessLauncher: Sendable {
     /// until it is empty.
     func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void)
 
-    /// What `unit` uses (processes; CPU and memory from its cgroup); nil when unknown.
-    func resources(of unit: String, main: Int32?) -> UnitResources?
+    /// What each unit uses (processes; CPU and memory from its cgroup), by name; a unit whose
+    /// use is unknown is left out. `main`: the unit's main process, if it has one.
+    func resources(of units: [(name: String, main: Int32?)]) -> [String: UnitResources]
 
     /// How the launcher holds each unit's processes together, for `status`.
     var containmentStatus: ContainmentStatus { get }

@@ -82,7 +82,7 @@ package struct SupervisionLoop {
         case .control(let request, let reply):
             let launcher = self.launcher
             let routed = ControlRoutes.handle(request, core: &core, now: now,
-                                              resources: { launcher.resources(of: $0.name, main: $0.pid) },
+                                              resources: { launcher.resources(of: $0.map { ($0.name, $0.pid) }) },
                                               containment: launcher.containmentStatus)
             perform(routed.effects)
             if let message = routed.accepted {

@@ -88,9 +88,15 @@ public enum LeftoverProcesses {
             }
             return result
         }
+        // By environment, and by process group: nginx's workers overwrite their environment with
+        // their titles, but stay in their dead master's group.
         let found = UnitProcessScan.members(instance: instance)
+        let table = ProcessTable.snapshot()
         for unit in candidates {
-            guard let pids = found[unit], !pids.isEmpty else { continue }
+            guard let main = state.units[unit]?.pid else { continue }
+            let grouped = table.entries.values.filter { $0.pgid == main && !$0.zombie }.map(\.pid)
+            let pids = Array(Set((found[unit] ?? []) + grouped))
+            guard !pids.isEmpty else { continue }
             adopt(unit, pids)
             result[unit] = pids.count
         }

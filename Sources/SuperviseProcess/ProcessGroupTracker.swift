@@ -27,8 +27,7 @@ final class ProcessGroupTracker: Sendable {
 
     /// The live processes of `unit`, whose main process is (or was) `main`; `mains` are the main
     /// processes of every unit (never taken for orphans).
-    func members(of unit: String, main: Int32, mains: Set<Int32>) -> Set<Int32> {
-        let table = ProcessTable.snapshot()
+    func members(of unit: String, main: Int32, mains: Set<Int32>, table: ProcessTable = .snapshot()) -> Set<Int32> {
         var roots: Set<Int32> = [main]
         for e in table.entries.values where e.pgid == main && main > 1 { roots.insert(e.pid) }
         let me = getpid()

@@ -119,15 +119,22 @@ public final class ProcessSpawner: Sendable {
         watcher.watch(unit, main: main, report: report)
     }
 
-    /// What `unit` uses; `main` is its main process, if it has one.
-    public func resources(of unit: String, main: Int32?) -> UnitResources? {
+    /// What each of `units` uses (`main`: its main process, if it has one). One look at `/proc`
+    /// for all of them in the process-group mode, where only the process count is known.
+    public func resources(of units: [(name: String, main: Int32?)]) -> [String: UnitResources] {
+        var result: [String: UnitResources] = [:]
         switch containment {
         case .cgroup(let tree):
-            return tree.resources(of: unit)
+            for unit in units { result[unit.name] = tree.resources(of: unit.name) }
         case .processGroup:
-            guard let main else { return nil }
-            return UnitResources(processes: tracker.members(of: unit, main: main, mains: mains()).count)
+            let live = units.filter { $0.main != nil }
+            guard !live.isEmpty else { return [:] }
+            let (table, mains) = (ProcessTable.snapshot(), mains())
+            for unit in live {
+                result[unit.name] = UnitResources(processes: tracker.members(of: unit.name, main: unit.main!, mains: mains, table: table).count)
+            }
         }
+        return result
     }
 
     /// Remembers processes of `unit` a predecessor left (found by their environment), so they
@@ -139,8 +146,12 @@ public final class ProcessSpawner: Sendable {
     static func remaining(_ unit: String, main: Int32, hierarchy: CgroupHierarchy?, tracker: ProcessGroupTracker,
                           mains: Set<Int32>) -> Int {
         if let hierarchy {
-            return hierarchy.processes(of: unit).filter { $0 != main }.count
-                + (main > 1 && kill(-main, 0) == 0 && !hierarchy.populated(unit) ? 1 : 0)
+            if hierarchy.populated(unit) { return hierarchy.processes(of: unit).filter { $0 != main }.count }
+            // A unit adopted from a predecessor that ran without cgroups lives outside its cgroup:
+            // its process group, not counting zombies (kill(-pgid, 0) still finds those until
+            // whoever inherited them reaps them, which may take init a second).
+            guard main > 1, kill(-main, 0) == 0 else { return 0 }
+            return ProcessTable.snapshot().entries.values.filter { $0.pgid == main && !$0.zombie && $0.pid != main }.count
         }
         if tracker.surelyEmpty(unit, main: main, mains: mains) { return 0 }
         return tracker.members(of: unit, main: main, mains: mains).subtracting([main]).count

@@ -114,7 +114,7 @@ final class FakeLauncher: ProcessLauncher {
     /// Made-up processes leave nothing behind: the unit is empty as soon as its process ends.
     func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void) { report(0) }
 
-    func resources(of unit: String, main: Int32?) -> UnitResources? { nil }
+    func resources(of units: [(name: String, main: Int32?)]) -> [String: UnitResources] { [:] }
 
     var containmentStatus: ContainmentStatus { ContainmentStatus(mode: "process-group", reason: "a test double") }
 
