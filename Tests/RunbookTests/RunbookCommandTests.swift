@@ -47,7 +47,8 @@ import Testing
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.runbooks.path)
         for expected in ["unit-failed-restart-loop.md", "drain-worker-for-maintenance.md", "roll-out-new-worker-image.md",
                          "api-replica-unhealthy.md", "docker-daemon-restarted-or-unreachable.md",
-                         "supervise-restarted-or-not-running.md", "state-directory-full-or-unwritable.md"] {
+                         "supervise-restarted-or-not-running.md", "state-directory-full-or-unwritable.md",
+                         "unit-stopping-with-processes-left.md"] {
             #expect(names.contains(expected), "missing runbook \(expected)")
         }
     }
