@@ -2,6 +2,8 @@
 # Benchmarks on a release build; prints figures.
 #   scripts/bench.sh                 all benchmarks with their defaults
 #   scripts/bench.sh restart [opts]  kill -9 -> running at 100 and 1,000 units; idle RSS/CPU
+#   scripts/bench.sh containment [opts]  kill -9 -> new process exec'd: a cgroup per unit, process groups,
+#                                    and a bare C posix_spawn/waitpid loop, in one run (root: mounts cgroup2)
 #   scripts/bench.sh probes [opts]   1,000 HTTP probes at 1 s, with bare-libcurl and bare-socket anchors;
 #                                    unhealthy -> restart issued
 #   scripts/bench.sh docker [opts]   containers on a private dockerd (root): kill -9 -> running again,
@@ -17,6 +19,7 @@ swift build -c release --product supervise-bench
 swift build -c release --product agent-sim
 if [ $# -eq 0 ]; then
   .build/release/supervise-bench restart
+  .build/release/supervise-bench containment
   .build/release/supervise-bench probes
   .build/release/supervise-bench docker
   .build/release/supervise-bench rolling
