@@ -142,6 +142,12 @@ static void child_exec(const csupervise_spawn_request *req, int report_fd, int j
     child_fail(report_fd, 8);
 }
 
+#if defined(__x86_64__) || defined(__aarch64__)
+#define HAVE_CLONE3_VFORK 1
+/* clone3_vfork.S: the child shares memory and stack with the parent, which waits until it execs. */
+extern long csupervise_clone3_vfork(struct clone_args *args, size_t size) __attribute__((returns_twice));
+#endif
+
 /* fork(), or clone3 with CLONE_INTO_CGROUP: a copy of the parent either way (no CLONE_VM), so the
    child returns here on its own stack. Sets *join_cgroup when the child must move itself. */
 static pid_t fork_child(const csupervise_spawn_request *req, int *join_cgroup) {
@@ -171,9 +177,30 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
     pthread_sigmask(SIG_SETMASK, &all, &old);
 
     int join_cgroup = 0;
-    pid_t pid = fork_child(req, &join_cgroup);
-    if (pid == 0) child_exec(req, report[1], join_cgroup);
-    int fork_errno = errno;
+    pid_t pid = -1;
+    int fork_errno = 0;
+#ifdef HAVE_CLONE3_VFORK
+    /* Into a cgroup, as a unit's own user: vfork-style, no page tables copied, as fast as
+       posix_spawn. Changing user needs the fork path: glibc's setuid signals every thread of
+       the process, and a child sharing the daemon's memory would signal the daemon's. */
+    if (req->cgroup_fd >= 0 && !req->set_user) {
+        struct clone_args args;
+        memset(&args, 0, sizeof args);
+        args.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP;
+        args.exit_signal = SIGCHLD;
+        args.cgroup = (uint64_t)req->cgroup_fd;
+        long r = csupervise_clone3_vfork(&args, sizeof args);
+        if (r == 0) child_exec(req, report[1], 0);
+        if (r > 0) pid = (pid_t)r;
+        else fork_errno = (int)-r;
+    }
+    if (pid < 0 && (req->cgroup_fd < 0 || req->set_user || fork_errno == ENOSYS || fork_errno == E2BIG || fork_errno == EINVAL))
+#endif
+    {
+        pid = fork_child(req, &join_cgroup);
+        if (pid == 0) child_exec(req, report[1], join_cgroup);
+        fork_errno = errno;
+    }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(report[1]);
     if (pid < 0) {
