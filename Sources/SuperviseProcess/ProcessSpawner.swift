@@ -1,6 +1,7 @@
 import CSuperviseSys
 import Foundation
 import SuperviseCore
+import Synchronization
 
 /// Why a process could not be started, in words for the operator.
 public struct SpawnError: Error, Sendable, CustomStringConvertible {
@@ -39,6 +40,9 @@ public final class ProcessSpawner: Sendable {
     public let containment: Containment
     private let tracker: ProcessGroupTracker
     private let watcher: UnitWatcher
+    /// The last look at `/proc` for status answers in the process-group mode, and when (monotonic
+    /// ns): a second old at most, so polling the status does not scan `/proc` for each request.
+    private let statusTable = Mutex<(at: UInt64, table: ProcessTable)?>(nil)
     /// Default `PATH` when a unit sets none, as systemd gives services.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -129,7 +133,14 @@ public final class ProcessSpawner: Sendable {
         case .processGroup:
             let live = units.filter { $0.main != nil }
             guard !live.isEmpty else { return [:] }
-            let (table, mains) = (ProcessTable.snapshot(), mains())
+            let now = DispatchTime.now().uptimeNanoseconds
+            let table = statusTable.withLock { cached -> ProcessTable in
+                if let cached, now - cached.at < 1_000_000_000 { return cached.table }
+                let fresh = ProcessTable.snapshot()
+                cached = (now, fresh)
+                return fresh
+            }
+            let mains = mains()
             for unit in live {
                 result[unit.name] = UnitResources(processes: tracker.members(of: unit.name, main: unit.main!, mains: mains, table: table).count)
             }

@@ -2,8 +2,8 @@ import Foundation
 
 /// One look at every process in `/proc`: parent, process group and state of each, for finding a
 /// unit's processes where there is no cgroup to ask.
-struct ProcessTable {
-    struct Entry {
+struct ProcessTable: Sendable {
+    struct Entry: Sendable {
         var pid: Int32
         var ppid: Int32
         var pgid: Int32
