@@ -57,6 +57,9 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     /// At most this many units of the unit's service are down or draining at once because of
     /// supervise's own actions (drains, rolling restarts).
     public var maxUnavailable: Int = 1
+    /// How much of the process's output reaches the daemon's log (rate limit, longest line). Containers
+    /// have none: their output is Docker's.
+    public var output: OutputLimits = .default
 
     /// The service a unit belongs to: its name without a trailing `-N` (`worker-3` → `worker`).
     public var service: String { Self.service(of: name) }
