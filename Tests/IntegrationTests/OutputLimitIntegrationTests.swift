@@ -23,6 +23,8 @@ import Testing
               flood:
                 command: [yes, flood-line]
                 output: {rate_limit_burst: 100, rate_limit_interval: 2s}
+              ticker:
+                command: [sh, -c, "while :; do echo tick; sleep 0.2; done"]
             """)
         defer { daemon.stop() }
         // Two windows over and a third begun.
@@ -51,6 +53,9 @@ import Testing
         // The windows before the stop were full; each warning names what was dropped.
         #expect(segments.prefix(2) == [100, 100], "\(segments)")
         #expect(dropped.allSatisfy { $0 > 0 }, "\(dropped)")
+        // The flood does not starve the other units' output, read on the same thread.
+        let ticks = Self.unitLines(daemon.output, "ticker").count
+        #expect(ticks >= 10, "ticker logged \(ticks) lines during the flood")
         // The log stays small however much the unit wrote.
         #expect(daemon.output.utf8.count < 200_000)
     }
