@@ -10,6 +10,8 @@
 #                                    Docker's restart: always vs supervise; HEALTHCHECK unhealthy -> restart issued
 #   scripts/bench.sh rolling [opts]  calls dropped: docker-compose restart vs supervise restart --rolling
 #                                    (3 Compose workers on a private dockerd; root, docker.io, docker-compose)
+#   scripts/bench.sh output [opts]   one unit writing flat out (yes): log bytes, daemon CPU and peak RSS
+#                                    with the output rate limit, and without it (the anchor)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -23,6 +25,7 @@ if [ $# -eq 0 ]; then
   .build/release/supervise-bench probes
   .build/release/supervise-bench docker
   .build/release/supervise-bench rolling
+  .build/release/supervise-bench output
 else
   exec .build/release/supervise-bench "$@"
 fi

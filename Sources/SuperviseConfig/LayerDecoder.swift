@@ -11,7 +11,8 @@ enum LayerOwner {
 /// Reading the settings that `defaults`, units and container entries share.
 extension Diagnostics {
     /// The shared settings among `fields` (`env`, `working_dir`, `user`, `group`, `stop_signal`, `stop_timeout`,
-    /// `restart`, `liveness`, `readiness`, `drain`, `max_unavailable`); values with problems are reported and left out.
+    /// `restart`, `liveness`, `readiness`, `drain`, `max_unavailable`, `output`); values with problems are reported and
+    /// left out.
     func layer(from fields: [String: Entry], owner: LayerOwner) -> UnitLayer {
         var layer = UnitLayer()
         if let entry = fields["env"] { layer.environment = environment(entry) }
@@ -34,6 +35,7 @@ extension Diagnostics {
             layer.maxUnavailable = integer(entry.value, entry.path, in: 1...Int.max,
                                            expected: Diagnostics.maxUnavailableExpected)
         }
+        if let entry = fields["output"] { layer.output = output(entry) }
         return layer
     }
 

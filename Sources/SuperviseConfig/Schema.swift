@@ -40,6 +40,7 @@ enum Schema {
             + "containers.NAME.liveness.network)",
         "drain": "a top-level key (drain goes under units.NAME, containers.NAME or defaults)",
         "max_unavailable": "a top-level key (max_unavailable goes under units.NAME, containers.NAME or defaults)",
+        "output": "a top-level key (output goes under units.NAME or defaults)",
     ])
     static let control = Section(["socket", "group", "mode"])
     static let docker = Section(["socket", "project"], misplaced: [
@@ -51,7 +52,7 @@ enum Schema {
     /// The keys that say which containers a `containers` entry selects; an entry has exactly one.
     static let containerSelectors = ["compose", "container", "label"]
     /// Unit keys that only processes have: a container's come from its image or Compose file.
-    static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "nice", "depends_on"]
+    static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "nice", "depends_on", "output"]
     static let container = Section(
         containerSelectors + ["stop_signal", "stop_timeout", "restart", "liveness", "readiness", "drain",
                               "max_unavailable"],
@@ -84,13 +85,16 @@ enum Schema {
         }
         result["depends_on"] = "a key of a container entry (depends_on applies to process units only; "
             + "order containers with Compose's depends_on)"
+        result["output"] = "a key of a container entry (output applies to process units only: "
+            + "a container's output is not captured by supervise; Docker's logging driver has it)"
         return result
     }
     static let defaults = Section(
         ["env", "working_dir", "user", "group", "nice", "stop_signal", "stop_timeout", "restart", "liveness", "readiness",
-         "drain", "max_unavailable"],
+         "drain", "max_unavailable", "output"],
         misplaced: probeKeysMisplaced(in: "a key allowed in defaults")
-            .merging(drainKeysMisplaced(in: "a key allowed in defaults")) { _, own in own }.merging([
+            .merging(drainKeysMisplaced(in: "a key allowed in defaults")) { _, own in own }
+            .merging(outputKeysMisplaced(in: "a key allowed in defaults")) { _, own in own }.merging([
             "network": "a key allowed in defaults (network goes under liveness, readiness or drain: "
                 + "liveness: {network: ...})",
             "command": "a key allowed in defaults (command is set in each unit)",
@@ -98,9 +102,10 @@ enum Schema {
         ]) { _, own in own })
     static let unit = Section(
         ["command", "env", "working_dir", "user", "group", "nice", "stop_signal", "stop_timeout", "restart", "depends_on",
-         "liveness", "readiness", "drain", "max_unavailable"],
+         "liveness", "readiness", "drain", "max_unavailable", "output"],
         misplaced: probeKeysMisplaced(in: "a key of a unit")
-            .merging(drainKeysMisplaced(in: "a key of a unit")) { _, own in own }.merging([
+            .merging(drainKeysMisplaced(in: "a key of a unit")) { _, own in own }
+            .merging(outputKeysMisplaced(in: "a key of a unit")) { _, own in own }.merging([
             "network": "a key of a unit (network applies to probes of container entries only)",
             "policy": "a key of a unit (policy goes under restart: restart: {policy: ...})",
             "backoff": "a key of a unit (backoff goes under restart)",
@@ -194,6 +199,22 @@ enum Schema {
             "drain_timeout": "\(owner) (the drain's deadline goes under drain: drain: {timeout: ...})",
             "drain_signal": "\(owner) (the drain's signal goes under drain: drain: {signal: ...})",
         ]
+    }
+
+    /// A unit's `output`: its rate limit and longest line (see `OutputDecoder`).
+    static let output = Section(["rate_limit_interval", "rate_limit_burst", "max_line"], misplaced: [
+        "interval": "a key of output (the rate limit's window is rate_limit_interval)",
+        "burst": "a key of output (the lines allowed per window are rate_limit_burst)",
+        "line_max": "a key of output (journald's LineMax is max_line here)",
+        "rate_limit_interval_sec": "a key of output (journald's RateLimitIntervalSec is rate_limit_interval here, "
+            + "a duration such as 30s)",
+    ])
+
+    /// Where the keys of `output` go when they are written directly in a unit or in `defaults`.
+    static func outputKeysMisplaced(in owner: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for key in output.keys { result[key] = "\(owner) (\(key) goes under output: output: {\(key): ...})" }
+        return result
     }
 
     static let durationExpected = "a duration such as 250ms, 10s, 5m or 1h"

@@ -76,6 +76,25 @@ struct RestartLayer {
     }
 }
 
+/// The `output` settings given in one layer; nil where not given.
+struct OutputLayer {
+    var rateLimitInterval: Duration?
+    var rateLimitBurst: Int?
+    var maxLine: Int?
+
+    func overriding(_ base: OutputLayer) -> OutputLayer {
+        OutputLayer(rateLimitInterval: rateLimitInterval ?? base.rateLimitInterval,
+                    rateLimitBurst: rateLimitBurst ?? base.rateLimitBurst, maxLine: maxLine ?? base.maxLine)
+    }
+
+    /// The limits, with `OutputLimits.default` where nothing was given.
+    var resolved: OutputLimits {
+        let d = OutputLimits.default
+        return OutputLimits(rateLimitInterval: rateLimitInterval ?? d.rateLimitInterval,
+                            rateLimitBurst: rateLimitBurst ?? d.rateLimitBurst, maxLine: maxLine ?? d.maxLine)
+    }
+}
+
 /// A `liveness` or `readiness` as one layer gives it: a probe (with its `network` entry when one was written), or
 /// `none` to drop the one `defaults` gives.
 enum ProbeSetting {
@@ -130,9 +149,10 @@ struct UnitLayer {
     var drain: DrainSetting?
     var maxUnavailable: Int?
     var nice: Int32?
+    var output = OutputLayer()
 
-    /// This layer over `base`: key by key for `env`, field by field for everything else except the probes and the
-    /// drain, which replace `base`'s as a whole.
+    /// This layer over `base`: key by key for `env`, field by field for everything else (`restart` and `output`
+    /// too) except the probes and the drain, which replace `base`'s as a whole.
     func overriding(_ base: UnitLayer) -> UnitLayer {
         UnitLayer(environment: base.environment.merging(environment) { _, unit in unit },
                   workingDirectory: workingDirectory ?? base.workingDirectory, user: user ?? base.user,
@@ -140,11 +160,11 @@ struct UnitLayer {
                   stopTimeout: stopTimeout ?? base.stopTimeout, restart: restart.overriding(base.restart),
                   liveness: liveness ?? base.liveness, readiness: readiness ?? base.readiness,
                   drain: drain ?? base.drain, maxUnavailable: maxUnavailable ?? base.maxUnavailable,
-                  nice: nice ?? base.nice)
+                  nice: nice ?? base.nice, output: output.overriding(base.output))
     }
 
     /// The template of a container entry's units: only the settings a container has (stop signal and timeout,
-    /// restart, probes, drain); `env`, `working_dir`, `user` and `group` (from `defaults`) do not apply.
+    /// restart, probes, drain); `env`, `working_dir`, `user`, `group` and `output` (from `defaults`) do not apply.
     func container(named name: String) -> UnitSpec {
         let defaults = UnitSpec(name: name, kind: .container, command: [])
         var spec = UnitSpec(name: name, kind: .container, command: [], stopSignal: stopSignal ?? defaults.stopSignal,
@@ -165,6 +185,7 @@ struct UnitLayer {
         spec.drain = drain?.spec
         spec.maxUnavailable = maxUnavailable ?? defaults.maxUnavailable
         spec.nice = nice ?? defaults.nice
+        spec.output = output.resolved
         return spec
     }
 }

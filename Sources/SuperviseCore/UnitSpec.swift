@@ -60,6 +60,9 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     /// The process's nice value (-20 most CPU, 19 least); units start at it whatever thread of
     /// the daemon spawned them, with the default scheduling policy and I/O priority.
     public var nice: Int32 = 0
+    /// How much of the process's output reaches the daemon's log (rate limit, longest line). Containers
+    /// have none: their output is Docker's.
+    public var output: OutputLimits = .default
 
     /// The service a unit belongs to: its name without a trailing `-N` (`worker-3` → `worker`).
     public var service: String { Self.service(of: name) }

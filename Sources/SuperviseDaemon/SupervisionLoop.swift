@@ -30,6 +30,8 @@ package struct SupervisionLoop {
     static let persistDelay = Duration.milliseconds(200)
     private var lastStatus = ""
     private var timer: (deadline: Instant, task: Task<Void, Never>)?
+    /// Each unit's output rate limit, kept across restarts of its process.
+    private let outputLimiters: OutputLimiters
 
     package init(core: Supervisor, adapters: SupervisionAdapters, logger: Logger, feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
@@ -41,6 +43,7 @@ package struct SupervisionLoop {
         makeContainerDriver = adapters.makeContainerDriver
         self.logger = logger
         self.feed = feed
+        outputLimiters = OutputLimiters(logger: logger, clock: adapters.clock)
     }
 
     /// Starts the units (adopting what `state` says still runs), reports readiness and arms the timer.
@@ -222,14 +225,13 @@ package struct SupervisionLoop {
     private func spawn(_ spec: UnitSpec) {
         let name = spec.name
         let feed = self.feed
-        let logger = self.logger
         let launcher = self.launcher
+        let output = outputLimiters.limiter(for: spec)
         launcher.spawn(
             spec,
-            onLine: { pid, stream, line in
-                logger.info("\(line)", metadata: ["unit": "\(name)", "pid": "\(pid)", "event": "output", "stream": "\(stream.rawValue)"])
-            },
+            onLine: { pid, stream, line in output.line(line, pid: pid, stream: stream) },
             onExit: { end in
+                output.processEnded()
                 feed.yield(.event(.exited(unit: name, pid: end.pid, status: end.status, remaining: end.remaining,
                                           oomKilled: end.oomKilled)))
             },

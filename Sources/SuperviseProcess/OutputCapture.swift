@@ -1,6 +1,7 @@
 import CSuperviseSys
 import Foundation
 import Synchronization
+import SuperviseCore
 
 /// Which standard stream a captured line came from.
 public enum OutputStream: String, Sendable {
@@ -11,10 +12,15 @@ public enum OutputStream: String, Sendable {
 ///
 /// Not Dispatch read sources: creating and cancelling many of them quickly crashes libdispatch
 /// on Linux (swift-corelibs-libdispatch#949), which a crash-looping unit or frequent exec probes
-/// would do. Lines longer than ``LineReader/maxLine`` bytes are split.
+/// would do. Lines longer than a pipe's `maxLine` bytes are cut (see ``LineReader``). One pipe is read
+/// at most ``readsPerTurn`` times in a row, so a process writing flat out cannot starve the others.
 final class OutputPump: Sendable {
     private let epfd: Int32
     private let readers = Mutex<[Int32: LineReader]>([:])
+    /// Reads of ``scratchSize`` bytes from one pipe before the others get their turn.
+    static let readsPerTurn = 4
+    /// The read buffer, shared by every pipe (only the pump thread reads): the size of a Linux pipe.
+    static let scratchSize = 64 * 1024
 
     init() {
         epfd = csupervise_epoll_create()
@@ -23,10 +29,12 @@ final class OutputPump: Sendable {
         thread.start()
     }
 
-    /// Takes ownership of `fd` (closed at end of file); `onEnd` runs after its last line.
-    func add(fd: Int32, onLine: @escaping @Sendable (String) -> Void, onEnd: (@Sendable () -> Void)? = nil) {
+    /// Takes ownership of `fd` (closed at end of file); `onLine` gets each line, cut at `maxLine` bytes;
+    /// `onEnd` runs after its last line.
+    func add(fd: Int32, maxLine: Int = OutputLimits.default.maxLine, onLine: @escaping @Sendable (String) -> Void,
+             onEnd: (@Sendable () -> Void)? = nil) {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        readers.withLock { $0[fd] = LineReader(fd: fd, onLine: onLine, onEnd: onEnd) }
+        readers.withLock { $0[fd] = LineReader(fd: fd, maxLine: maxLine, onLine: onLine, onEnd: onEnd) }
         if csupervise_epoll_add(epfd, fd) != 0 {
             // Cannot watch it: drop the output rather than leak the descriptor.
             readers.withLock { _ = $0.removeValue(forKey: fd) }
@@ -37,12 +45,15 @@ final class OutputPump: Sendable {
 
     private func run() {
         var ready = [Int32](repeating: 0, count: 128)
+        let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Self.scratchSize)
+        defer { scratch.deallocate() }
         while true {
             let n = csupervise_epoll_wait(epfd, &ready, Int32(ready.count), -1)
             if n < 0 { if errno == EINTR { continue }; usleep(10_000); continue }
             for fd in ready.prefix(Int(n)) {
                 guard let reader = readers.withLock({ $0[fd] }) else { continue }
-                if reader.readAvailable() == .ended {
+                // Level-triggered: a pipe with more to read is reported again on the next turn.
+                if reader.readAvailable(into: scratch, maxReads: Self.readsPerTurn) == .ended {
                     _ = csupervise_epoll_remove(epfd, fd)
                     readers.withLock { _ = $0.removeValue(forKey: fd) }
                     close(fd)
@@ -54,57 +65,118 @@ final class OutputPump: Sendable {
 }
 
 /// The line buffer of one pipe. Only the pump thread touches it after registration.
+///
+/// A line longer than `maxLine` bytes is cut: its first `maxLine` bytes (fewer when that would split a
+/// UTF-8 character) are delivered with ` [… line cut: N bytes, first M shown]` once its newline (or the
+/// end of the pipe) comes, and the rest of it is counted and discarded, never delivered as further
+/// lines. The buffer holds at most `maxLine` bytes whatever the process writes.
 final class LineReader: @unchecked Sendable {
-    // @unchecked: `buffer` is only used on the pump thread.
-    static let maxLine = 16 * 1024
+    // @unchecked: `partial` and `cutLength` are only used on the pump thread.
     let fd: Int32
+    let maxLine: Int
     let onLine: @Sendable (String) -> Void
     let onEnd: (@Sendable () -> Void)?
-    private var buffer: [UInt8] = []
+    /// The start of a line whose newline has not come yet: at most `maxLine` bytes.
+    private var partial: [UInt8] = []
+    /// The length so far of a line longer than `maxLine` (whose head is in `partial`); nil otherwise.
+    private var cutLength: Int?
 
     enum Progress { case more, ended }
 
-    init(fd: Int32, onLine: @escaping @Sendable (String) -> Void, onEnd: (@Sendable () -> Void)?) {
+    init(fd: Int32, maxLine: Int, onLine: @escaping @Sendable (String) -> Void, onEnd: (@Sendable () -> Void)?) {
         self.fd = fd
+        self.maxLine = max(1, maxLine)
         self.onLine = onLine
         self.onEnd = onEnd
     }
 
-    /// Reads until the pipe would block; `.ended` at end of file or on an error.
-    func readAvailable() -> Progress {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    /// Reads until the pipe would block or `maxReads` reads are done; `.ended` at end of file or on an error.
+    func readAvailable(into scratch: UnsafeMutableBufferPointer<UInt8>, maxReads: Int = .max) -> Progress {
+        var reads = 0
+        while reads < maxReads {
+            let n = read(fd, scratch.baseAddress, scratch.count)
             if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-                emitLines()
+                reads += 1
+                consume(UnsafeBufferPointer(rebasing: scratch[0..<n]))
             } else if n < 0 && errno == EINTR {
                 continue
             } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 return .more
             } else {
-                if !buffer.isEmpty { deliver(buffer[...]); buffer.removeAll() }
+                finish()
                 return .ended
             }
         }
+        return .more
     }
 
-    private func emitLines() {
-        var start = 0
-        for i in buffer.indices where buffer[i] == UInt8(ascii: "\n") {
-            deliver(buffer[start..<i])
-            start = i + 1
-        }
-        buffer.removeFirst(start)
-        while buffer.count >= Self.maxLine {
-            deliver(buffer[0..<Self.maxLine])
-            buffer.removeFirst(Self.maxLine)
+    /// Splits `bytes` at newlines: whole lines are delivered, the start of an unfinished one is kept.
+    func consume(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        var position = 0
+        while position < bytes.count {
+            let found: UnsafeMutableRawPointer? = memchr(base + position, 0x0A, bytes.count - position)
+            let end = found.map { UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? bytes.count
+            let newline = found != nil
+            take(UnsafeBufferPointer(rebasing: bytes[position..<end]), endsLine: newline)
+            position = end + 1
         }
     }
 
-    private func deliver(_ bytes: ArraySlice<UInt8>) {
+    /// The end of the pipe: an unfinished last line is delivered as it is.
+    func finish() {
+        if cutLength != nil || !partial.isEmpty { endLine() }
+    }
+
+    private func take(_ segment: UnsafeBufferPointer<UInt8>, endsLine: Bool) {
+        if let length = cutLength {
+            cutLength = length + segment.count
+        } else if partial.count + segment.count > maxLine {
+            cutLength = partial.count + segment.count
+            partial.append(contentsOf: segment.prefix(maxLine - partial.count))
+        } else if endsLine && partial.isEmpty {
+            // The common case: a whole line in one read, delivered straight from the read buffer.
+            deliver(segment)
+            return
+        } else {
+            partial.append(contentsOf: segment)
+        }
+        if endsLine { endLine() }
+    }
+
+    /// Delivers the line in `partial`, cut and marked when it was longer than `maxLine`.
+    private func endLine() {
+        if let length = cutLength {
+            let kept = Self.characterBoundary(partial)
+            let head = partial[..<kept].withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+            onLine(head + " [… line cut: \(length) bytes, first \(kept) shown]")
+        } else {
+            partial.withUnsafeBufferPointer { deliver($0) }
+        }
+        // A long line's buffer is not kept for the pipe's lifetime.
+        partial.removeAll(keepingCapacity: partial.capacity <= 4096)
+        cutLength = nil
+    }
+
+    private func deliver(_ bytes: UnsafeBufferPointer<UInt8>) {
         var line = bytes
-        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
         onLine(String(decoding: line, as: UTF8.self))
+    }
+
+    /// How many of `bytes` to keep so that the cut does not split a UTF-8 character: all of them unless
+    /// they end in the first bytes of an unfinished one.
+    static func characterBoundary(_ bytes: [UInt8]) -> Int {
+        var lead = bytes.count
+        // At most three continuation bytes (10xxxxxx) follow a lead byte.
+        while lead > 0 && bytes.count - lead < 4 {
+            lead -= 1
+            let byte = bytes[lead]
+            guard byte & 0xC0 == 0x80 else {
+                let length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                return lead + length > bytes.count ? lead : bytes.count
+            }
+        }
+        return bytes.count
     }
 }

@@ -261,8 +261,8 @@ public final class ProcessSpawner: Sendable {
             return .failure(SpawnError(description: detail))
         }
         reaper.childrenExist()
-        output.add(fd: outPipe[0]) { onLine(pid, .stdout, $0) }
-        output.add(fd: errPipe[0]) { onLine(pid, .stderr, $0) }
+        output.add(fd: outPipe[0], maxLine: spec.output.maxLine) { onLine(pid, .stdout, $0) }
+        output.add(fd: errPipe[0], maxLine: spec.output.maxLine) { onLine(pid, .stderr, $0) }
         return .success(pid)
     }
 

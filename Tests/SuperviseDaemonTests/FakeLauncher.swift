@@ -19,11 +19,13 @@ final class FakeLauncher: ProcessLauncher {
 
     private struct Process {
         var unit: String
+        var onLine: @Sendable (Int32, SuperviseProcess.OutputStream, String) -> Void
         var onExit: @Sendable (MainProcessEnd) -> Void
     }
 
     private struct PendingSpawn {
         var unit: String
+        var onLine: @Sendable (Int32, SuperviseProcess.OutputStream, String) -> Void
         var onExit: @Sendable (MainProcessEnd) -> Void
         var completion: @Sendable (Result<Int32, SpawnError>) -> Void
     }
@@ -67,7 +69,7 @@ final class FakeLauncher: ProcessLauncher {
     func spawn(_ spec: UnitSpec, onLine: @escaping @Sendable (Int32, SuperviseProcess.OutputStream, String) -> Void,
                onExit: @escaping @Sendable (MainProcessEnd) -> Void,
                completion: @escaping @Sendable (Result<Int32, SpawnError>) -> Void) {
-        let pending = PendingSpawn(unit: spec.name, onExit: onExit, completion: completion)
+        let pending = PendingSpawn(unit: spec.name, onLine: onLine, onExit: onExit, completion: completion)
         state.withLock {
             $0.spawns.append(spec.name)
             $0.pending.append(pending)
@@ -83,7 +85,7 @@ final class FakeLauncher: ProcessLauncher {
             guard let i = state.pending.firstIndex(where: { $0.unit == unit }) else { return nil }
             let spawn = state.pending.remove(at: i)
             state.nextPid += 1
-            state.running[state.nextPid] = Process(unit: unit, onExit: spawn.onExit)
+            state.running[state.nextPid] = Process(unit: unit, onLine: spawn.onLine, onExit: spawn.onExit)
             return (spawn, state.nextPid)
         }
         guard let (spawn, pid) = answered else { return nil }
@@ -99,6 +101,12 @@ final class FakeLauncher: ProcessLauncher {
         }
         if ends { end(pid, .signaled(signal: signal, coreDumped: false)) }
         return found
+    }
+
+    /// The process `pid` writes `lines`, handed over as the output pump would.
+    func write(_ pid: Int32, _ lines: [String], stream: SuperviseProcess.OutputStream = .stdout) {
+        guard let process = state.withLock({ $0.running[pid] }) else { return }
+        for line in lines { process.onLine(pid, stream, line) }
     }
 
     /// The process `pid` ends with `status`, reported as the reaper would.
