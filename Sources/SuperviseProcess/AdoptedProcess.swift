@@ -13,19 +13,17 @@ public enum AdoptedProcess {
     }
 
     private static let watched = Mutex<[Watched]>([])
-    private static let thread = Mutex<Thread?>(nil)
+    private static let started = Mutex(false)
 
     /// Calls `onExit` (on the watcher thread) once `pid` has ended.
     public static func watch(pid: Int32, onExit: @escaping @Sendable () -> Void) {
         let ticks = LeftoverProcesses.startTicks(of: pid)
         guard ticks != 0 else { return onExit() }
         watched.withLock { $0.append(Watched(pid: pid, ticks: ticks, onExit: onExit)) }
-        thread.withLock { thread in
-            guard thread == nil else { return }
-            let t = Thread { poll() }
-            t.name = "supervise.adopted"
-            t.start()
-            thread = t
+        started.withLock { started in
+            guard !started else { return }
+            startThread(named: "sv-adopted") { poll() }
+            started = true
         }
     }
 

@@ -24,9 +24,7 @@ final class OutputPump: Sendable {
 
     init() {
         epfd = csupervise_epoll_create()
-        let thread = Thread { [self] in self.run() }
-        thread.name = "supervise-output"
-        thread.start()
+        startThread(named: "sv-output") { [self] in self.run() }
     }
 
     /// Takes ownership of `fd` (closed at end of file); `onLine` gets each line, cut at `maxLine` bytes;

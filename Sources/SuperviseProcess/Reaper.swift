@@ -15,9 +15,7 @@ public final class Reaper: Sendable {
 
     public init() {
         _ = csupervise_set_child_subreaper()
-        let thread = Thread { [self] in self.run() }
-        thread.name = "supervise-reaper"
-        thread.start()
+        startThread(named: "sv-reaper") { [self] in self.run() }
     }
 
     /// Calls `handler` (on the reaper thread) with each process reaped that no one registered:

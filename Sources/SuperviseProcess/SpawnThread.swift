@@ -11,12 +11,10 @@ final class SpawnThread: Sendable {
     private let ready = DispatchSemaphore(value: 0)
 
     init() {
-        let thread = Thread { [self] in
+        startThread(named: "sv-spawn") { [self] in
             _ = csupervise_normalize_thread_priority()
             self.loop()
         }
-        thread.name = "supervise-spawn"
-        thread.start()
     }
 
     /// Runs `job` on the spawn thread, after the jobs before it.

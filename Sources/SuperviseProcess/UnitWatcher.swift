@@ -46,9 +46,7 @@ final class UnitWatcher: Sendable {
             _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
             let made = Channel(inotify: hierarchy == nil ? -1 : inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK)), wakeup: fds)
             channel = made
-            let thread = Thread { [self] in self.run(made) }
-            thread.name = "supervise-units"
-            thread.start()
+            startThread(named: "sv-units") { [self] in self.run(made) }
             return made
         }
     }

@@ -158,10 +158,11 @@ extension RealSystemdTests {
         print("RealSystemdTests drop-in timings: \(timings.summary)")
     }
 
-    /// The shipped unit's Delegate=yes on a cgroup v2 hierarchy: from inside the service's sandbox
-    /// (a root unit shares the daemon's mount namespace) the delegated cgroup can be written (make a
-    /// child, move a process into it, write cgroup.subtree_control) while the rest of the cgroup tree
-    /// stays read-only (ProtectControlGroups=yes). The host here mounts cgroup v1, so the container's
+    /// The shipped unit's Delegate=yes on a cgroup v2 hierarchy: the daemon runs in cgroup mode, in
+    /// `supervise.service/daemon`, each unit in `supervise.service/units/NAME`; from inside the
+    /// service's sandbox (a root unit shares the daemon's mount namespace) the delegated cgroup can be
+    /// written (make a child, move a process into it, write cgroup.subtree_control) while the rest of
+    /// the cgroup tree stays read-only (ProtectControlGroups=yes). The host here mounts cgroup v1, so the container's
     /// systemd gets a cgroup2 hierarchy of its own (run-systemd.sh, SYSTEMD_CGROUP=unified).
     @Test(.enabled(if: getuid() == 0, "needs root to run a private dockerd"),
           .enabled(if: SystemdTestbed.hostHasCgroupV2, "needs a cgroup v2 hierarchy (unified or hybrid host)"),
@@ -197,10 +198,16 @@ extension RealSystemdTests {
         #expect(try bed.property("ControlGroup") == "/system.slice/supervise.service")
         #expect(try bed.property("Delegate") == "yes")
         #expect(try bed.run("stat", "-c", "%U %F", service).output.trimmed == "root directory")
-        let steps = ["cgroup \(service)", "mkdir-ok", "move-ok", "now /system.slice/supervise.service/probe",
+        let steps = ["cgroup \(service)/units/cgroup-probe", "mkdir-ok", "move-ok",
+                     "now /system.slice/supervise.service/units/cgroup-probe/probe",
                      "subtree-control-ok", "back-ok", "Read-only file system", "elsewhere-refused"]
         #expect(bed.eventually(timeout: 30) { let out = bed.outputs(unit: "cgroup-probe"); return steps.allSatisfy { out.contains($0) } },
                 "\(bed.outputs(unit: "cgroup-probe"))")
+        // The daemon took cgroup containment, moved itself into its leaf, and says so.
+        let mainPid = try bed.property("MainPID")
+        #expect(try bed.run("cat", "/proc/\(mainPid)/cgroup").output.contains("0::/system.slice/supervise.service/daemon"))
+        let status = try bed.run("supervise", "status").output
+        #expect(status.contains("containment: cgroup v2, one cgroup per unit under \(service)/units"), "\(status)")
         // systemd runs ExecReload= in a `.control` child of the delegated cgroup (the unit says so).
         try bed.ok("systemctl", "reload", "supervise")
         #expect(try bed.run("test", "-d", "\(service)/.control").code == 0)

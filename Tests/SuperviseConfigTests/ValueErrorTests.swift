@@ -228,3 +228,27 @@ struct ValueErrorTests {
         ])
     }
 }
+
+@Suite("The nice key")
+struct NiceConfigTests {
+    @Test("a nice value in range is taken, from the unit or from defaults; out of range names the line and the range")
+    func niceRange() throws {
+        let expected = "a nice value from -20 (most CPU) to 19 (least); 0 is the default"
+        #expect(errors(unitA("    nice: 20\n")) == [error(4, 11, "units.a.nice", found: "20", expected: expected)])
+        #expect(errors(unitA("    nice: low\n")) == [error(4, 11, "units.a.nice", found: "\"low\"", expected: expected)])
+        let config = try ConfigLoader.parse(yaml: """
+            defaults: {nice: 5}
+            units:
+              a: {command: [a]}
+              b: {command: [b], nice: -3}
+            """, file: "supervise.yaml")
+        #expect(config.units.map(\.nice) == [5, -3])
+        #expect(try ConfigLoader.parse(yaml: "units: {a: {command: [a]}}\n", file: "supervise.yaml").units[0].nice == 0)
+    }
+
+    @Test("a container entry has no nice: its process is Docker's")
+    func niceIsProcessOnly() {
+        let found = errors("containers: {worker: {compose: worker, nice: 5}}\n")
+        #expect(found.count == 1 && found[0].description.contains("containers.worker.nice"))
+    }
+}
