@@ -180,20 +180,25 @@ public final class CgroupHierarchy: Sendable {
         return nil
     }
 
-    /// The text of a (small) cgroup file, empty when it cannot be read.
+    /// The text of a (small) cgroup or /proc file, empty when it cannot be read.
     static func read(_ path: String) -> String {
+        String(decoding: bytes(path), as: UTF8.self)
+    }
+
+    /// The bytes of a (small) cgroup or /proc file, empty when it cannot be read.
+    static func bytes(_ path: String) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return "" }
+        guard fd >= 0 else { return [] }
         defer { close(fd) }
         var result = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
+        var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             result += buffer[0..<n]
         }
-        return String(decoding: result, as: UTF8.self)
+        return result
     }
 }
 

@@ -39,22 +39,26 @@ final class ProcessGroupTracker: Sendable {
     }
 
     /// Whether `unit` (main process `main`, ended) can have anything left, without a /proc scan:
-    /// its process group is empty, and no orphan of the daemon is the unit's.
-    func surelyEmpty(_ unit: String, main: Int32, mains: Set<Int32>) -> Bool {
+    /// its process group is empty, and none of `orphans` (the daemon's children that are no unit's
+    /// main process) is the unit's.
+    func surelyEmpty(_ unit: String, main: Int32, orphans: [Int32]) -> Bool {
         if main > 1 && kill(-main, 0) == 0 { return false }
         if !(adopted.withLock { $0[unit]?.isEmpty ?? true }) { return false }
-        for pid in Self.daemonChildren() where !mains.contains(pid) {
-            if owner(of: pid) == unit { return false }
-        }
+        for pid in orphans where owner(of: pid) == unit { return false }
         return true
+    }
+
+    /// The daemon's children that are no unit's main process (nor an exec probe's).
+    static func orphans(mains: Set<Int32>) -> [Int32] {
+        daemonChildren().filter { !mains.contains($0) }
     }
 
     /// Called when `unit`'s main process has just been reaped: its children were reparented to
     /// the daemon a moment before. Every child of the daemon not known yet is taken for the
     /// unit's, unless its environment names another unit (PostgreSQL's backends call setsid and
     /// overwrite their environment with their process titles, so only this moment tells).
-    func learnOrphans(of unit: String, mains: Set<Int32>) {
-        for pid in Self.daemonChildren() where !mains.contains(pid) {
+    func learnOrphans(of unit: String, orphans: [Int32]) {
+        for pid in orphans {
             let ticks = LeftoverProcesses.startTicks(of: pid)
             guard ticks != 0 else { continue }
             if let known = learned.withLock({ $0[pid] }), known.ticks == ticks, known.unit != nil { continue }
@@ -91,11 +95,24 @@ final class ProcessGroupTracker: Sendable {
     }
 
     /// The daemon's children, from `/proc/self/task/*/children` (each thread's own): orphans are
-    /// reparented to one of the daemon's threads.
+    /// reparented to one of the daemon's threads. Parsed byte by byte: with a thousand units this
+    /// runs at every exit, and the lists run to kilobytes.
     static func daemonChildren() -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        return tasks.flatMap { tid in
-            CgroupHierarchy.read("/proc/self/task/\(tid)/children").split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        var result: [Int32] = []
+        for tid in tasks {
+            var value: Int32 = 0, inNumber = false
+            for byte in CgroupHierarchy.bytes("/proc/self/task/\(tid)/children") {
+                if byte >= 48 && byte <= 57 {
+                    value = value &* 10 &+ Int32(byte - 48)
+                    inNumber = true
+                } else if inNumber {
+                    result.append(value)
+                    (value, inNumber) = (0, false)
+                }
+            }
+            if inNumber { result.append(value) }
         }
+        return result
     }
 }

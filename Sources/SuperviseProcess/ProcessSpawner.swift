@@ -155,7 +155,7 @@ public final class ProcessSpawner: Sendable {
     private func mains() -> Set<Int32> { reaper.mains() }
 
     static func remaining(_ unit: String, main: Int32, hierarchy: CgroupHierarchy?, tracker: ProcessGroupTracker,
-                          mains: Set<Int32>) -> Int {
+                          mains: Set<Int32>, orphans: [Int32]? = nil) -> Int {
         if let hierarchy {
             if hierarchy.populated(unit) { return hierarchy.processes(of: unit).filter { $0 != main }.count }
             // A unit adopted from a predecessor that ran without cgroups lives outside its cgroup:
@@ -164,7 +164,7 @@ public final class ProcessSpawner: Sendable {
             guard main > 1, kill(-main, 0) == 0 else { return 0 }
             return ProcessTable.snapshot().entries.values.filter { $0.pgid == main && !$0.zombie && $0.pid != main }.count
         }
-        if tracker.surelyEmpty(unit, main: main, mains: mains) { return 0 }
+        if tracker.surelyEmpty(unit, main: main, orphans: orphans ?? ProcessGroupTracker.orphans(mains: mains)) { return 0 }
         return tracker.members(of: unit, main: main, mains: mains).subtracting([main]).count
     }
 
@@ -238,8 +238,12 @@ public final class ProcessSpawner: Sendable {
                                 // Counted on the reaper thread as soon as the process is reaped:
                                 // its children were reparented before the exit was reported.
                                 let mains = reaper.mains()
-                                if hierarchy == nil { tracker.learnOrphans(of: unit, mains: mains) }
-                                let remaining = Self.remaining(unit, main: pid, hierarchy: hierarchy, tracker: tracker, mains: mains)
+                                // One look at the daemon's children serves both: taking the fresh
+                                // orphans for this unit's, and counting what is left.
+                                let orphans = hierarchy == nil ? ProcessGroupTracker.orphans(mains: mains) : []
+                                if hierarchy == nil { tracker.learnOrphans(of: unit, orphans: orphans) }
+                                let remaining = Self.remaining(unit, main: pid, hierarchy: hierarchy, tracker: tracker,
+                                                               mains: mains, orphans: orphans)
                                 let oom = oomBefore.map { before in (hierarchy?.oomKills(of: unit) ?? before) > before } ?? false
                                 onExit(MainProcessEnd(pid: pid, status: status, remaining: remaining, oomKilled: oom))
                             }

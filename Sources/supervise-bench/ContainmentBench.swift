@@ -174,14 +174,18 @@ struct RespawnArm {
     }
 }
 
-/// The bytes of a small file (at most 4 KiB), empty when it cannot be read.
+/// The bytes of a /proc file (a thousand children's pids run past 4 KiB), empty when it cannot be read.
 func readSmall(_ path: String) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return [] }
     defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    return n > 0 ? Array(buffer[0..<n]) : []
+    var result: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { return result }
+        result += buffer[0..<n]
+    }
 }
 
 func pct(_ values: [Double], _ p: Double) -> Double {
