@@ -30,12 +30,15 @@ public enum LeftoverProcesses {
     /// Blocking: call before the supervision loop starts.
     public static func stop(_ leftovers: [Leftover], timeout: Duration, hierarchy: CgroupHierarchy? = nil, log: (String) -> Void) {
         guard !leftovers.isEmpty else { return }
+        // Each process gets the stop signal once (a second SIGTERM makes a LiveKit worker exit at
+        // once): its unit's cgroup where it has one with processes in it, else its process group.
+        func signal(_ l: Leftover, _ signal: Int32) {
+            if let hierarchy, hierarchy.populated(l.unit) { hierarchy.signal(l.unit, signal) } else { kill(-l.pid, signal) }
+        }
         for l in leftovers {
             log("\(l.unit): stopping process group \(l.pid) left by the previous daemon (\(Signals.name(Signals.term)))")
-            kill(-l.pid, Signals.term)
-            kill(-l.pid, SIGCONT)
-            hierarchy?.signal(l.unit, Signals.term)
-            hierarchy?.signal(l.unit, SIGCONT)
+            signal(l, Signals.term)
+            signal(l, SIGCONT)
         }
         let deadline = Date().addingTimeInterval(timeout.seconds)
         func alive(_ l: Leftover) -> Bool { groupAlive(l.pid) || hierarchy?.populated(l.unit) == true }
@@ -103,7 +106,12 @@ public enum LeftoverProcesses {
         return result
     }
 
-    static func groupAlive(_ pgid: Int32) -> Bool { kill(-pgid, 0) == 0 }
+    /// A process of group `pgid` still runs: kill(-pgid, 0) also finds zombies, which whoever
+    /// inherited them (init, for a dead daemon's orphans) may take a second to reap.
+    static func groupAlive(_ pgid: Int32) -> Bool {
+        guard kill(-pgid, 0) == 0 else { return false }
+        return ProcessTable.snapshot().entries.values.contains { $0.pgid == pgid && !$0.zombie }
+    }
 
     /// How long ago a process with start time `startTicks` (clock ticks since boot) started:
     /// the kernel's boot-time clock now, less that start.

@@ -76,5 +76,35 @@ extension RealDaemonTests {
                     "the daemon did not say it found leftovers:\n\(daemon.output)")
             #expect(run.logCount("Address already in use") == 0, "\(run.log(["Address already in use", "nginx:"]))")
         }
+    
+        /// A unit removed from the configuration while no daemon ran: the next daemon stops all of
+        /// it (master and workers; in cgroup mode whatever its cgroup holds) before it is ready, and
+        /// removes its cgroup.
+        @Test(arguments: ContainmentMode.allCases)
+        func aUnitNoLongerConfiguredIsStoppedWhole(mode: ContainmentMode) throws {
+            let run = try RealDaemonRun(mode)
+            defer { run.finish() }
+            let nginx = try NginxFixture(in: run)
+            let daemon = try run.startDaemon(config: "units:\n" + nginx.unit())
+            let master = try #require(daemon.waitForRunning("nginx", timeout: 15), "\(report(run, "nginx"))")
+            run.tracker.note(master)
+            try #require(eventually(timeout: 10) { NginxFixture.workers(of: master).count == 2 })
+            let processes = ([master] + NginxFixture.workers(of: master)).compactMap(ProcessRecord.init)
+            run.tracker.note(processes.map(\.pid))
+            try #require(daemon.waitForSavedState { $0.units["nginx"]?.pid == master })
+
+            daemon.process?.signal(SIGKILL)
+            _ = daemon.process?.waitForExit(timeout: 5)
+            try daemon.writeConfig("units:\n  other:\n    command: [/bin/sleep, \"1000\"]\n")
+            try daemon.start()
+            run.tracker.note(daemon.pid)
+            #expect(eventually(timeout: 10) { processes.allSatisfy { !$0.isAlive } },
+                    "nginx, no longer configured, survives the new daemon: \(processes.filter(\.isAlive))\n\(daemon.output)")
+            if let cgroups = run.cgroups {
+                #expect(eventually(timeout: 5) { !FileManager.default.fileExists(atPath: cgroups.unitPath("nginx")) },
+                        "the cgroup of a unit no longer configured is left behind")
+            }
+            if let other = daemon.waitForRunning("other", timeout: 10) { run.tracker.note(other) }
+        }
     }
 }
