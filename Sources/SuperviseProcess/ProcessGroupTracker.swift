@@ -26,8 +26,30 @@ final class ProcessGroupTracker: Sendable {
     }
 
     /// The live processes of `unit`, whose main process is (or was) `main`; `mains` are the main
-    /// processes of every unit (never taken for orphans).
-    func members(of unit: String, main: Int32, mains: Set<Int32>, table: ProcessTable = .snapshot()) -> Set<Int32> {
+    /// processes of every unit (never taken for orphans). Walks the unit's own tree through
+    /// `/proc/PID/task/*/children`, so it costs what the unit has, not what the host runs: a
+    /// shutdown signals a thousand units, and a /proc scan each took 30 s.
+    func members(of unit: String, main: Int32, mains: Set<Int32>) -> Set<Int32> {
+        var roots: [Int32] = main > 1 ? [main] : []
+        for pid in Self.orphans(mains: mains) where owner(of: pid) == unit { roots.append(pid) }
+        roots += adopted.withLock { $0[unit] ?? [] }
+        var result: Set<Int32> = []
+        var queue = roots
+        while let pid = queue.popLast() {
+            guard !result.contains(pid), let entry = ProcessTable.stat(of: pid), !entry.zombie else { continue }
+            result.insert(pid)
+            queue += Self.children(of: pid)
+        }
+        // A process of the main process's group outside its tree (reparented to init): rare, and
+        // kill(-pgid) reaches it anyway; counted with one scan when the group says it exists.
+        if main > 1, kill(-main, 0) == 0, !result.contains(where: { getpgid($0) == main }) {
+            result.formUnion(ProcessTable.snapshot().entries.values.filter { $0.pgid == main && !$0.zombie }.map(\.pid))
+        }
+        return result
+    }
+
+    /// The live processes of `unit` from a table already read (status answers for every unit).
+    func members(of unit: String, main: Int32, mains: Set<Int32>, table: ProcessTable) -> Set<Int32> {
         var roots: Set<Int32> = [main]
         for e in table.entries.values where e.pgid == main && main > 1 { roots.insert(e.pid) }
         let me = getpid()
@@ -97,12 +119,15 @@ final class ProcessGroupTracker: Sendable {
     /// The daemon's children, from `/proc/self/task/*/children` (each thread's own): orphans are
     /// reparented to one of the daemon's threads. Parsed byte by byte: with a thousand units this
     /// runs at every exit, and the lists run to kilobytes.
-    static func daemonChildren() -> [Int32] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    static func daemonChildren() -> [Int32] { children(of: getpid()) }
+
+    /// The children of `pid`, from each of its threads' `children` file.
+    static func children(of pid: Int32) -> [Int32] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         var result: [Int32] = []
         for tid in tasks {
             var value: Int32 = 0, inNumber = false
-            for byte in CgroupHierarchy.bytes("/proc/self/task/\(tid)/children") {
+            for byte in CgroupHierarchy.bytes("/proc/\(pid)/task/\(tid)/children") {
                 if byte >= 48 && byte <= 57 {
                     value = value &* 10 &+ Int32(byte - 48)
                     inNumber = true
