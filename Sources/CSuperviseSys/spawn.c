@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <sched.h>
 #include <linux/sched.h>
 #include <sys/syscall.h>
@@ -239,6 +240,12 @@ int csupervise_is_cgroup2(const char *path) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) return -1;
     return fs.f_type == 0x63677270 /* CGROUP2_SUPER_MAGIC */ ? 1 : 0;
+}
+
+int csupervise_cgroup_delegated(const char *path) {
+    char value[8] = {0};
+    ssize_t n = getxattr(path, "trusted.delegate", value, sizeof value - 1);
+    return n > 0 && value[0] == '1';
 }
 
 pid_t csupervise_gettid(void) {

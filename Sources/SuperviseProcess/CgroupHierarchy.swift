@@ -76,8 +76,23 @@ public final class CgroupHierarchy: Sendable {
         var path = String(line.dropFirst(3))
         // Restarted after being killed: this daemon's predecessor had already moved into the leaf.
         if path.hasSuffix("/daemon") { path = String(path.dropLast("/daemon".count)) }
-        return .success("/sys/fs/cgroup" + (path == "/" ? "" : path))
+        let directory = "/sys/fs/cgroup" + (path == "/" ? "" : path)
+        // Under systemd, a cgroup is the daemon's to divide only when systemd delegated it
+        // (Delegate=yes marks it trusted.delegate); a root shell's session scope is writable too,
+        // but systemd's own.
+        if underSystemd && !isDelegated(directory) {
+            return .failure(Unusable(description: "its cgroup \(directory) is not delegated to it (run it as the shipped unit, with Delegate=yes, or pass --cgroup-root)"))
+        }
+        return .success(directory)
     }
+
+    /// PID 1 is systemd: it owns the cgroup tree but what it delegates.
+    static var underSystemd: Bool {
+        read("/proc/1/comm").trimmingCharacters(in: .whitespacesAndNewlines) == "systemd"
+    }
+
+    /// systemd (251 and later) marks the cgroups it delegates with `trusted.delegate=1`.
+    static func isDelegated(_ directory: String) -> Bool { csupervise_cgroup_delegated(directory) == 1 }
 
     /// Whether `path` is on a cgroup2 file system.
     public static func isCgroup2(_ path: String) -> Bool {

@@ -40,6 +40,10 @@ int csupervise_normalize_thread_priority(void);
 /** 1 when `path` is on a cgroup2 file system, 0 when not, -1 when it cannot be looked at. */
 int csupervise_is_cgroup2(const char *path);
 
+/** 1 when the cgroup directory `path` carries systemd's `trusted.delegate=1` mark (set by systemd 251
+    and later on the cgroups it delegates), else 0. */
+int csupervise_cgroup_delegated(const char *path);
+
 /** The calling thread's id (gettid). */
 pid_t csupervise_gettid(void);
 
