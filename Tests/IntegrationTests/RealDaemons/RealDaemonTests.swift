@@ -39,6 +39,21 @@ extension RealDaemonTests {
             #expect(eventually(timeout: 10) { (try? daemon.unit("nginx"))?.health == "healthy" }, "\(report(run, "nginx"))")
             run.expectInUnitCgroup("nginx", [master] + workers.map(\.pid))
             let restartsBefore = try #require(try daemon.unit("nginx")).restarts
+            // Accounting: the master and its two workers; CPU time from the cgroup's cpu.stat. This
+            // host's cgroup2 mount has no memory controller (they are bound to v1): no memory figures.
+            let resources = try #require(try daemon.unit("nginx")).resources
+            #expect(resources?.processes == 3, "resources: \(String(describing: resources))")
+            if mode == .cgroup {
+                #expect(resources?.cpuSeconds != nil && resources?.memoryBytes == nil, "resources: \(String(describing: resources))")
+                let detail = try daemon.cli(["status", "nginx"]).output
+                #expect(detail.contains("processes: 3, CPU ") && detail.contains("memory not accounted"), "\(detail)")
+                let table = try daemon.cli(["status"]).output
+                #expect(table.contains("containment: cgroup v2, one cgroup per unit under"), "\(table)")
+            } else {
+                #expect(resources?.cpuSeconds == nil)
+                let table = try daemon.cli(["status"]).output
+                #expect(table.contains("containment: process groups and the subreaper (no cgroup: turned off (--no-cgroups))"), "\(table)")
+            }
 
             kill(master, SIGKILL)
             var newMaster: Int32?
