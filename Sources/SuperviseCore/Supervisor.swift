@@ -340,7 +340,7 @@ public struct Supervisor: Sendable {
             guard count != exit.remaining else { return }
             exit.remaining = count
             stop.mainExit = exit
-            units[i].reason = "main process exited (\(exit.status)), \(count) process\(count == 1 ? "" : "es") left"
+            units[i].reason = "main process exited (\(exit.why)), \(count) process\(count == 1 ? "" : "es") left"
             units[i].updateStop(stop)
             return
         }

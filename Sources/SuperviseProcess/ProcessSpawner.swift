@@ -41,7 +41,7 @@ public final class ProcessSpawner: Sendable {
     private let tracker: ProcessGroupTracker
     private let watcher: UnitWatcher
     /// The last look at `/proc` for status answers in the process-group mode, and when (monotonic
-    /// ns): a second old at most, so polling the status does not scan `/proc` for each request.
+    /// ns): 250 ms old at most, so polling the status does not scan `/proc` for each request.
     private let statusTable = Mutex<(at: UInt64, table: ProcessTable)?>(nil)
     /// Default `PATH` when a unit sets none, as systemd gives services.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -135,7 +135,7 @@ public final class ProcessSpawner: Sendable {
             guard !live.isEmpty else { return [:] }
             let now = DispatchTime.now().uptimeNanoseconds
             let table = statusTable.withLock { cached -> ProcessTable in
-                if let cached, now - cached.at < 1_000_000_000 { return cached.table }
+                if let cached, now - cached.at < 250_000_000 { return cached.table }
                 let fresh = ProcessTable.snapshot()
                 cached = (now, fresh)
                 return fresh
