@@ -97,7 +97,7 @@ public enum LeftoverProcesses {
         let table = ProcessTable.snapshot()
         for unit in candidates {
             guard let main = state.units[unit]?.pid else { continue }
-            let grouped = table.entries.values.filter { $0.pgid == main && !$0.zombie }.map(\.pid)
+            let grouped = table.members(ofGroup: main)
             let pids = Array(Set((found[unit] ?? []) + grouped))
             guard !pids.isEmpty else { continue }
             adopt(unit, pids)
@@ -110,7 +110,7 @@ public enum LeftoverProcesses {
     /// inherited them (init, for a dead daemon's orphans) may take a second to reap.
     static func groupAlive(_ pgid: Int32) -> Bool {
         guard kill(-pgid, 0) == 0 else { return false }
-        return ProcessTable.snapshot().entries.values.contains { $0.pgid == pgid && !$0.zombie }
+        return !ProcessTable.snapshot().members(ofGroup: pgid).isEmpty
     }
 
     /// How long ago a process with start time `startTicks` (clock ticks since boot) started:

@@ -43,7 +43,7 @@ final class ProcessGroupTracker: Sendable {
         // A process of the main process's group outside its tree (reparented to init): rare, and
         // kill(-pgid) reaches it anyway; counted with one scan when the group says it exists.
         if main > 1, kill(-main, 0) == 0, !result.contains(where: { getpgid($0) == main }) {
-            result.formUnion(ProcessTable.snapshot().entries.values.filter { $0.pgid == main && !$0.zombie }.map(\.pid))
+            result.formUnion(ProcessTable.snapshot().members(ofGroup: main))
         }
         return result
     }

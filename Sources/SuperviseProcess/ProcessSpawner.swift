@@ -162,7 +162,7 @@ public final class ProcessSpawner: Sendable {
             // its process group, not counting zombies (kill(-pgid, 0) still finds those until
             // whoever inherited them reaps them, which may take init a second).
             guard main > 1, kill(-main, 0) == 0 else { return 0 }
-            return ProcessTable.snapshot().entries.values.filter { $0.pgid == main && !$0.zombie && $0.pid != main }.count
+            return ProcessTable.snapshot().members(ofGroup: main).filter { $0 != main }.count
         }
         if tracker.surelyEmpty(unit, main: main, orphans: orphans ?? ProcessGroupTracker.orphans(mains: mains)) { return 0 }
         return tracker.members(of: unit, main: main, mains: mains).subtracting([main]).count

@@ -36,6 +36,11 @@ struct ProcessTable: Sendable {
         return Entry(pid: pid, ppid: ppid, pgid: pgid, zombie: fields[0] == "Z" || fields[0] == "X")
     }
 
+    /// The live (not zombie) processes of process group `pgid`.
+    func members(ofGroup pgid: Int32) -> [Int32] {
+        entries.values.filter { $0.pgid == pgid && !$0.zombie }.map(\.pid)
+    }
+
     /// `roots` and every live process descended from one of them.
     func withDescendants(of roots: Set<Int32>) -> Set<Int32> {
         var children: [Int32: [Int32]] = [:]
