@@ -75,19 +75,8 @@ struct RestartScenario {
         var keepDirectory = false
         defer { if !keepDirectory { try? FileManager.default.removeItem(at: dir) } }
         let socket = dir.appendingPathComponent("control.sock").path
-        var yaml = """
-            defaults:
-              stop_timeout: 5s
-              restart:
-                policy: always
-                backoff: {reset_after: 1s}
-                start_limit: {burst: 1000, interval: 10s}
-            units:
-
-            """
-        for i in 0..<units { yaml += "  s\(i): {command: [sleep, \"100000\"]}\n" }
         let config = dir.appendingPathComponent("bench.yaml").path
-        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        try sleepUnitsConfig(units: units, sleep: "sleep").write(toFile: config, atomically: true, encoding: .utf8)
 
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: binary)
@@ -164,6 +153,23 @@ struct RestartScenario {
         return Result(units: units, startAllSeconds: startAll, latenciesMs: latencies, idleCPUPercent: cpuPercent,
                       idleRSSMiB: rss, peakRSSMiB: peak, idleAnonMiB: anon, idleFileMiB: file, shutdownSeconds: shutdown)
     }
+}
+
+/// A configuration of `units` units `s0`, `s1`, … each running `sleep 100000`, restarted always,
+/// with no backoff between kills spaced past `reset_after` and a start limit no benchmark reaches.
+func sleepUnitsConfig(units: Int, sleep: String) -> String {
+    var yaml = """
+        defaults:
+          stop_timeout: 5s
+          restart:
+            policy: always
+            backoff: {reset_after: 1s}
+            start_limit: {burst: 1000, interval: 10s}
+        units:
+
+        """
+    for i in 0..<units { yaml += "  s\(i): {command: [\(sleep), \"100000\"]}\n" }
+    return yaml
 }
 
 struct BenchError: Error, CustomStringConvertible {

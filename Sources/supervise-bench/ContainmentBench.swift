@@ -90,19 +90,8 @@ struct RespawnArm {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let socket = dir.appendingPathComponent("control.sock").path
-        var yaml = """
-            defaults:
-              stop_timeout: 5s
-              restart:
-                policy: always
-                backoff: {reset_after: 1s}
-                start_limit: {burst: 1000, interval: 10s}
-            units:
-
-            """
-        for i in 0..<units { yaml += "  s\(i): {command: [/bin/sleep, \"100000\"]}\n" }
         let config = dir.appendingPathComponent("bench.yaml").path
-        try yaml.write(toFile: config, atomically: true, encoding: .utf8)
+        try sleepUnitsConfig(units: units, sleep: "/bin/sleep").write(toFile: config, atomically: true, encoding: .utf8)
         let daemon = Process()
         daemon.executableURL = URL(fileURLWithPath: binary)
         daemon.arguments = ["run", "--config", config, "--socket", socket, "--state-dir", dir.appendingPathComponent("state").path] + arguments
