@@ -7,8 +7,8 @@ import SuperviseCore
 /// kill -9 → new process running, in the same run: supervise with a cgroup per unit, supervise
 /// with process groups (`--no-cgroups`), and a bare C loop doing the same respawn (the floor).
 ///
-/// "Running" is when the new program has exec'd: the benchmark watches the daemon's children
-/// (`/proc/PID/task/*/children`) for a new `sleep`, not the control API, so the figure is the
+/// "Running" is when the new program has exec'd, by the kernel's own timestamp of the exec
+/// (the process connector), for all three arms alike: not the control API, so the figure is the
 /// daemon's own reaction and spawn, comparable with the C loop's.
 struct ContainmentBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,13 +18,15 @@ struct ContainmentBench: ParsableCommand {
     @Option(help: "Supervised units (each killed in turn).") var units = 100
     @Option(help: "kill -9 events per arm.") var kills = 300
     @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: "Milliseconds between a restart and the next kill, in every arm: each restart is timed from a quiet start, not queued behind the last one's bookkeeping.")
+    var gap = 2
 
     func run() throws {
         guard getuid() == 0 else { throw BenchError("containment needs root (it mounts a cgroup2 hierarchy of its own)") }
         StartedProcesses.stopOnSignals()
         let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("supervise").path
-        print("supervise-bench containment: \(binary), \(units) units, \(kills) kills per arm")
+        print("supervise-bench containment: \(binary), \(units) units, \(kills) kills per arm, \(gap) ms after each restart")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, kernel \(kernelRelease())")
 
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("supervise-bench-cgroup2-\(getpid())").path
@@ -39,8 +41,8 @@ struct ContainmentBench: ParsableCommand {
         defer { removeCgroups(root) }
 
         let floor = try floorLatencies()
-        let cgroup = try RespawnArm(binary: binary, units: units, kills: kills, arguments: ["--cgroup-root", root]).run()
-        let groups = try RespawnArm(binary: binary, units: units, kills: kills, arguments: ["--no-cgroups"]).run()
+        let cgroup = try RespawnArm(binary: binary, units: units, kills: kills, gap: gap, arguments: ["--cgroup-root", root]).run()
+        let groups = try RespawnArm(binary: binary, units: units, kills: kills, gap: gap, arguments: ["--no-cgroups"]).run()
 
         func line(_ name: String, _ l: [Double]) -> String {
             "  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) p50 \(fmt(pct(l, 0.5))) ms   p99 \(fmt(pct(l, 0.99))) ms   max \(fmt(l.max() ?? .nan)) ms"
@@ -62,7 +64,7 @@ struct ContainmentBench: ParsableCommand {
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
         let rc = cArgs.withUnsafeBufferPointer { args in
-            crespawn_floor("/bin/sleep", UnsafeMutablePointer(mutating: args.baseAddress!), Int32(kills), &latencies)
+            crespawn_floor("/bin/sleep", UnsafeMutablePointer(mutating: args.baseAddress!), Int32(kills), Int32(gap * 1000), &latencies)
         }
         guard rc == 0 else { throw BenchError("the C loop failed: \(String(cString: strerror(errno)))") }
         return latencies
@@ -83,6 +85,7 @@ struct RespawnArm {
     let binary: String
     let units: Int
     let kills: Int
+    let gap: Int
     let arguments: [String]
 
     func run() throws -> [Double] {
@@ -119,23 +122,29 @@ struct RespawnArm {
         var known = Set(pids.values)
         var latencies: [Double] = []
         var lastKill: [String: Date] = [:]
+        let watch = crespawn_exec_watch_open()
+        guard watch >= 0 else { throw BenchError("the process connector refused a listener: \(String(cString: strerror(errno)))") }
+        defer { close(watch) }
         for k in 0..<kills {
             let name = "s\(k % units)"
+            usleep(UInt32(gap * 1000))
             if let last = lastKill[name], Date().timeIntervalSince(last) < 1.2 {
                 usleep(UInt32((1.2 - Date().timeIntervalSince(last)) * 1e6))
             }
-            // The daemon's threads, listed once per kill: none come or go while it restarts a unit.
-            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(dpid)/task")) ?? []
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = crespawn_now_ms()
             kill(pids[name]!, SIGKILL)
             var fresh: Int32?
+            var at = 0.0
+            // Sleeps in the kernel until something execs: a poller would take a core from the
+            // daemon on a two-core machine, where the C loop has no poller beside it.
             while fresh == nil {
-                fresh = children(of: dpid, tasks: tasks).first { !known.contains($0) && comm($0) == "sleep" }
-                // Not a busy loop: on two cores, spinning here takes a core from the daemon's threads.
-                if fresh == nil { usleep(50) }
-                if Double(DispatchTime.now().uptimeNanoseconds - t0) > 10e9 { throw BenchError("\(name) not restarted within 10 s") }
+                var pid: Int32 = 0
+                let rc = crespawn_exec_watch_next(watch, Int32(max(1, 10_000 - (crespawn_now_ms() - t0))), &pid, &at)
+                if rc < 0 { throw BenchError("the process connector failed: \(String(cString: strerror(errno)))") }
+                if rc == 0 { throw BenchError("\(name) not restarted within 10 s") }
+                if !known.contains(pid) && parent(of: pid) == dpid && comm(pid) == "sleep" { fresh = pid }
             }
-            latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            latencies.append(at - t0)
             known.insert(fresh!)
             pids[name] = fresh!
             lastKill[name] = Date()
@@ -143,19 +152,13 @@ struct RespawnArm {
         return latencies
     }
 
-    /// The daemon's children, from `/proc/PID/task/*/children`, read with plain system calls: the
-    /// poll loop must cost microseconds, not the milliseconds Foundation's file reading takes.
-    private func children(of pid: Int32, tasks: [String]) -> [Int32] {
-        var result: [Int32] = []
-        for tid in tasks {
-            var value: Int32 = 0, inNumber = false
-            for byte in readSmall("/proc/\(pid)/task/\(tid)/children") {
-                if byte >= 48 && byte <= 57 { value = value * 10 + Int32(byte - 48); inNumber = true }
-                else if inNumber { result.append(value); value = 0; inNumber = false }
-            }
-            if inNumber { result.append(value) }
-        }
-        return result
+    /// The parent's pid from `/proc/PID/stat` (the field after the parenthesised name), or nil.
+    private func parent(of pid: Int32) -> Int32? {
+        let stat = readSmall("/proc/\(pid)/stat")
+        guard let close = stat.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let fields = stat[(close + 1)...].split(separator: UInt8(ascii: " "))
+        guard fields.count > 1 else { return nil }
+        return Int32(String(decoding: fields[1], as: UTF8.self))
     }
 
     private func comm(_ pid: Int32) -> String {
