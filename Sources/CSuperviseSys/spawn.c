@@ -236,6 +236,11 @@ int csupervise_normalize_thread_priority(void) {
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 0);
 }
 
+int csupervise_set_thread_nice(int nice) {
+    if (csupervise_normalize_thread_priority() != 0) return -1;
+    return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice);
+}
+
 int csupervise_is_cgroup2(const char *path) {
     struct statfs fs;
     if (statfs(path, &fs) != 0) return -1;

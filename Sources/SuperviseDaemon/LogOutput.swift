@@ -51,7 +51,8 @@ public struct LineLogHandler: LogHandler {
         case .plain, .auto, .journal:
             let unit = Self.unitPrefix(all)
             let level = Self.name(event.level)
-            line = "\(Self.timestamp()) \(level.padding(toLength: 8, withPad: " ", startingAt: 0))\(unit)\(event.message)\n"
+            let padding = String(repeating: " ", count: max(0, 8 - level.utf8.count))
+            line = "\(Self.timestamp()) \(level)\(padding)\(unit)\(event.message)\n"
         case .json:
             var object: [String: String] = ["time": Self.timestamp(), "level": Self.name(event.level), "message": "\(event.message)"]
             for (k, v) in all { object[k] = "\(v)" }
@@ -82,11 +83,35 @@ public struct LineLogHandler: LogHandler {
     static func timestamp() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        var t = time_t(ts.tv_sec)
+        return timestamp(seconds: Int(ts.tv_sec), milliseconds: Int(ts.tv_nsec) / 1_000_000)
+    }
+
+    /// RFC 3339 in UTC with milliseconds: `2026-11-29T18:42:28.042Z`.
+    static func timestamp(seconds: Int, milliseconds: Int) -> String {
+        var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                      tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1_000_000)
+        // By hand: String(format:) goes through CoreFoundation and cost a fifth of a restart's CPU.
+        var text = ""
+        text.reserveCapacity(24)
+        func digits(_ value: Int, _ width: Int) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                text.unicodeScalars.append(Unicode.Scalar(UInt8(48 + rest / divisor % 10)))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        digits(Int(tm.tm_year) + 1900, 4); text += "-"
+        digits(Int(tm.tm_mon) + 1, 2); text += "-"
+        digits(Int(tm.tm_mday), 2); text += "T"
+        digits(Int(tm.tm_hour), 2); text += ":"
+        digits(Int(tm.tm_min), 2); text += ":"
+        digits(Int(tm.tm_sec), 2); text += "."
+        digits(milliseconds, 3); text += "Z"
+        return text
     }
 }
 

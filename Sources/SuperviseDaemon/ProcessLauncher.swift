@@ -36,6 +36,10 @@ package protocol ProcessLauncher: Sendable {
     /// How the launcher holds each unit's processes together, for `status`.
     var containmentStatus: ContainmentStatus { get }
 
+    /// Where the supervision loop runs: the thread spawns run on, so a spawn asked for by the
+    /// loop happens in place rather than after another thread's wake-up. Nil: the cooperative pool.
+    var loopExecutor: (any TaskExecutor)? { get }
+
     /// `pid`'s start time (clock ticks since boot), which tells it apart from a later process
     /// reusing the pid; 0 when there is no such process.
     func startTicks(of pid: Int32) -> UInt64
@@ -59,4 +63,6 @@ extension ProcessSpawner: ProcessLauncher {
     package func startTicks(of pid: Int32) -> UInt64 { LeftoverProcesses.startTicks(of: pid) }
 
     package var containmentStatus: ContainmentStatus { containment.status }
+
+    package var loopExecutor: (any TaskExecutor)? { spawnExecutor }
 }

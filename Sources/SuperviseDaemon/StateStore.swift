@@ -1,14 +1,17 @@
 import Foundation
 import SuperviseCore
+import SuperviseProcess
 
 /// Keeps ``PersistedState`` in `<state_dir>/state.json`: written atomically (temp file, fsync,
-/// rename, fsync of the directory) on a queue of its own, so the loop never waits for the disk.
+/// rename, fsync of the directory) on a thread of its own at nice 10, so the loop never waits for the disk.
 /// A save made while a write is under way replaces any pending one.
 public final class StateStore: StateWriting, @unchecked Sendable {
     // @unchecked: `latest`, `scheduled` and `waiting` are guarded by `lock`.
     public let directory: String
     public var path: String { directory + "/state.json" }
-    private let queue = DispatchQueue(label: "supervise.state")
+    /// Encodes and writes at nice 10: at a thousand units a write takes milliseconds of CPU, which
+    /// must not delay the loop's restarts on a small machine.
+    private let writer = WorkThread(named: "sv-state", nice: 10)
     private let lock = NSLock()
     private var latest: PersistedState?
     private var scheduled = false
@@ -59,22 +62,22 @@ public final class StateStore: StateWriting, @unchecked Sendable {
 
     /// Schedules `state` to be written and calls `done` once it (or a later state, which includes
     /// it) is on disk: with nil, or why the file could not be written. `done` runs on the store's
-    /// queue; the caller never waits for the disk.
+    /// thread; the caller never waits for the disk.
     public func save(_ state: PersistedState, then done: (@Sendable (String?) -> Void)?) {
         lock.withLock {
             latest = state
             if let done { waiting.append(done) }
             guard !scheduled else { return }
             scheduled = true
-            queue.async { self.writePending() }
+            writer.later { self.writePending() }
         }
     }
 
     /// Writes what is pending now; returns once it is written (used at shutdown). The write runs
-    /// on the store's queue: the caller's thread is not held.
+    /// on the store's thread: the caller's thread is not held.
     public func flush() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            queue.async {
+            writer.later {
                 self.writePending()
                 done.resume()
             }

@@ -135,53 +135,58 @@ package struct SupervisionLoop {
         afterInput()
     }
 
-    /// Carries out effects from the core.
+    /// Carries out effects from the core: first those that start or signal processes, in their
+    /// order, then the rest in theirs. A restart is on the clock (a unit is down until its new
+    /// process runs), its log lines and state file are not.
     mutating func perform(_ effects: [Effect]) {
-        for effect in effects {
-            switch effect {
-            case .spawn(let spec):
-                spawn(spec)
-            case .signal(let unit, let pid, let signal):
-                if !launcher.signalUnit(unit, pid: pid, signal: signal) {
-                    logger.debug("\(Signals.name(signal)) to \(unit) (main process \(pid)): no process left",
-                                 metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
-                } else if signal != Signals.kill && signal != SIGCONT {
-                    // Every signal the core sends stops or drains the unit. A process that is stopped
-                    // (SIGSTOP, SIGTSTP, a debugger) keeps it pending until it runs again, and would sit
-                    // out the whole stop_timeout or drain until SIGKILL: SIGCONT lets it act now, as
-                    // systemd does after a stop signal.
-                    launcher.signalUnit(unit, pid: pid, signal: SIGCONT)
-                }
-            case .watchUnit(let unit, let pid):
-                let feed = self.feed
-                launcher.watchUnit(unit, pid: pid) { count in feed.yield(.event(.remaining(unit: unit, pid: pid, count: count))) }
-            case .log(let record):
-                logger.record(record)
-            case .persist:
-                schedulePersist()
-            case .shutdownComplete:
-                finished = true
-            case .startProbe(let unit, let role, let generation, let spec):
-                let unitSpec = core.unit(unit)?.spec
-                let probes = self.probes ?? makeProbeRunner()
-                self.probes = probes
-                probes.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
-                           environment: unitSpec?.environment ?? [:], workingDirectory: unitSpec?.workingDirectory)
-            case .stopProbe(let unit, let role, let generation):
-                probes?.remove(ProbeKey(unit: unit, role: role, generation: generation))
-            case .container(let unit, let id, let action):
-                performContainerAction(unit: unit, id: id, action)
-            case .drainRequest(let unit, let url, let netns):
-                let feed = self.feed
-                DrainRequest.post(url, networkNamespacePid: netns) { failure in
-                    guard let failure else { return }
-                    feed.yield(.event(.drainProgress(unit: unit, generation: 0, activeCalls: nil, error: failure)))
-                }
-            case .watchProcess(let unit, let pid):
-                let feed = self.feed
-                launcher.watchAdopted(unit, pid: pid) { remaining in
-                    feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown, remaining: remaining)))
-                }
+        for effect in effects where effect.touchesProcesses { perform(effect) }
+        for effect in effects where !effect.touchesProcesses { perform(effect) }
+    }
+
+    private mutating func perform(_ effect: Effect) {
+        switch effect {
+        case .spawn(let spec):
+            spawn(spec)
+        case .signal(let unit, let pid, let signal):
+            if !launcher.signalUnit(unit, pid: pid, signal: signal) {
+                logger.debug("\(Signals.name(signal)) to \(unit) (main process \(pid)): no process left",
+                             metadata: ["unit": "\(unit)", "event": "signal", "signal": "\(Signals.name(signal))"])
+            } else if signal != Signals.kill && signal != SIGCONT {
+                // Every signal the core sends stops or drains the unit. A process that is stopped
+                // (SIGSTOP, SIGTSTP, a debugger) keeps it pending until it runs again, and would sit
+                // out the whole stop_timeout or drain until SIGKILL: SIGCONT lets it act now, as
+                // systemd does after a stop signal.
+                launcher.signalUnit(unit, pid: pid, signal: SIGCONT)
+            }
+        case .watchUnit(let unit, let pid):
+            let feed = self.feed
+            launcher.watchUnit(unit, pid: pid) { count in feed.yield(.event(.remaining(unit: unit, pid: pid, count: count))) }
+        case .log(let record):
+            logger.record(record)
+        case .persist:
+            schedulePersist()
+        case .shutdownComplete:
+            finished = true
+        case .startProbe(let unit, let role, let generation, let spec):
+            let unitSpec = core.unit(unit)?.spec
+            let probes = self.probes ?? makeProbeRunner()
+            self.probes = probes
+            probes.add(ProbeKey(unit: unit, role: role, generation: generation), spec: spec,
+                       environment: unitSpec?.environment ?? [:], workingDirectory: unitSpec?.workingDirectory)
+        case .stopProbe(let unit, let role, let generation):
+            probes?.remove(ProbeKey(unit: unit, role: role, generation: generation))
+        case .container(let unit, let id, let action):
+            performContainerAction(unit: unit, id: id, action)
+        case .drainRequest(let unit, let url, let netns):
+            let feed = self.feed
+            DrainRequest.post(url, networkNamespacePid: netns) { failure in
+                guard let failure else { return }
+                feed.yield(.event(.drainProgress(unit: unit, generation: 0, activeCalls: nil, error: failure)))
+            }
+        case .watchProcess(let unit, let pid):
+            let feed = self.feed
+            launcher.watchAdopted(unit, pid: pid) { remaining in
+                feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown, remaining: remaining)))
             }
         }
     }
@@ -290,5 +295,15 @@ package struct SupervisionLoop {
         }
         store.save(core.persistedState(bootID: bootID, now: clock.now()))
         await store.flush()
+    }
+}
+
+private extension Effect {
+    /// Starts or signals a process: carried out before the effects that only record.
+    var touchesProcesses: Bool {
+        switch self {
+        case .spawn, .signal: true
+        default: false
+        }
     }
 }

@@ -35,8 +35,13 @@ package struct SupervisionService: Service {
         self.shutdownSignal = shutdownSignal
     }
 
-    /// Runs until every unit has stopped after a shutdown.
+    /// Runs until every unit has stopped after a shutdown, on the launcher's thread when it has one
+    /// (``ProcessLauncher/loopExecutor``).
     package func run() async {
+        await withTaskExecutorPreference(adapters.launcher.loopExecutor) { await supervise() }
+    }
+
+    private func supervise() async {
         var loop = SupervisionLoop(core: core, adapters: adapters, logger: logger, feed: feed)
         let (feed, shutdownSignal) = (self.feed, self.shutdownSignal)
         await withTaskCancellationOrGracefulShutdownHandler {

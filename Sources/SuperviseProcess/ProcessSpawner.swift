@@ -35,7 +35,7 @@ public struct MainProcessEnd: Sendable {
 /// a clean environment, default signal dispositions and priority, and pipes for stdout and stderr.
 public final class ProcessSpawner: Sendable {
     private let reaper: Reaper
-    private let spawnThread = SpawnThread()
+    private let spawnThread = WorkThread(named: "sv-spawn")
     private let output = OutputPump()
     public let containment: Containment
     private let tracker: ProcessGroupTracker
@@ -67,9 +67,14 @@ public final class ProcessSpawner: Sendable {
         }
     }
 
+    /// The thread spawns run on, as a task executor: the supervision loop runs on it (see
+    /// `withTaskExecutorPreference`), so a restart is one thread wake-up after the reap, not two.
+    public var spawnExecutor: any TaskExecutor { spawnThread }
+
     /// Starts `spec`. `completion` gets the pid or the reason, always before `onExit` fires
     /// (once, when that pid is reaped); `onLine` gets each captured output line. `contained`:
     /// the process is a unit's, started in the unit's cgroup; an exec probe's is the daemon's own.
+    /// Runs at once when called on ``spawnExecutor``'s thread, else queued there.
     public func spawn(
         _ spec: UnitSpec,
         contained: Bool,

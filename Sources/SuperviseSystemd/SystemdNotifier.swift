@@ -17,8 +17,9 @@ public struct SystemdNotifier: Sendable {
         }
     }
 
-    /// Whether a notify socket is configured.
-    public var isEnabled: Bool { ProcessInfo.processInfo.environment["NOTIFY_SOCKET"] != nil }
+    /// Whether a notify socket is configured. `getenv`, not `ProcessInfo.environment`, which copies
+    /// the whole environment into a dictionary: this runs after every input of the loop.
+    public var isEnabled: Bool { getenv("NOTIFY_SOCKET") != nil }
 
     /// Sends `fields` ("READY=1", "STATUS=…") in one datagram.
     public func send(_ fields: String...) {

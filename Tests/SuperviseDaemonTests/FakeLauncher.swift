@@ -125,6 +125,7 @@ final class FakeLauncher: ProcessLauncher {
     func resources(of units: [(name: String, main: Int32?)]) -> [String: UnitResources] { [:] }
 
     var containmentStatus: ContainmentStatus { ContainmentStatus(mode: "process-group", reason: "a test double") }
+    var loopExecutor: (any TaskExecutor)? { nil }
 
     /// Made-up, but stable per pid, as a real start time is.
     func startTicks(of pid: Int32) -> UInt64 { UInt64(pid) * 100 }

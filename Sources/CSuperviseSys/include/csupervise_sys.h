@@ -37,6 +37,10 @@ pid_t csupervise_spawn(const csupervise_spawn_request *req, int *child_errno, co
     defaults, so what it spawns with posix_spawn inherits those. Returns 0, or -1 with errno. */
 int csupervise_normalize_thread_priority(void);
 
+/** Like csupervise_normalize_thread_priority, then sets the calling thread's nice value to `nice`
+    (background work at a positive value yields to the supervision loop). Returns 0, or -1. */
+int csupervise_set_thread_nice(int nice);
+
 /** 1 when `path` is on a cgroup2 file system, 0 when not, -1 when it cannot be looked at. */
 int csupervise_is_cgroup2(const char *path);
 
