@@ -123,6 +123,7 @@ extension Supervisor {
             enqueueRollingRestart(of: name)
         case .running:
             units[i].reason = "configuration changed"
+            units[i].downCause = .reload
             beginStop(i, then: .start, why: "configuration changed", now: now)
         case .starting(var run):
             // Let the spawn finish, then replace it (unless an operator asked for a stop).

@@ -329,7 +329,7 @@ extension Supervisor {
         }
         let uptime = units[i].startedAt.map { now - $0 } ?? .zero
         if uptime >= spec.restart.backoff.resetAfter { units[i].streak = 0 }
-        scheduleRestart(i, why: reason, now: now)
+        scheduleRestart(i, why: reason, cause: .unhealthy, now: now)
     }
 
     mutating func onContainerActionFailed(_ name: String, id: String, reason: String, now: Instant) {
@@ -337,7 +337,7 @@ extension Supervisor {
         switch units[i].state {
         case .starting:
             log(.error, name, "restart-failed", "Docker refused the restart: \(reason)", reason: reason)
-            afterProcessEnded(i, clean: false, why: "restart failed: \(reason)", uptime: .zero, now: now)
+            afterProcessEnded(i, clean: false, why: "restart failed: \(reason)", cause: .crash, uptime: .zero, now: now)
         case .stopping, .draining:
             // The stop (or the drain's stop) did not reach Docker: it stays asked for, and is sent
             // again once Docker's picture has been resynchronised.

@@ -118,9 +118,12 @@ extension Supervisor {
         units[i].isContainer && instance.spec.drain?.network == .container ? instance.pid : nil
     }
 
-    /// Starts reading the live-call count, when the instance has a progress URL.
+    /// Starts reading the live-call count, when the instance has a progress URL: from the moment
+    /// it runs (the count is a metric and tells a scale-down which worker to drain), kept across
+    /// the step from running to draining.
     mutating func startDrainProbe(_ i: Int) {
-        guard let instance = units[i].state.instance, let progress = instance.spec.drain?.progress else { return }
+        guard let instance = units[i].state.instance, let progress = instance.spec.drain?.progress,
+              (units[i].probes[.drain]?.generation ?? 0) == 0 else { return }
         var probe = ProbeSpec(check: .http(HTTPCheck(url: progress.url)), interval: progress.interval,
                               timeout: .seconds(2), failureThreshold: 1)
         probe.keepsBody = true
@@ -144,7 +147,14 @@ extension Supervisor {
     }
 
     mutating func onDrainProgress(_ name: String, generation: UInt64, activeCalls: Int?, error: String?, now: Instant) {
-        guard let i = index(name), case .draining(let instance, var run) = units[i].state else { return }
+        guard let i = index(name) else { return }
+        if generation != 0, units[i].probes[.drain]?.generation == generation, units[i].phase == .running || units[i].phase == .draining {
+            units[i].liveCalls = activeCalls
+        }
+        guard case .draining(let instance, var run) = units[i].state else {
+            if generation != 0, units[i].probes[.drain]?.generation == generation { units[i].probes[.drain]?.lastResultAt = now }
+            return
+        }
         if generation == 0, let error {
             // The HTTP drain request itself failed: the worker may not be draining at all.
             run.progressError = error
@@ -247,6 +257,7 @@ extension Supervisor {
             log(.notice, name, "drain-done", "drained in \(DurationText.format(outcome.duration))\(exitText)", exit: exit)
         }
         units[i].lastDrain = outcome
+        emit(.measure(.drainEnded(unit: name, end: !d.cut ? .done : d.hung == true ? .hung : .cut, duration: outcome.duration, callsCut: cut)))
         if let exit { units[i].lastExit = exit }
         if forgetIfRetired(i) { return }
         switch d.then {
@@ -258,6 +269,7 @@ extension Supervisor {
             units[i].reason = "stopped for shutdown after its drain"
             transition(i, to: .inactive, now: now)
         case .restart:
+            units[i].downCause = units[i].downCause ?? (d.requestedBy == "rolling restart" ? .rolling : .operator)
             units[i].reason = "starting a fresh one after its drain"
             transition(i, to: .waiting(automatic: false), now: now)
         }

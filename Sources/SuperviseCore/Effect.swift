@@ -54,4 +54,6 @@ public enum Effect: Sendable, Equatable {
     /// Report the exit of `pid`, a process adopted from a previous daemon (not a child, so with
     /// `.unknown` status), as `.exited`.
     case watchProcess(unit: String, pid: Int32)
+    /// Count or observe something for the metrics (``Measurement``); nothing else follows from it.
+    case measure(Measurement)
 }

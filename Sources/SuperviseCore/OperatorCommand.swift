@@ -136,6 +136,7 @@ extension Supervisor {
             return .accepted("\(u.name) is draining; a fresh one starts when its drain ends")
         case .running:
             units[i].reason = "restart requested by operator"
+            units[i].downCause = .operator
             beginStop(i, then: .start, why: "operator restart", now: now)
             return .accepted("restarting \(u.name)")
         case .stopping:

@@ -99,6 +99,7 @@ extension Supervisor {
             // its service's max_unavailable (like a rolling restart), never by cutting it off.
             log(.notice, name, "heal-drain", "not ready but alive: draining it, then starting a fresh one", reason: reason)
             units[i].reason = "not ready (\(failure)): replaced after a drain"
+            units[i].downCause = .unready
             enqueueRollingRestart(of: name)
         default:
             break

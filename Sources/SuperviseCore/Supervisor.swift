@@ -259,7 +259,7 @@ public struct Supervisor: Sendable {
             units[i].reason = "restarting with changed configuration"
             transition(i, to: .waiting(automatic: false), now: now)
         case .policyRestart?, .exitPolicy?, nil:
-            afterProcessEnded(i, clean: false, why: why, uptime: .zero, now: now)
+            afterProcessEnded(i, clean: false, why: why, cause: .crash, uptime: .zero, now: now)
         }
     }
 
@@ -288,11 +288,11 @@ public struct Supervisor: Sendable {
             let uptime = (stop.mainExit?.at ?? now) - instance.startedAt
             if stop.then == .exitPolicy {
                 log(.info, units[i].name, "empty", "the processes its main process left are gone")
-                return decideAfterExit(i, status: status, why: why, uptime: uptime, now: now)
+                return decideAfterExit(i, status: status, why: why, uptime: uptime, oomKilled: exit.oomKilled == true, now: now)
             }
             stoppedByUs(i, status: status, then: stop.then, uptime: uptime, now: now)
         default:
-            endedOnItsOwn(i, status: status, why: why, uptime: now - instance.startedAt, now: now)
+            endedOnItsOwn(i, status: status, why: why, uptime: now - instance.startedAt, oomKilled: exit.oomKilled == true, now: now)
         }
     }
 
@@ -373,35 +373,36 @@ public struct Supervisor: Sendable {
             units[i].reason = "stopped for shutdown"
             transition(i, to: .inactive, now: now)
         case .start:
+            units[i].downCause = units[i].downCause ?? .operator
             units[i].reason = "restarting (\(units[i].reason ?? "operator or configuration"))"
             transition(i, to: .waiting(automatic: false), now: now)
         case .policyRestart(let reason):
-            afterProcessEnded(i, clean: false, why: reason, uptime: uptime, now: now)
+            afterProcessEnded(i, clean: false, why: reason, cause: .unhealthy, uptime: uptime, now: now)
         case .exitPolicy:
             decideAfterExit(i, status: status, why: "\(status)", uptime: uptime, now: now)
         }
     }
 
     /// An instance ended on its own: logged, then its restart policy decides.
-    mutating func endedOnItsOwn(_ i: Int, status: ExitStatus, why: String, uptime: Duration, now: Instant) {
+    mutating func endedOnItsOwn(_ i: Int, status: ExitStatus, why: String, uptime: Duration, oomKilled: Bool = false, now: Instant) {
         let spec = units[i].activeSpec
         let clean = status.isClean(successCodes: spec.restart.successExitCodes,
                                    successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
         log(clean ? .info : .warning, spec.name, "exit", "exited: \(why) after \(DurationText.format(uptime)) up", exit: status)
-        decideAfterExit(i, status: status, why: why, uptime: uptime, now: now)
+        decideAfterExit(i, status: status, why: why, uptime: uptime, oomKilled: oomKilled, now: now)
     }
 
     /// After an instance ended on its own (and the unit is empty): its restart policy decides.
-    mutating func decideAfterExit(_ i: Int, status: ExitStatus, why: String, uptime: Duration, now: Instant) {
+    mutating func decideAfterExit(_ i: Int, status: ExitStatus, why: String, uptime: Duration, oomKilled: Bool = false, now: Instant) {
         let spec = units[i].activeSpec
         let clean = status.isClean(successCodes: spec.restart.successExitCodes,
                                    successSignals: spec.restart.successSignals, stopSignal: spec.stopSignal)
         if forgetIfRetired(i) { return }
-        afterProcessEnded(i, clean: clean, why: why, uptime: uptime, now: now)
+        afterProcessEnded(i, clean: clean, why: why, cause: oomKilled ? .oom : clean ? .exit : .crash, uptime: uptime, now: now)
     }
 
     /// An instance ended on its own (or never started): restart by policy, with backoff.
-    mutating func afterProcessEnded(_ i: Int, clean: Bool, why: String, uptime: Duration, now: Instant) {
+    mutating func afterProcessEnded(_ i: Int, clean: Bool, why: String, cause: RestartCause, uptime: Duration, now: Instant) {
         let spec = units[i].spec
         let name = spec.name
         if uptime >= spec.restart.backoff.resetAfter { units[i].streak = 0 }
@@ -415,13 +416,14 @@ public struct Supervisor: Sendable {
             transition(i, to: .exited, now: now)
             return
         }
-        scheduleRestart(i, why: why, now: now)
+        scheduleRestart(i, why: why, cause: cause, now: now)
     }
 
     /// Restarts unit `i` by its policy: at once on the first attempt of a streak when the backoff
     /// allows, else after the backoff; counted against the start limit when it starts.
-    mutating func scheduleRestart(_ i: Int, why: String, now: Instant) {
+    mutating func scheduleRestart(_ i: Int, why: String, cause: RestartCause, now: Instant) {
         let spec = units[i].spec
+        units[i].downCause = cause
         units[i].streak += 1
         units[i].reason = why
         let delay = spec.restart.backoff.delay(attempt: units[i].streak, unitRandom: random.unit())
@@ -506,8 +508,13 @@ public struct Supervisor: Sendable {
             let why = "start limit hit: \(units[i].startHistory.count) starts within \(DurationText.format(limit.interval)) (burst \(limit.burst)); last: \(units[i].reason ?? "unknown")"
             units[i].reason = why
             log(.error, spec.name, "gave-up", "gave up: \(why); run `supervise restart \(spec.name)` to retry", reason: why)
+            emit(.measure(.startLimitHit(unit: spec.name)))
             transition(i, to: .failed, now: now)
             return
+        }
+        if let cause = units[i].downCause {
+            emit(.measure(.restarted(unit: spec.name, cause: cause)))
+            units[i].downCause = nil
         }
         units[i].startHistory.append(now)
         if automatic { units[i].restarts += 1 }

@@ -23,6 +23,12 @@ public struct UnitRuntime: Sendable, Hashable {
     /// Set for container units.
     public internal(set) var container: ContainerBinding?
     public internal(set) var lastDrain: DrainOutcome?
+    /// Why the unit went down, while it is on its way back up: counted (``Measurement/restarted``)
+    /// when it starts again, forgotten when it settles down instead (stopped, failed, drained).
+    public internal(set) var downCause: RestartCause?
+    /// Live calls last read from the drain progress URL, which is read all the time a worker with
+    /// one runs, not only while it drains; nil when unknown (no URL, no reading, or a failed one).
+    public internal(set) var liveCalls: Int?
 
     public init(spec: UnitSpec) { self.spec = spec }
 
@@ -80,11 +86,17 @@ extension Supervisor {
             stopProbes(i, roles: ProbeRole.allCases)
         }
         units[i].state = new
+        switch new {
+        case .inactive, .failed, .exited, .drained: units[i].downCause = nil
+        default: break
+        }
+        if new.instance?.pid != old.instance?.pid || new.instance == nil { units[i].liveCalls = nil }
         switch (old, new) {
         case (.running, .running), (.draining, .draining):
             break
         case (_, .running):
             startProbes(i)
+            startDrainProbe(i)
         case (_, .draining):
             if !sameInstance { startProbes(i, roles: [.liveness]) }
             startDrainProbe(i)

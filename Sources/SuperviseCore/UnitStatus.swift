@@ -28,6 +28,9 @@ public struct UnitStatus: Sendable, Codable, Equatable {
     public var lastDrain: DrainOutcomeStatus?
     /// What the unit's processes use (process units; filled in by the daemon, not the core).
     public var resources: UnitResources?
+    /// Live calls on a worker with a drain progress URL, read at the progress interval while it
+    /// runs or drains; nil when unknown.
+    public var liveCalls: Int?
 
     public init(name: String, kind: String, state: String, pid: Int32?, uptimeSeconds: Double?, restarts: Int,
                 lastExit: String?, lastExitDescription: String?, nextRestartInSeconds: Double?, reason: String?,
@@ -219,6 +222,7 @@ extension Supervisor {
             container: container)
         status.drain = drain
         status.lastDrain = lastDrain
+        status.liveCalls = u.liveCalls
         return status
     }
 

@@ -267,7 +267,7 @@ struct PropRunner {
                  .stopProbe(let unit, _, _), .watchProcess(let unit, _), .container(let unit, _, _), .watchUnit(let unit, _):
                 touched.insert(unit)
             case .log(let record): if let unit = record.unit { touched.insert(unit) }
-            case .persist, .shutdownComplete: break
+            case .persist, .shutdownComplete, .measure: break
             }
             switch effect {
             case .spawn(let spec):
@@ -299,7 +299,7 @@ struct PropRunner {
                 if case .restart = action { checkSpawn(unit) }
                 let pid = act(unit, id, action)
                 actions.append(PropContainerAction(unit: unit, pid: pid, action: action))
-            case .log, .persist:
+            case .log, .persist, .measure:
                 break
             }
         }
