@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries. libcurl (libcurl4-openssl-dev for its headers) is loaded with dlopen on first
@@ -44,6 +46,12 @@ let package = Package(
         .target(name: "SuperviseDocker", dependencies: ["SuperviseCurl", "CCurl"], swiftSettings: strict),
         // What both libcurl threads share: global init, the command mailbox, an easy handle with its buffers.
         .target(name: "SuperviseCurl", dependencies: ["CCurl"], swiftSettings: strict),
+        // Prometheus metrics: swift-metrics objects over a swift-prometheus registry, with HELP for every family.
+        .target(name: "SuperviseMetrics", dependencies: [
+            "SuperviseCore",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -52,7 +60,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "SuperviseDaemon", dependencies: [
             "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl", "SuperviseProbes",
-            "SuperviseDocker",
+            "SuperviseDocker", "SuperviseMetrics",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

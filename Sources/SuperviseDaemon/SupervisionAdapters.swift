@@ -1,4 +1,6 @@
+import SuperviseControl
 import SuperviseCore
+import SuperviseMetrics
 
 /// The outside world as the supervision loop sees it: one adapter per kind of I/O.
 ///
@@ -16,11 +18,14 @@ package struct SupervisionAdapters: Sendable {
     /// Made when the configuration first has container selectors.
     package var makeContainerDriver: @Sendable (DockerSettings) -> any ContainerDriving
     package var clock: any SupervisionClock
+    /// The Prometheus metrics the loop keeps (`GET /metrics`).
+    package var metrics: SupervisorMetrics
 
     package init(launcher: any ProcessLauncher, store: any StateWriting, notifier: any ReadinessNotifying,
                  makeProbeRunner: @escaping @Sendable () -> any ProbeRunning,
                  makeContainerDriver: @escaping @Sendable (DockerSettings) -> any ContainerDriving,
-                 clock: any SupervisionClock) {
+                 clock: any SupervisionClock, metrics: SupervisorMetrics = SupervisorMetrics(version: superviseVersion)) {
+        self.metrics = metrics
         self.launcher = launcher
         self.store = store
         self.notifier = notifier

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SuperviseControl
 import SuperviseCore
+import SuperviseMetrics
 import SuperviseProbes
 
 /// The one owner of the core: applies inputs in order and carries out the resulting effects
@@ -32,6 +33,7 @@ package struct SupervisionLoop {
     private var timer: (deadline: Instant, task: Task<Void, Never>)?
     /// Each unit's output rate limit, kept across restarts of its process.
     private let outputLimiters: OutputLimiters
+    let metrics: SupervisorMetrics
 
     package init(core: Supervisor, adapters: SupervisionAdapters, logger: Logger, feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
@@ -44,6 +46,7 @@ package struct SupervisionLoop {
         self.logger = logger
         self.feed = feed
         outputLimiters = OutputLimiters(logger: logger, clock: adapters.clock)
+        metrics = adapters.metrics
     }
 
     /// Starts the units (adopting what `state` says still runs), reports readiness and arms the timer.
@@ -63,6 +66,10 @@ package struct SupervisionLoop {
         case .probeResults(let results):
             var acted = false
             for result in results {
+                if case .probeResult(let unit, let role, _, let r) = result {
+                    metrics.observeProbe(unit: unit, role: role.rawValue, latency: r.latency,
+                                         failure: r.healthy ? nil : ProbeFailureReason(failure: r.failure ?? "").rawValue)
+                }
                 let effects = core.handle(drainReading(result) ?? result, now: now)
                 acted = acted || !effects.isEmpty
                 perform(effects)
@@ -70,7 +77,21 @@ package struct SupervisionLoop {
             // Most results only move counters: no phase, deadline or summary changes without an effect.
             if !acted { return }
         case .event(let event):
+            switch event {
+            case .container, .containerSeen, .containerResync: metrics.dockerEvents(1)
+            default: break
+            }
             perform(core.handle(event, now: now))
+        case .control(let request, let reply) where request.method == "GET" && request.path == "/metrics":
+            // The loop takes the snapshot; reading the cgroups and rendering happen off it.
+            var snapshot = metricsSnapshot(now: now)
+            let (metrics, launcher) = (self.metrics, self.launcher)
+            let processUnits = core.units.filter { !$0.isContainer }.map { ($0.name, $0.pid) }
+            Task.detached {
+                let used = launcher.resources(of: processUnits)
+                for i in snapshot.units.indices { snapshot.units[i].resources = used[snapshot.units[i].name] }
+                reply.resume(returning: ControlResponse(status: 200, body: metrics.render(snapshot), contentType: MetricsText.contentType))
+            }
         case .control(let request, let reply) where request.method == "GET" && request.path == "/v1/probes":
             // `?reset=1` starts a new measurement window (for benchmarks and incident timelines): it
             // changes state, so it takes the same rights as any other change.
@@ -117,13 +138,16 @@ package struct SupervisionLoop {
                     logger.warning("control socket settings changed; they take effect when the daemon restarts", metadata: ["event": "reload"])
                 }
                 perform(core.handle(.reload(config), now: now))
+                metrics.reload(succeeded: true)
                 watchDockerIfConfigured()
             case .failure(let failure):
+                metrics.reload(succeeded: false)
                 logger.error("reload refused, the running configuration stays:\n\(failure.message)", metadata: ["event": "reload-failed"])
             }
             notifier.ready(status: core.summary.description)
             lastStatus = core.summary.description
         case .timer:
+            if let due = timer?.deadline { metrics.loopLag(now - due) }
             timer = nil
             perform(core.handle(.tick, now: now))
         case .watchdog:
@@ -163,6 +187,8 @@ package struct SupervisionLoop {
             launcher.watchUnit(unit, pid: pid) { count in feed.yield(.event(.remaining(unit: unit, pid: pid, count: count))) }
         case .log(let record):
             logger.record(record)
+        case .measure(let measurement):
+            metrics.record(measurement)
         case .persist:
             schedulePersist()
         case .shutdownComplete:
@@ -189,6 +215,13 @@ package struct SupervisionLoop {
                 feed.yield(.event(.exited(unit: unit, pid: pid, status: .unknown, remaining: remaining)))
             }
         }
+    }
+
+    /// What the gauges of a scrape are set from, except the units' resources (read off the loop).
+    private func metricsSnapshot(now: Instant) -> MetricsSnapshot {
+        MetricsSnapshot(units: core.status(now: now),
+                        drainUnits: Set(core.units.filter { $0.spec.drain != nil }.map(\.name)),
+                        dockerConnected: core.config.containers.isEmpty ? nil : core.dockerConnected)
     }
 
     /// A drain-progress probe result becomes a `.drainProgress` reading: the active-call count is
