@@ -19,17 +19,27 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # each on a private loopback port with a private data directory; they never use the packages' system services.
 packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
           busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools)
+# prometheus: its promtool checks and unit-tests the alert rules (alerts/, `promtool check rules`, `promtool test
+# rules`) and lints exposition text (`promtool check metrics`); the prometheus binary itself is the real scraper of
+# the metrics tests (Tests/IntegrationTests/TestPrometheus.swift), started on a free loopback port with a temporary
+# config and data directory, never the package's service on :9090. Installed without its Recommends: those are
+# prometheus-node-exporter (a service on :9100) and its collectors (smartmontools, openipmi, nvme-cli), none needed.
+bare_packages=(prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+missing_bare=()
+for p in "${bare_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing_bare+=("$p")
+done
+if [ $(( ${#missing[@]} + ${#missing_bare[@]} )) -gt 0 ]; then
+  echo "setup: installing ${missing[*]} ${missing_bare[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  # The packages' own services (nginx on :80, PostgreSQL's cluster "main" on :5432, redis on :6379) are not wanted:
-  # a policy-rc.d that answers 101 keeps invoke-rc.d and deb-systemd-invoke from starting them during the install
-  # (unless the machine already has a policy of its own, which is left as it is).
+  # The packages' own services (nginx on :80, PostgreSQL's cluster "main" on :5432, redis on :6379, prometheus on
+  # :9090) are not wanted: a policy-rc.d that answers 101 keeps invoke-rc.d and deb-systemd-invoke from starting
+  # them during the install (unless the machine already has a policy of its own, which is left as it is).
   policy=/usr/sbin/policy-rc.d
   made_policy=""
   if [ ! -e "$policy" ]; then
@@ -38,7 +48,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     made_policy=1
     trap '$SUDO rm -f "$policy"' EXIT
   fi
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  if [ ${#missing[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if [ ${#missing_bare[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing_bare[@]}" >/dev/null
+  fi
   if [ -n "$made_policy" ]; then $SUDO rm -f "$policy"; trap - EXIT; fi
 fi
 
