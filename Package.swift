@@ -23,6 +23,8 @@ let package = Package(
         // use, so a daemon without probes does not carry it; typed shims wrap the variadic calls.
         .target(name: "CCurl", dependencies: ["CSuperviseSys"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // hiredis (Redis's own C client) for reading queue lengths; its blocking calls run on a thread of their own.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
         // Anchors for the probe benchmark: the same probe load from bare libcurl and bare sockets.
         .target(name: "CProbeFloor", dependencies: ["CCurl"]),
         // The respawn floor: kill -9, waitpid, posix_spawn in a bare C loop (supervise-bench containment).
