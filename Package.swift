@@ -23,8 +23,10 @@ let package = Package(
         // use, so a daemon without probes does not carry it; typed shims wrap the variadic calls.
         .target(name: "CCurl", dependencies: ["CSuperviseSys"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        // hiredis (Redis's own C client) for reading queue lengths; its blocking calls run on a thread of their own.
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // hiredis (Redis's own C client, libhiredis-dev) for reading queue lengths; its blocking calls run on a thread
+        // of their own. No pkgConfig: hiredis.pc's cflags carry -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
+        // warning at every build planning; the module map includes <hiredis/hiredis.h> and links hiredis itself.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         // Anchors for the probe benchmark: the same probe load from bare libcurl and bare sockets.
         .target(name: "CProbeFloor", dependencies: ["CCurl"]),
         // The respawn floor: kill -9, waitpid, posix_spawn in a bare C loop (supervise-bench containment).
