@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "SuperviseDocker", dependencies: ["SuperviseCurl", "CCurl"], swiftSettings: strict),
         // What both libcurl threads share: global init, the command mailbox, an easy handle with its buffers.
         .target(name: "SuperviseCurl", dependencies: ["CCurl"], swiftSettings: strict),
+        // Redis queue depth: LLEN of the lists in `queues:` through hiredis, on one dedicated thread.
+        .target(name: "SuperviseQueues", dependencies: ["SuperviseCore", "CHiredis", "CSuperviseSys"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),
