@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
