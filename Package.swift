@@ -25,6 +25,10 @@ let package = Package(
         // use, so a daemon without probes does not carry it; typed shims wrap the variadic calls.
         .target(name: "CCurl", dependencies: ["CSuperviseSys"], linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // hiredis (Redis's own C client, libhiredis-dev) for reading queue lengths; its blocking calls run on a thread
+        // of their own. No pkgConfig: hiredis.pc's cflags carry -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
+        // warning at every build planning; the module map includes <hiredis/hiredis.h> and links hiredis itself.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         // Anchors for the probe benchmark: the same probe load from bare libcurl and bare sockets.
         .target(name: "CProbeFloor", dependencies: ["CCurl"]),
         // The respawn floor: kill -9, waitpid, posix_spawn in a bare C loop (supervise-bench containment).
@@ -52,6 +56,8 @@ let package = Package(
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
+        // Redis queue depth: LLEN of the lists in `queues:` through hiredis, on one dedicated thread.
+        .target(name: "SuperviseQueues", dependencies: ["SuperviseCore", "CHiredis", "CSuperviseSys"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -60,7 +66,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "SuperviseDaemon", dependencies: [
             "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl", "SuperviseProbes",
-            "SuperviseDocker", "SuperviseMetrics",
+            "SuperviseDocker", "SuperviseMetrics", "SuperviseQueues",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -99,7 +105,7 @@ let package = Package(
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -17,7 +17,9 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # in the network namespaces the probe tests make. nginx, postgresql-15 (+ postgresql-client-15), redis-server and
 # redis-tools: the real-daemon tests (Tests/IntegrationTests/RealDaemons) run the platform's own daemons as units,
 # each on a private loopback port with a private data directory; they never use the packages' system services.
-packages=(libcurl4-openssl-dev libsystemd-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
+# libhiredis-dev: Redis's C client, which SuperviseQueues links to read the length of the queues (Redis lists) in
+# `queues:`; the queue-depth tests run their own redis-server.
+packages=(libcurl4-openssl-dev libsystemd-dev libhiredis-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
           busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools)
 # prometheus: its promtool checks and unit-tests the alert rules (alerts/, `promtool check rules`, `promtool test
 # rules`) and lints exposition text (`promtool check metrics`); the prometheus binary itself is the real scraper of

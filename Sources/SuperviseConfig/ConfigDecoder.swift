@@ -1,7 +1,7 @@
 import SuperviseCore
 import Yams
 
-/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units` and `containers`.
+/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units`, `containers` and `queues`.
 extension Diagnostics {
     /// The configuration `root` describes; nil when it is not even a mapping. Problems are collected in `errors`.
     func config(from root: Node?) -> SupervisorConfig? {
@@ -45,8 +45,9 @@ extension Diagnostics {
         let containers = containersEntry.map {
             self.containers($0, defaults: defaults, docker: docker, dockerProject: dockerProject, units: units)
         } ?? []
+        let queues = fields["queues"].map(queues) ?? []
         return SupervisorConfig(units: units.compactMap(\.spec), containers: containers, docker: docker,
-                                control: control, stateDirectory: stateDirectory)
+                                control: control, stateDirectory: stateDirectory, queues: queues)
     }
 
     /// `network: container` in a `defaults` probe or drain that process units inherit: reported once per probe or

@@ -24,7 +24,7 @@ struct Section: Sendable {
 
 /// The shape of a configuration file.
 enum Schema {
-    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers"], misplaced: [
+    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers", "queues"], misplaced: [
         "command": "a top-level key (unit settings such as command go under units.NAME)",
         "depends_on": "a top-level key (depends_on goes under units.NAME)",
         "liveness": "a top-level key (liveness goes under units.NAME, containers.NAME or defaults)",
@@ -41,6 +41,7 @@ enum Schema {
         "drain": "a top-level key (drain goes under units.NAME, containers.NAME or defaults)",
         "max_unavailable": "a top-level key (max_unavailable goes under units.NAME, containers.NAME or defaults)",
         "output": "a top-level key (output goes under units.NAME or defaults)",
+        "redis": "a top-level key (redis goes under queues.NAME: queues: {NAME: {redis: HOST:PORT}})",
     ])
     static let control = Section(["socket", "group", "mode"])
     static let docker = Section(["socket", "project"], misplaced: [
@@ -216,6 +217,22 @@ enum Schema {
         for key in output.keys { result[key] = "\(owner) (\(key) goes under output: output: {\(key): ...})" }
         return result
     }
+
+    /// A `queues` entry: where the Redis list is, how to log in, how often to read it (see `QueueDecoder`).
+    static let queue = Section(["redis", "list", "db", "username", "password_file", "password_env", "service",
+                                "interval", "timeout"], misplaced: [
+        "password": "a key of a queue (the password is never written in the file: password_file: PATH or "
+            + "password_env: NAME)",
+        "host": "a key of a queue (give the address in redis: HOST:PORT, such as redis: 127.0.0.1:6379)",
+        "port": "a key of a queue (give the address in redis: HOST:PORT, such as redis: 127.0.0.1:6379)",
+        "socket": "a key of a queue (a Unix socket is redis: unix:PATH, such as redis: unix:/run/redis/redis.sock)",
+        "url": "a key of a queue (give the address in redis: HOST:PORT or unix:PATH; db, username and the "
+            + "password have keys of their own)",
+        "key": "a key of a queue (the list's key is list)",
+        "database": "a key of a queue (the database number is db)",
+    ])
+    /// Where a queue's password is read; at most one.
+    static let queuePasswordSources = ["password_file", "password_env"]
 
     static let durationExpected = "a duration such as 250ms, 10s, 5m or 1h"
     static let positiveDurationExpected = "a duration greater than zero, such as 250ms, 10s, 5m or 1h"
