@@ -6,10 +6,13 @@ public struct UnitsResponse: Codable, Sendable {
     public var summary: String
     /// How the daemon holds each unit's processes together (cgroup or process group).
     public var containment: ContainmentStatus?
-    public init(units: [UnitStatus], summary: String, containment: ContainmentStatus? = nil) {
+    /// The configured queues and their last readings; nil without `queues:`.
+    public var queues: [QueueStatus]?
+    public init(units: [UnitStatus], summary: String, containment: ContainmentStatus? = nil, queues: [QueueStatus]? = nil) {
         self.units = units
         self.summary = summary
         self.containment = containment
+        self.queues = queues
     }
 }
 

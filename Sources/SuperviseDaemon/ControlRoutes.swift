@@ -36,7 +36,7 @@ enum ControlRoutes {
     /// is the daemon's containment mode, both for the status answers.
     static func handle(_ request: ControlRequest, core: inout Supervisor, now: Instant,
                        resources: ([UnitRuntime]) -> [String: UnitResources] = { _ in [:] },
-                       containment: ContainmentStatus? = nil) -> Routed {
+                       containment: ContainmentStatus? = nil, queues: [QueueStatus]? = nil) -> Routed {
         func accounted(_ statuses: [UnitStatus]) -> [UnitStatus] {
             let used = resources(statuses.compactMap { core.unit($0.name) }.filter { !$0.isContainer })
             return statuses.map { status in
@@ -49,7 +49,7 @@ enum ControlRoutes {
         switch (request.method, parts.count >= 1 && parts[0] == "v1" ? Array(parts.dropFirst()) : []) {
         case ("GET", ["units"]):
             return Routed(response: json(200, UnitsResponse(units: accounted(core.status(now: now)), summary: core.summary.description,
-                                                            containment: containment)))
+                                                            containment: containment, queues: queues)))
         case ("GET", let p) where p.count == 2 && p[0] == "units":
             guard let status = core.status(of: p[1], now: now) else {
                 return Routed(response: unknown(p[1], core))

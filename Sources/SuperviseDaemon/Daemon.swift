@@ -6,6 +6,7 @@ import SuperviseControl
 import SuperviseCore
 import SuperviseProbes
 import SuperviseProcess
+import SuperviseQueues
 import SuperviseSystemd
 
 /// The imperative shell: turns the world into events for the core and carries out its effects.
@@ -100,6 +101,12 @@ public final class Daemon: Sendable {
         }
         if let s = options.socketPath { config.control.socketPath = s }
         if let d = options.stateDirectory { config.stateDirectory = d }
+        // A queue's password is read here, not kept in the configuration: a missing file is a
+        // configuration error at start, not a queue that never reads.
+        do { _ = try QueuePassword.resolve(for: config.queues) } catch {
+            FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(options.configPath): \(error)\n".utf8))
+            return .failure(StartupExit(code: ExitCodes.configInvalid))
+        }
 
         signal(SIGPIPE, SIG_IGN)
         // Containment first: the daemon moves itself into its own leaf before it starts anything.

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import SuperviseConfig
 import SuperviseCore
+import SuperviseQueues
 import UnixSignals
 
 /// Turns signals into the daemon's actions: SIGTERM and SIGINT into the service group's graceful
@@ -74,6 +75,7 @@ package final class SignalWatcher: Sendable {
                 var config = try ConfigLoader.load(path: configPath)
                 if let socket { config.control.socketPath = socket }
                 if let stateDir { config.stateDirectory = stateDir }
+                _ = try QueuePassword.resolve(for: config.queues)
                 feed.yield(.reload(.success(config)))
             } catch {
                 feed.yield(.reload(.failure(ReloadFailure(message: "\(error)"))))

@@ -4,6 +4,7 @@ import SuperviseControl
 import SuperviseCore
 import SuperviseMetrics
 import SuperviseProbes
+import SuperviseQueues
 
 /// The one owner of the core: applies inputs in order and carries out the resulting effects
 /// through the adapters (``SupervisionAdapters``). ``SupervisionService`` runs it.
@@ -34,6 +35,8 @@ package struct SupervisionLoop {
     /// Each unit's output rate limit, kept across restarts of its process.
     private let outputLimiters: OutputLimiters
     let metrics: SupervisorMetrics
+    /// Reads the configured queues' lengths; nil without `queues:`.
+    private var queueMonitor: QueueMonitor?
 
     package init(core: Supervisor, adapters: SupervisionAdapters, logger: Logger, feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
@@ -55,6 +58,7 @@ package struct SupervisionLoop {
         perform(core.boot(now: now, persisted: state.persisted, alive: state.adopted,
                           startedAt: state.uptimes.mapValues { now - $0 }, leftovers: state.leftovers))
         watchDockerIfConfigured()
+        watchQueues()
         notifier.ready(status: core.summary.description)
         afterInput()
         logger.info("ready: \(core.summary)", metadata: ["event": "ready"])
@@ -107,7 +111,7 @@ package struct SupervisionLoop {
             let launcher = self.launcher
             let routed = ControlRoutes.handle(request, core: &core, now: now,
                                               resources: { launcher.resources(of: $0.map { ($0.name, $0.pid) }) },
-                                              containment: launcher.containmentStatus)
+                                              containment: launcher.containmentStatus, queues: queueMonitor?.statuses(now: now))
             perform(routed.effects)
             if let message = routed.accepted {
                 // "Accepted" promises the change outlives the daemon: answer once the state file
@@ -140,6 +144,7 @@ package struct SupervisionLoop {
                 perform(core.handle(.reload(config), now: now))
                 metrics.reload(succeeded: true)
                 watchDockerIfConfigured()
+                watchQueues()
             case .failure(let failure):
                 metrics.reload(succeeded: false)
                 logger.error("reload refused, the running configuration stays:\n\(failure.message)", metadata: ["event": "reload-failed"])
@@ -217,10 +222,31 @@ package struct SupervisionLoop {
         }
     }
 
+    /// Starts reading the configured queues, or reads them anew when `queues:` changed on a reload.
+    /// A password that cannot be read leaves the queues as they were: the start-up and the reload
+    /// check it before the configuration gets here, so only a file changed in between does that.
+    private mutating func watchQueues() {
+        let specs = core.config.queues
+        guard specs != queueMonitor?.specs ?? [] else { return }
+        if let old = queueMonitor {
+            queueMonitor = nil
+            // Stopping waits for a reading under way: off the loop.
+            Task.detached { await offloaded("supervise.queue-stop") { old.stop() } }
+        }
+        guard !specs.isEmpty else { return }
+        do {
+            let passwords = try QueuePassword.resolve(for: specs)
+            queueMonitor = QueueMonitor(specs: specs, passwords: passwords, logger: logger)
+        } catch {
+            logger.error("queues not read: \(error)", metadata: ["event": "queue-config"])
+        }
+    }
+
     /// What the gauges of a scrape are set from, except the units' resources (read off the loop).
     private func metricsSnapshot(now: Instant) -> MetricsSnapshot {
         MetricsSnapshot(units: core.status(now: now),
                         drainUnits: Set(core.units.filter { $0.spec.drain != nil }.map(\.name)),
+                        queues: queueMonitor?.depths() ?? [],
                         dockerConnected: core.config.containers.isEmpty ? nil : core.dockerConnected)
     }
 
@@ -321,6 +347,7 @@ package struct SupervisionLoop {
         timer?.task.cancel()
         timer = nil
         if let probes { await offloaded("supervise.probe-shutdown") { probes.shutdown() } }
+        if let queues = queueMonitor { await offloaded("supervise.queue-stop") { queues.stop() } }
         docker?.stop()
         feed.finish()
         for await input in inputs {
