@@ -25,17 +25,20 @@ public struct SupervisorConfig: Sendable, Hashable, Codable {
     public var control: ControlSettings
     /// Where state that must survive a restart of the daemon is kept.
     public var stateDirectory: String
+    /// Who is told about events (`notify:`); nobody by default.
+    public var notify: NotifySpec
 
     public static let defaultStateDirectory = "/var/lib/supervise"
 
     public init(units: [UnitSpec], containers: [ContainerSelector] = [], docker: DockerSettings = DockerSettings(),
                 control: ControlSettings = ControlSettings(),
-                stateDirectory: String = SupervisorConfig.defaultStateDirectory) {
+                stateDirectory: String = SupervisorConfig.defaultStateDirectory, notify: NotifySpec = .none) {
         self.units = units
         self.containers = containers
         self.docker = docker
         self.control = control
         self.stateDirectory = stateDirectory
+        self.notify = notify
     }
 
 }
