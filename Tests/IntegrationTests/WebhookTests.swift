@@ -1,6 +1,6 @@
 import Foundation
 import SuperviseCore
-@testable import SuperviseNotify
+import SuperviseNotify
 import Synchronization
 import Testing
 
@@ -258,23 +258,6 @@ import Testing
                              message: "Docker API reachable again after it was lost at \(history[10].time)",
                              reason: "connection refused"),
         ])
-    }
-
-    @Test("a delivery published after the thread read its clock is taken, not expired (the clock never wraps)")
-    func publishedAfterTheClock() {
-        let counters = DeliveryCounters()
-        let mailbox = DeliveryMailbox(webhooks: [Self.webhook(1)], capacity: 10, counters: counters)
-        let before = MonotonicClock.now()
-        mailbox.publish(Self.event(1, "gave-up"))
-        let work = mailbox.take(idle: [0], now: before, maxAge: WebhookRetry.default.maxAge.notifyNanoseconds)
-        #expect(work.deliveries.map(\.delivery.event.seq) == [1])
-        #expect(work.expired.isEmpty)
-        // One older than maxAge is failed unsent.
-        mailbox.publish(Self.event(2, "gave-up"))
-        let late = mailbox.take(idle: [0], now: MonotonicClock.now() + 2_000_000_000, maxAge: 1_000_000_000)
-        #expect(late.deliveries.isEmpty)
-        #expect(late.expired.map(\.count) == [1])
-        mailbox.close()
     }
 
     @Test("stop() ends the delivery thread promptly; later events are dropped; a stopped notifier stays stopped")

@@ -5,6 +5,27 @@ import Testing
 /// The notifier's parts that need no thread and no network.
 @Suite("webhook notifier parts", .serialized)
 struct NotifierPartsTests {
+    static func gaveUp(_ seq: UInt64) -> SupervisionEvent {
+        SupervisionEvent(seq: seq, time: "t\(seq)", level: "error", unit: "a", event: "gave-up", message: "gave up")
+    }
+
+    @Test("a delivery published after the thread read its clock is taken, not expired (the clock never wraps)")
+    func publishedAfterTheClock() {
+        let counters = DeliveryCounters()
+        let mailbox = DeliveryMailbox(webhooks: [WebhookSpec(url: "http://127.0.0.1:1/")], capacity: 10, counters: counters)
+        let before = MonotonicClock.now()
+        mailbox.publish(Self.gaveUp(1))
+        let work = mailbox.take(idle: [0], now: before, maxAge: WebhookRetry.default.maxAge.notifyNanoseconds)
+        #expect(work.deliveries.map(\.delivery.event.seq) == [1])
+        #expect(work.expired.isEmpty)
+        // One older than maxAge is failed unsent.
+        mailbox.publish(Self.gaveUp(2))
+        let late = mailbox.take(idle: [0], now: MonotonicClock.now() + 2_000_000_000, maxAge: 1_000_000_000)
+        #expect(late.deliveries.isEmpty)
+        #expect(late.expired.map(\.count) == [1])
+        mailbox.close()
+    }
+
     @Test("the bounded queue keeps order, grows to its capacity, then pushes out the oldest")
     func boundedQueue() {
         var queue = BoundedQueue<Int>(capacity: 4)
