@@ -48,6 +48,9 @@ let package = Package(
         .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "SuperviseCurl", "CCurl"], swiftSettings: strict),
         // Docker Engine API over its unix socket: libcurl multi on one dedicated thread, async calls.
         .target(name: "SuperviseDocker", dependencies: ["SuperviseCurl", "CCurl"], swiftSettings: strict),
+        // Webhook notifications: a bounded queue per webhook, deliveries by libcurl multi on one dedicated thread.
+        .target(name: "SuperviseNotify", dependencies: ["SuperviseCore", "SuperviseCurl", "CCurl", "CSuperviseSys"],
+                swiftSettings: strict),
         // What both libcurl threads share: global init, the command mailbox, an easy handle with its buffers.
         .target(name: "SuperviseCurl", dependencies: ["CCurl"], swiftSettings: strict),
         // Prometheus metrics: swift-metrics objects over a swift-prometheus registry, with HELP for every family.
@@ -100,12 +103,14 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
+        // The notifier's pure parts: its queue, URL redaction, headers files, recoveries, backoff.
+        .testTarget(name: "SuperviseNotifyTests", dependencies: ["SuperviseNotify", "SuperviseCore"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor", "SuperviseQueues",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

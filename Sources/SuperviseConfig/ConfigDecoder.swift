@@ -1,7 +1,7 @@
 import SuperviseCore
 import Yams
 
-/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units`, `containers` and `queues`.
+/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units`, `containers`, `queues` and `notify`.
 extension Diagnostics {
     /// The configuration `root` describes; nil when it is not even a mapping. Problems are collected in `errors`.
     func config(from root: Node?) -> SupervisorConfig? {
@@ -27,6 +27,7 @@ extension Diagnostics {
             checkBackoffBounds(defaults.restart.backoff, over: BackoffLayer())
         }
         let (docker, dockerProject) = fields["docker"].map(docker) ?? (DockerSettings(), nil)
+        let notify = fields["notify"].map(notify) ?? .none
         let containersEntry = fields["containers"]
         var units: [DecodedUnit] = []
         if let unitsEntry = fields["units"] {
@@ -47,7 +48,7 @@ extension Diagnostics {
         } ?? []
         let queues = fields["queues"].map(queues) ?? []
         return SupervisorConfig(units: units.compactMap(\.spec), containers: containers, docker: docker,
-                                control: control, stateDirectory: stateDirectory, queues: queues)
+                                control: control, stateDirectory: stateDirectory, queues: queues, notify: notify)
     }
 
     /// `network: container` in a `defaults` probe or drain that process units inherit: reported once per probe or

@@ -24,7 +24,7 @@ struct Section: Sendable {
 
 /// The shape of a configuration file.
 enum Schema {
-    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers", "queues"], misplaced: [
+    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers", "queues", "notify"], misplaced: [
         "command": "a top-level key (unit settings such as command go under units.NAME)",
         "depends_on": "a top-level key (depends_on goes under units.NAME)",
         "liveness": "a top-level key (liveness goes under units.NAME, containers.NAME or defaults)",
@@ -42,6 +42,7 @@ enum Schema {
         "max_unavailable": "a top-level key (max_unavailable goes under units.NAME, containers.NAME or defaults)",
         "output": "a top-level key (output goes under units.NAME or defaults)",
         "redis": "a top-level key (redis goes under queues.NAME: queues: {NAME: {redis: HOST:PORT}})",
+        "webhooks": "a top-level key (webhooks goes under notify: notify: {webhooks: [{url: ...}]})",
     ])
     static let control = Section(["socket", "group", "mode"])
     static let docker = Section(["socket", "project"], misplaced: [
@@ -233,6 +234,16 @@ enum Schema {
     ])
     /// Where a queue's password is read; at most one.
     static let queuePasswordSources = ["password_file", "password_env"]
+    /// `notify`: who is told about events (see `NotifyDecoder`).
+    static let notify = Section(["webhooks"], misplaced: [
+        "url": "a key of notify (url goes in an entry of webhooks: notify: {webhooks: [{url: ...}]})",
+        "events": "a key of notify (events goes in an entry of webhooks: notify: {webhooks: [{url: ..., events: [...]}]})",
+    ])
+    /// One entry of `notify.webhooks`.
+    static let webhook = Section(["url", "events", "timeout", "headers", "headers_file"], misplaced: [
+        "method": "a key of a webhook (every delivery is a POST)",
+        "retries": "a key of a webhook (failed deliveries are retried by supervise: up to 5 attempts within 10 minutes)",
+    ])
 
     static let durationExpected = "a duration such as 250ms, 10s, 5m or 1h"
     static let positiveDurationExpected = "a duration greater than zero, such as 250ms, 10s, 5m or 1h"

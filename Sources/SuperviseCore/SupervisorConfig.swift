@@ -27,18 +27,22 @@ public struct SupervisorConfig: Sendable, Hashable, Codable {
     public var stateDirectory: String
     /// Redis lists whose length is reported, in file order.
     public var queues: [QueueSpec]
+    /// Who is told about events (`notify:`); nobody by default.
+    public var notify: NotifySpec
 
     public static let defaultStateDirectory = "/var/lib/supervise"
 
     public init(units: [UnitSpec], containers: [ContainerSelector] = [], docker: DockerSettings = DockerSettings(),
                 control: ControlSettings = ControlSettings(),
-                stateDirectory: String = SupervisorConfig.defaultStateDirectory, queues: [QueueSpec] = []) {
+                stateDirectory: String = SupervisorConfig.defaultStateDirectory, queues: [QueueSpec] = [],
+                notify: NotifySpec = .none) {
         self.units = units
         self.containers = containers
         self.docker = docker
         self.control = control
         self.stateDirectory = stateDirectory
         self.queues = queues
+        self.notify = notify
     }
 
 }

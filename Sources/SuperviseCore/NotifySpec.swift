@@ -1,0 +1,61 @@
+/// Whom supervise tells when something an operator must know happens (`notify:` in the file).
+public struct NotifySpec: Sendable, Hashable, Codable {
+    /// Receivers of HTTP `POST`s, in file order; empty: nobody is notified.
+    public var webhooks: [WebhookSpec]
+
+    /// No notifications: what a file without `notify` gives.
+    public static let none = NotifySpec()
+
+    public init(webhooks: [WebhookSpec] = []) {
+        self.webhooks = webhooks
+    }
+}
+
+/// One webhook: the URL that gets a JSON `POST` for each event it subscribes to.
+public struct WebhookSpec: Sendable, Hashable, Codable {
+    /// `http://` or `https://`.
+    public var url: String
+    /// The events delivered: names from ``eventNames``.
+    public var events: Set<String>
+    /// Limit of one delivery attempt (connect, send, answer); a slower one is retried.
+    public var timeout: Duration
+    /// Headers sent with every request, as written in the file.
+    public var headers: [String: String]
+    /// A file of `Name: value` lines sent as headers too, read at every attempt (for secrets kept out of the
+    /// configuration file, such as a systemd credential); nil: none.
+    public var headersFile: String?
+
+    /// What `events` is when the file leaves it out: the events that need a person.
+    public static let defaultEvents: Set<String> = ["gave-up", "drain-cut", "docker-lost"]
+    public static let defaultTimeout = Duration.seconds(5)
+
+    /// The event a notifier makes itself: a unit that had given up (`gave-up`) runs again (`start`), or the
+    /// Docker API is reachable (`docker-connected`) after `docker-lost`.
+    public static let recovered = "recovered"
+
+    /// Every event name a webhook may subscribe to: the journal's `SUPERVISE_EVENT` values the core logs (see
+    /// `Supervisor.log`), and ``recovered``. Sorted.
+    public static let eventNames: [String] = [
+        "action-failed", "added", "adopted", "backoff", "changed", "discovered", "docker-connected", "docker-lost",
+        "docker-resync", "drain-cut", "drain-done", "drain-empty", "drain-hung", "drain-request-failed",
+        "drain-resume", "drain-start", "drain-timeout", "empty", "exit", "exited", "gave-up", "heal-drain",
+        "healthy", "kill", "leftovers", "main-exit", "oom", "operator-reset", "operator-restart", "operator-start",
+        "operator-stop", "operator-undrain", "recovered", "recreated", "reload", "removed", "restart",
+        "restart-failed", "restart-issued", "rolling-abort", "rolling-done", "rolling-resume", "rolling-start",
+        "rolling-step", "shutdown", "spawn-failed", "start", "stop", "stop-failed", "stop-resume", "stop-retry",
+        "unhealthy",
+    ]
+
+    public init(url: String, events: Set<String> = WebhookSpec.defaultEvents,
+                timeout: Duration = WebhookSpec.defaultTimeout, headers: [String: String] = [:],
+                headersFile: String? = nil) {
+        self.url = url
+        self.events = events
+        self.timeout = timeout
+        self.headers = headers
+        self.headersFile = headersFile
+    }
+
+    /// Whether the webhook gets events named `event`.
+    public func wants(_ event: String) -> Bool { events.contains(event) }
+}
