@@ -69,7 +69,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "SuperviseDaemon", dependencies: [
             "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl", "SuperviseProbes",
-            "SuperviseDocker", "SuperviseMetrics", "SuperviseQueues",
+            "SuperviseDocker", "SuperviseMetrics", "SuperviseQueues", "SuperviseNotify",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

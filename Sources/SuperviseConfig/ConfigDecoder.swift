@@ -1,7 +1,7 @@
 import SuperviseCore
 import Yams
 
-/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units`, `containers`, `queues` and `notify`.
+/// Reading a whole document: `control`, `state_dir`, `docker`, `defaults`, `units`, `containers`, `queues`, `notify` and `metrics`.
 extension Diagnostics {
     /// The configuration `root` describes; nil when it is not even a mapping. Problems are collected in `errors`.
     func config(from root: Node?) -> SupervisorConfig? {
@@ -47,8 +47,9 @@ extension Diagnostics {
             self.containers($0, defaults: defaults, docker: docker, dockerProject: dockerProject, units: units)
         } ?? []
         let queues = fields["queues"].map(queues) ?? []
+        let metrics = fields["metrics"].map(metrics) ?? MetricsSettings()
         return SupervisorConfig(units: units.compactMap(\.spec), containers: containers, docker: docker,
-                                control: control, stateDirectory: stateDirectory, queues: queues, notify: notify)
+                                control: control, stateDirectory: stateDirectory, queues: queues, notify: notify, metrics: metrics)
     }
 
     /// `network: container` in a `defaults` probe or drain that process units inherit: reported once per probe or

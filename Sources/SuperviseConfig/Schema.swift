@@ -24,7 +24,7 @@ struct Section: Sendable {
 
 /// The shape of a configuration file.
 enum Schema {
-    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers", "queues", "notify"], misplaced: [
+    static let top = Section(["control", "state_dir", "docker", "defaults", "units", "containers", "queues", "notify", "metrics"], misplaced: [
         "command": "a top-level key (unit settings such as command go under units.NAME)",
         "depends_on": "a top-level key (depends_on goes under units.NAME)",
         "liveness": "a top-level key (liveness goes under units.NAME, containers.NAME or defaults)",
@@ -45,6 +45,11 @@ enum Schema {
         "webhooks": "a top-level key (webhooks goes under notify: notify: {webhooks: [{url: ...}]})",
     ])
     static let control = Section(["socket", "group", "mode"])
+    /// `metrics`: the Prometheus listener (see `MetricsDecoder`).
+    static let metrics = Section(["listen"], misplaced: [
+        "port": "a key of metrics (give the address and port in listen, such as listen: 127.0.0.1:9469)",
+        "address": "a key of metrics (the address and port go in listen, such as listen: 127.0.0.1:9469)",
+    ])
     static let docker = Section(["socket", "project"], misplaced: [
         "host": "a key of docker (give the path of the Docker socket in socket, such as /var/run/docker.sock)",
         "compose": "a key of docker (compose goes under containers.NAME)",

@@ -41,10 +41,16 @@ public struct ControlResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
     public var contentType: String
+    /// A body that goes on (`GET /v1/events`): `body` first, then each piece as it comes, sent
+    /// chunked; the answer ends when the stream finishes, and the stream is ended when the client
+    /// goes away. The server takes the next piece only once the last one is written, so a client
+    /// that does not read leaves the pieces in the stream's own bounded buffer.
+    public var stream: AsyncStream<[UInt8]>?
 
-    public init(status: Int, body: [UInt8], contentType: String = "application/json") {
+    public init(status: Int, body: [UInt8], contentType: String = "application/json", stream: AsyncStream<[UInt8]>? = nil) {
         self.status = status
         self.body = body
         self.contentType = contentType
+        self.stream = stream
     }
 }

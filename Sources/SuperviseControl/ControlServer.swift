@@ -16,7 +16,9 @@ public final class ControlServer: Sendable {
 
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
+    /// The socket path, or `HOST:PORT` for a TCP listener.
     public let socketPath: String
+    private let removesSocketFile: Bool
 
     /// Binds `socketPath` (replacing a stale socket file), sets its mode and group, and serves `handler`.
     public init(socketPath: String, mode: UInt32, groupName: String?, handler: @escaping Handler) throws {
@@ -29,23 +31,13 @@ public final class ControlServer: Sendable {
             throw ControlServerError("control group \"\(groupName)\" does not exist")
         }
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            // A client may send its request and shut its side down (`nc -N`, `shutdown(SHUT_WR)`):
-            // keep the connection to answer it, then close.
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                Self.peerCredentials(of: channel).flatMap { peer in
-                    channel.eventLoop.makeCompletedFuture {
-                        let sync = channel.pipeline.syncOperations
-                        try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                        try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
-                        let allowed = peer.map(authorizer.mayChangeState) ?? false
-                        let refusal = allowed ? nil : (peer.map(authorizer.refusal) ?? "permission denied: peer credentials unavailable")
-                        try sync.addHandler(ControlHTTPHandler(peer: peer, refusal: refusal, handler: handler))
-                    }
-                }
+        let bootstrap = Self.bootstrap(group: group, handler: handler) { channel in
+            Self.peerCredentials(of: channel).map { peer in
+                let allowed = peer.map(authorizer.mayChangeState) ?? false
+                let refusal = allowed ? nil : (peer.map(authorizer.refusal) ?? "permission denied: peer credentials unavailable")
+                return (peer, refusal)
             }
+        }
         do {
             channel = try bootstrap.bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).wait()
         } catch {
@@ -54,13 +46,53 @@ public final class ControlServer: Sendable {
         }
         chmod(socketPath, mode_t(mode))
         if let gid = authorizer.groupID { chown(socketPath, getuid(), gid) }
+        removesSocketFile = true
+    }
+
+    /// Listens on TCP `host`:`port` for readers only: every request comes with a refusal to change
+    /// state (`refusal`), whoever sends it. For the Prometheus listener (`metrics.listen`).
+    public init(host: String, port: Int, refusal: String, handler: @escaping Handler) throws {
+        socketPath = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let bootstrap = Self.bootstrap(group: group, handler: handler) { channel in
+            channel.eventLoop.makeSucceededFuture((nil, refusal))
+        }
+        do {
+            channel = try bootstrap.bind(host: host, port: port).wait()
+        } catch {
+            try? group.syncShutdownGracefully()
+            throw ControlServerError("cannot listen on \(socketPath): \(error)")
+        }
+        removesSocketFile = false
+    }
+
+    private static func bootstrap(
+        group: MultiThreadedEventLoopGroup, handler: @escaping Handler,
+        identify: @escaping @Sendable (any Channel) -> EventLoopFuture<(PeerCredentials?, String?)>
+    ) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A client may send its request and shut its side down (`nc -N`, `shutdown(SHUT_WR)`):
+            // keep the connection to answer it, then close.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                identify(channel).flatMap { peer, refusal in
+                    channel.eventLoop.makeCompletedFuture {
+                        let sync = channel.pipeline.syncOperations
+                        try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                        try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
+                        try sync.addHandler(ControlHTTPHandler(peer: peer, refusal: refusal, handler: handler))
+                    }
+                }
+            }
     }
 
     /// Stops listening and removes the socket file.
     public func close() {
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
-        unlink(socketPath)
+        if removesSocketFile { unlink(socketPath) }
     }
 
     private static func peerCredentials(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
@@ -94,6 +126,8 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     private var answering = false
     /// The client shut its sending side: close once the answer (if any) is written.
     private var inputClosed = false
+    /// The answer is a stream: the client has nothing more to send, so silence is not idleness.
+    private var streaming = false
 
     init(peer: PeerCredentials?, refusal: String?, handler: @escaping ControlServer.Handler) {
         self.peer = peer
@@ -141,7 +175,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case is IdleStateHandler.IdleStateEvent:
-            context.close(promise: nil)
+            if !streaming { context.close(promise: nil) }
         case let e as ChannelEvent where e == .inputClosed:
             // Half-closed by the client: nothing more will come. Answer what is under way, then close.
             inputClosed = true
@@ -157,6 +191,7 @@ final class ControlHTTPHandler: ChannelInboundHandler {
 
     private func respond(context: ChannelHandlerContext, _ response: ControlResponse, keepAlive: Bool) {
         guard context.channel.isActive else { return }
+        if let stream = response.stream { return respond(context: context, response, streaming: stream) }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: "\(response.body.count)")
@@ -171,6 +206,45 @@ final class ControlHTTPHandler: ChannelInboundHandler {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             done.whenComplete { _ in bound.value.close(promise: nil) }
         }
+    }
+
+    /// Writes the head and `body`, then each piece of `stream` once the one before is written, as
+    /// chunks; closes the connection at the end. The stream ends when the client goes away.
+    private func respond(context: ChannelHandlerContext, _ response: ControlResponse, streaming stream: AsyncStream<[UInt8]>) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Cache-Control", value: "no-cache")
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if !response.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
+        }
+        context.flush()
+        answering = true
+        streaming = true
+        let channel = context.channel
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let writer = Task {
+            for await piece in stream {
+                let written = loop.flatSubmit { () -> EventLoopFuture<Void> in
+                    let (me, ctx) = bound.value
+                    guard ctx.channel.isActive else { return loop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+                    return ctx.writeAndFlush(me.wrapOutboundOut(.body(.byteBuffer(ctx.channel.allocator.buffer(bytes: piece)))))
+                }
+                // Backpressure: the next piece waits until this one is in the socket.
+                guard (try? await written.get()) != nil else { break }
+            }
+            loop.execute {
+                let (me, ctx) = bound.value
+                guard ctx.channel.isActive else { return }
+                ctx.writeAndFlush(me.wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.1.close(promise: nil) }
+            }
+        }
+        // The client left (or the daemon closed it): end the stream's reader so its producer forgets it.
+        channel.closeFuture.whenComplete { _ in writer.cancel() }
     }
 
     static func split(_ uri: String) -> (String, [String: String]) {

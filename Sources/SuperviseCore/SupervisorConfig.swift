@@ -29,13 +29,16 @@ public struct SupervisorConfig: Sendable, Hashable, Codable {
     public var queues: [QueueSpec]
     /// Who is told about events (`notify:`); nobody by default.
     public var notify: NotifySpec
+    /// The Prometheus listener (`metrics:`); none by default (the control socket answers `/metrics`).
+    public var metrics: MetricsSettings
 
     public static let defaultStateDirectory = "/var/lib/supervise"
 
     public init(units: [UnitSpec], containers: [ContainerSelector] = [], docker: DockerSettings = DockerSettings(),
                 control: ControlSettings = ControlSettings(),
                 stateDirectory: String = SupervisorConfig.defaultStateDirectory, queues: [QueueSpec] = [],
-                notify: NotifySpec = .none) {
+                notify: NotifySpec = .none, metrics: MetricsSettings = MetricsSettings()) {
+        self.metrics = metrics
         self.units = units
         self.containers = containers
         self.docker = docker

@@ -6,6 +6,8 @@ import SuperviseControl
 import SuperviseCore
 import SuperviseProbes
 import SuperviseProcess
+import SuperviseMetrics
+import SuperviseNotify
 import SuperviseQueues
 import SuperviseSystemd
 
@@ -22,10 +24,17 @@ public final class Daemon: Sendable {
     let notifier = SystemdNotifier()
     let inputs: AsyncStream<DaemonInput>
     let feed: AsyncStream<DaemonInput>.Continuation
+    let metrics = SupervisorMetrics(version: superviseVersion)
+    /// Every logged event, for `GET /v1/events` and webhooks.
+    let events: EventHub
 
     public init(options: DaemonOptions) {
         self.options = options
-        var logger = Logger(label: "supervise") { _ in options.logFormat.makeHandler() }
+        let events = EventHub(metrics: metrics)
+        self.events = events
+        var logger = Logger(label: "supervise") { _ in
+            MultiplexLogHandler([options.logFormat.makeHandler(), EventLogHandler(hub: events)])
+        }
         logger.logLevel = .info
         self.logger = logger
         (inputs, feed) = AsyncStream.makeStream(of: DaemonInput.self)
@@ -69,7 +78,12 @@ public final class Daemon: Sendable {
         }
         watchdog?.cancel()
         signalTask.cancel()
-        await offloaded("supervise.control-close") { started.server.close() }
+        events.finishReaders()
+        await offloaded("supervise.control-close") {
+            started.server.close()
+            started.metricsServer?.close()
+        }
+        if let notifier = events.setNotifier(nil) { await offloaded("supervise.webhooks-stop") { notifier.stop() } }
         if code == ExitCodes.success {
             logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
         }
@@ -82,6 +96,8 @@ public final class Daemon: Sendable {
         var adapters: SupervisionAdapters
         var boot: BootState
         var server: ControlServer
+        /// The Prometheus listener (`metrics.listen`).
+        var metricsServer: ControlServer?
     }
 
     /// Why start-up ended the daemon, as its exit code.
@@ -166,6 +182,23 @@ public final class Daemon: Sendable {
             FileHandle.standardError.write(Data("supervise: \(error)\n".utf8))
             return .failure(StartupExit(code: ExitCodes.controlSocket))
         }
+        var metricsServer: ControlServer?
+        if let listen = config.metrics.listen {
+            do {
+                metricsServer = try Self.metricsListener(listen, feed: feed)
+            } catch {
+                server.close()
+                FileHandle.standardError.write(Data("supervise: metrics.listen: \(error)\n".utf8))
+                return .failure(StartupExit(code: ExitCodes.controlSocket))
+            }
+            logger.info("Prometheus metrics on http://\(listen)/metrics\(listen.isLoopback ? "" : " (not loopback: reachable from other machines)")",
+                        metadata: ["event": "metrics-listen"])
+        }
+        if !config.notify.webhooks.isEmpty {
+            let notifier = WebhookNotifier(spec: config.notify) { [logger] in logger.warning("\($0)", metadata: ["event": "webhook-failed"]) }
+            notifier.start()
+            events.setNotifier(notifier)
+        }
         logger.info("supervise \(superviseVersion) starting: \(config.units.count) units from \(options.configPath), control socket \(config.control.socketPath)", metadata: ["event": "daemon-start"])
 
         // Processes a killed predecessor left running are adopted, not restarted: their calls go on
@@ -206,10 +239,22 @@ public final class Daemon: Sendable {
             makeContainerDriver: { settings in
                 DockerWatcher(settings: settings, environment: ProcessInfo.processInfo.environment, feed: feed, logger: logger)
             },
-            clock: MonotonicClock())
+            clock: MonotonicClock(), metrics: metrics, events: events)
         return .success(Prepared(core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),
                                  adapters: adapters, boot: BootState(persisted: persisted, adopted: adopted, uptimes: uptimes, leftovers: leftovers),
-                                 server: server))
+                                 server: server, metricsServer: metricsServer))
+    }
+
+    /// The read-only TCP listener for Prometheus: `GET /metrics` and nothing else.
+    static func metricsListener(_ listen: ListenAddress, feed: AsyncStream<DaemonInput>.Continuation) throws -> ControlServer {
+        try ControlServer(host: listen.host, port: listen.port, refusal: "the metrics listener is read-only") { request in
+            guard request.method == "GET", request.path == "/metrics" else {
+                return ControlRoutes.error(404, "only GET /metrics is served here; the control socket has the rest")
+            }
+            return await withCheckedContinuation { reply in
+                if case .terminated = feed.yield(.control(request, reply)) { reply.resume(returning: ControlRoutes.shuttingDown) }
+            }
+        }
     }
 
     /// The saved state, and whether a file was there but unusable.

@@ -20,12 +20,16 @@ package struct SupervisionAdapters: Sendable {
     package var clock: any SupervisionClock
     /// The Prometheus metrics the loop keeps (`GET /metrics`).
     package var metrics: SupervisorMetrics
+    /// Where logged events go for `GET /v1/events` and webhooks.
+    package var events: EventHub
 
     package init(launcher: any ProcessLauncher, store: any StateWriting, notifier: any ReadinessNotifying,
                  makeProbeRunner: @escaping @Sendable () -> any ProbeRunning,
                  makeContainerDriver: @escaping @Sendable (DockerSettings) -> any ContainerDriving,
-                 clock: any SupervisionClock, metrics: SupervisorMetrics = SupervisorMetrics(version: superviseVersion)) {
+                 clock: any SupervisionClock, metrics: SupervisorMetrics = SupervisorMetrics(version: superviseVersion),
+                 events: EventHub? = nil) {
         self.metrics = metrics
+        self.events = events ?? EventHub(metrics: metrics)
         self.launcher = launcher
         self.store = store
         self.notifier = notifier

@@ -3,6 +3,7 @@ import Logging
 import SuperviseControl
 import SuperviseCore
 import SuperviseMetrics
+import SuperviseNotify
 import SuperviseProbes
 import SuperviseQueues
 
@@ -35,6 +36,7 @@ package struct SupervisionLoop {
     /// Each unit's output rate limit, kept across restarts of its process.
     private let outputLimiters: OutputLimiters
     let metrics: SupervisorMetrics
+    let events: EventHub
     /// Reads the configured queues' lengths; nil without `queues:`.
     private var queueMonitor: QueueMonitor?
 
@@ -50,6 +52,7 @@ package struct SupervisionLoop {
         self.feed = feed
         outputLimiters = OutputLimiters(logger: logger, clock: adapters.clock)
         metrics = adapters.metrics
+        events = adapters.events
     }
 
     /// Starts the units (adopting what `state` says still runs), reports readiness and arms the timer.
@@ -86,6 +89,8 @@ package struct SupervisionLoop {
             default: break
             }
             perform(core.handle(event, now: now))
+        case .control(let request, let reply) where request.method == "GET" && request.path == "/v1/events":
+            reply.resume(returning: eventStream(request.query))
         case .control(let request, let reply) where request.method == "GET" && request.path == "/metrics":
             // The loop takes the snapshot; reading the cgroups and rendering happen off it.
             var snapshot = metricsSnapshot(now: now)
@@ -145,6 +150,7 @@ package struct SupervisionLoop {
                 metrics.reload(succeeded: true)
                 watchDockerIfConfigured()
                 watchQueues()
+                watchWebhooks()
             case .failure(let failure):
                 metrics.reload(succeeded: false)
                 logger.error("reload refused, the running configuration stays:\n\(failure.message)", metadata: ["event": "reload-failed"])
@@ -242,12 +248,61 @@ package struct SupervisionLoop {
         }
     }
 
+    /// Webhooks anew when `notify:` changed on a reload; the old notifier's pending deliveries
+    /// are dropped (counted), and which units had given up is forgotten.
+    private func watchWebhooks() {
+        let spec = core.config.notify
+        guard spec != events.notifier?.spec ?? .none else { return }
+        var next: WebhookNotifier?
+        if !spec.webhooks.isEmpty {
+            let logger = self.logger
+            next = WebhookNotifier(spec: spec) { logger.warning("\($0)", metadata: ["event": "webhook-failed"]) }
+            next?.start()
+        }
+        if let old = events.setNotifier(next) {
+            Task.detached { await offloaded("supervise.webhooks-stop") { old.stop() } }
+        }
+    }
+
+    /// `GET /v1/events`: new events as NDJSON, after those kept that `since` (a duration ago, or an
+    /// RFC 3339 time) or `after` (a sequence number) select; `unit` keeps one unit's.
+    private func eventStream(_ query: [String: String]) -> ControlResponse {
+        if let unit = query["unit"], core.unit(unit) == nil { return ControlRoutes.unknown(unit, core) }
+        var replay: (SupervisionEvent) -> Bool = { _ in false }
+        if let text = query["after"] {
+            guard let after = UInt64(text) else {
+                return ControlRoutes.error(400, "after=\(text): expected the sequence number of the last event read, such as after=42")
+            }
+            replay = { $0.seq > after }
+        } else if let text = query["since"] {
+            let cutoff: String
+            if let ago = DurationText.parse(text) {
+                var ts = timespec()
+                clock_gettime(CLOCK_REALTIME, &ts)
+                let millis = Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000 - Int(ago.components.seconds * 1000)
+                    - Int(ago.components.attoseconds / 1_000_000_000_000_000)
+                cutoff = LineLogHandler.timestamp(seconds: millis / 1000, milliseconds: millis % 1000)
+            } else if text.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/) != nil {
+                cutoff = text
+            } else {
+                return ControlRoutes.error(400, "since=\(text): expected a duration such as 10m or 2h, or a UTC time such as 2026-11-29T18:00:00Z")
+            }
+            replay = { $0.time >= cutoff }
+        }
+        let stream = events.subscribe(replay: replay, unit: query["unit"])
+        return ControlResponse(status: 200, body: [], contentType: "application/x-ndjson", stream: stream)
+    }
+
     /// What the gauges of a scrape are set from, except the units' resources (read off the loop).
     private func metricsSnapshot(now: Instant) -> MetricsSnapshot {
         MetricsSnapshot(units: core.status(now: now),
                         drainUnits: Set(core.units.filter { $0.spec.drain != nil }.map(\.name)),
                         queues: queueMonitor?.depths() ?? [],
-                        dockerConnected: core.config.containers.isEmpty ? nil : core.dockerConnected)
+                        dockerConnected: core.config.containers.isEmpty ? nil : core.dockerConnected,
+                        webhooks: events.notifier.map { notifier in
+                            let n = notifier.counters
+                            return WebhookTotals(sent: Int(n.sent), failed: Int(n.failed), dropped: Int(n.dropped))
+                        })
     }
 
     /// A drain-progress probe result becomes a `.drainProgress` reading: the active-call count is

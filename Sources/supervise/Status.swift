@@ -31,7 +31,17 @@ struct Status: ParsableCommand {
             writeLine(StatusTable.render(all.units))
             writeLine("\n\(all.summary)")
             if let containment = all.containment { writeLine(containment.description) }
+            for queue in all.queues ?? [] { writeLine(Self.text(queue)) }
         }
+    }
+}
+
+extension Status {
+    /// `queue call-queue (127.0.0.1:6379 list call-queue, service worker): 12`, or why it cannot be read.
+    static func text(_ q: QueueStatus) -> String {
+        let list = q.list == q.name ? "" : " list \(q.list)"
+        let service = q.service.map { ", service \($0)" } ?? ""
+        return "queue \(q.name) (\(q.redis)\(list)\(service)): " + (q.length.map { "\($0) waiting" } ?? "cannot be read: \(q.error ?? "unknown")")
     }
 }
 

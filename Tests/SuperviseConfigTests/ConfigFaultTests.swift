@@ -59,7 +59,7 @@ struct ConfigFaultTests {
             return yaml
         }
         let unknownX = error(2, 1, "x", found: "unknown key \"x\"",
-                             expected: "one of control, state_dir, docker, defaults, units, containers, queues or notify")
+                             expected: "one of control, state_dir, docker, defaults, units, containers, queues, notify or metrics")
         #expect(errors(nested(999)) == [unknownX])
         let tooDeep = error(1001, 1000, "", found: "lists and mappings nested 1000 or more levels deep",
                             expected: "fewer than 1000 levels of nesting (the YAML parser's limit)")

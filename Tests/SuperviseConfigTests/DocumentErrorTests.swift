@@ -96,10 +96,10 @@ struct DocumentErrorTests {
         #expect(errors("# nothing yet\n") == [empty])
         #expect(errors("---\n...\n") == [empty])
         #expect(errors("- units\n") == [
-            error(1, 1, "", found: "a list", expected: "a mapping with the keys control, state_dir, docker, defaults, units, containers, queues and notify"),
+            error(1, 1, "", found: "a list", expected: "a mapping with the keys control, state_dir, docker, defaults, units, containers, queues, notify and metrics"),
         ])
         #expect(errors("\n\nunits\n") == [
-            error(3, 1, "", found: "\"units\"", expected: "a mapping with the keys control, state_dir, docker, defaults, units, containers, queues and notify"),
+            error(3, 1, "", found: "\"units\"", expected: "a mapping with the keys control, state_dir, docker, defaults, units, containers, queues, notify and metrics"),
         ])
         #expect(errors("state_dir: /x\n") == [
             error(1, 1, "units", found: "no \"units\"", expected: "a mapping of unit names to units (units: {} for none)"),

@@ -108,6 +108,7 @@ import Testing
         _ = h.drain("agent-1")
         h.progress("agent-1", calls: 4)
         h.advance(.seconds(31))
+        h.exit("agent-1", .signaled(signal: Signals.kill, coreDumped: false))
         let ends = Self.measurements(h).compactMap { m -> (String, DrainEnd, Duration, Int?)? in
             if case .drainEnded(let u, let end, let d, let cut) = m { return (u, end, d, cut) } else { return nil }
         }

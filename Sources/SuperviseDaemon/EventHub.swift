@@ -1,0 +1,134 @@
+import Foundation
+import SuperviseCore
+import SuperviseMetrics
+import SuperviseNotify
+import Synchronization
+
+/// The events the journal carries (every record with an `event`, but a unit's output lines), for
+/// `GET /v1/events` readers and webhooks: numbered, kept in a bounded buffer for replay, and
+/// handed to each reader through a bounded buffer of its own.
+///
+/// ``publish(_:)`` never waits: it appends, and yields one line to each reader. A reader that
+/// falls ``readerBuffer`` events behind is dropped with a last line saying so and where to
+/// resume (`?after=SEQ`), and counted (`supervise_event_readers_dropped_total`); the others and
+/// the supervision loop go on as if it were not there.
+package final class EventHub: Sendable {
+    /// Events kept for replay (`?since=`, `?after=`).
+    package let capacity: Int
+    /// Events a reader may be behind before it is dropped.
+    package let readerBuffer: Int
+    private let metrics: SupervisorMetrics
+    private let state: Mutex<State>
+
+    private struct Reader {
+        var continuation: AsyncStream<[UInt8]>.Continuation
+        var unit: String?
+    }
+
+    private struct State {
+        var seq: UInt64 = 0
+        var recent: [SupervisionEvent] = []
+        /// Index of the oldest event in `recent` once it is full (a ring).
+        var head = 0
+        var readers: [UInt64: Reader] = [:]
+        var nextReader: UInt64 = 0
+        var notifier: WebhookNotifier?
+
+        var ordered: [SupervisionEvent] { Array(recent[head...] + recent[..<head]) }
+    }
+
+    package init(metrics: SupervisorMetrics, capacity: Int = 1_000, readerBuffer: Int = 1_000) {
+        self.metrics = metrics
+        self.capacity = capacity
+        self.readerBuffer = readerBuffer
+        state = Mutex(State())
+    }
+
+    /// Who gets each event as a webhook from now on; the one it replaces is returned, to be stopped.
+    @discardableResult
+    package func setNotifier(_ notifier: WebhookNotifier?) -> WebhookNotifier? {
+        state.withLock { s in
+            defer { s.notifier = notifier }
+            return s.notifier
+        }
+    }
+
+    package var notifier: WebhookNotifier? { state.withLock { $0.notifier } }
+
+    /// Numbers and records an event, and hands it to every reader and the webhooks.
+    package func publish(level: String, unit: String?, event: String, message: String, reason: String?, exit: String?) {
+        metrics.eventRecorded(level: level)
+        let time = LineLogHandler.timestamp()
+        var dropped = 0
+        let (record, notifier) = state.withLock { s -> (SupervisionEvent, WebhookNotifier?) in
+            s.seq += 1
+            let record = SupervisionEvent(seq: s.seq, time: time, level: level, unit: unit, event: event, message: message,
+                                          reason: reason, exit: exit)
+            if s.recent.count < capacity {
+                s.recent.append(record)
+            } else {
+                s.recent[s.head] = record
+                s.head = (s.head + 1) % capacity
+            }
+            let line = Self.line(record)
+            for (id, reader) in s.readers where reader.unit == nil || reader.unit == unit {
+                if case .dropped = reader.continuation.yield(line) {
+                    // Newest kept, oldest dropped: the last line below is always read.
+                    reader.continuation.yield(Self.droppedLine(seq: record.seq, behind: readerBuffer))
+                    reader.continuation.finish()
+                    s.readers[id] = nil
+                    dropped += 1
+                }
+            }
+            return (record, s.notifier)
+        }
+        for _ in 0..<dropped { metrics.eventReaderDropped() }
+        notifier?.publish(record)
+    }
+
+    /// What a new reader gets: the kept events that `replay` selects (oldest first), then every new
+    /// one, for `unit` only when given. Ends when the reader falls behind (see the type's comment).
+    package func subscribe(replay: (SupervisionEvent) -> Bool, unit: String?) -> AsyncStream<[UInt8]> {
+        state.withLock { s in
+            let old = s.ordered.filter { (unit == nil || $0.unit == unit) && replay($0) }
+            let (stream, continuation) = AsyncStream.makeStream(of: [UInt8].self,
+                                                               bufferingPolicy: .bufferingNewest(old.count + readerBuffer))
+            for event in old { continuation.yield(Self.line(event)) }
+            let id = s.nextReader
+            s.nextReader += 1
+            s.readers[id] = Reader(continuation: continuation, unit: unit)
+            continuation.onTermination = { [weak self] _ in
+                self?.state.withLock { _ = $0.readers.removeValue(forKey: id) }
+            }
+            return stream
+        }
+    }
+
+    /// Readers connected now.
+    package var readerCount: Int { state.withLock { $0.readers.count } }
+
+    /// Ends every reader's stream (the daemon is exiting).
+    package func finishReaders() {
+        let readers = state.withLock { s in
+            defer { s.readers = [:] }
+            return Array(s.readers.values)
+        }
+        for reader in readers { reader.continuation.finish() }
+    }
+
+    /// The control API's encoder (snake_case keys, sorted), on one line.
+    private static let encoder = ControlJSON.encoder()
+
+    /// One NDJSON line.
+    static func line(_ event: SupervisionEvent) -> [UInt8] {
+        ((try? encoder.encode(event)) ?? Data("{}".utf8)) + [UInt8(ascii: "\n")]
+    }
+
+    static func droppedLine(seq: UInt64, behind: Int) -> [UInt8] {
+        let note = SupervisionEvent(
+            seq: seq, time: LineLogHandler.timestamp(), level: "warning", unit: nil, event: "reader-dropped",
+            message: "this reader fell more than \(behind) events behind and was dropped; events before seq \(seq) may be missing; "
+                + "reconnect with ?after=SEQ (the last seq read) to resume")
+        return line(note)
+    }
+}
