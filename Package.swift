@@ -87,7 +87,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
             "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient", "CProbeFloor", "SuperviseProbes",
-            "CRespawnFloor",
+            "CRespawnFloor", "SuperviseMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // Talking to agent-sim workers from tests and benchmarks: one HTTP/1.1 exchange, a call generator.

@@ -21,7 +21,7 @@ public enum MetricCatalogue {
     public static let families: [Family] = [
         Family(name: "supervise_build_info", kind: .gauge, help: "The running build of supervise (always 1)."),
         Family(name: "supervise_unit_info", kind: .gauge, help: "One series per configured unit (always 1), joining unit to service and kind."),
-        Family(name: "supervise_unit_state", kind: .gauge, help: "1 for the state the unit is in, 0 for the others."),
+        Family(name: "supervise_unit_state", kind: .gauge, help: "One series per unit, labelled with the state it is in (always 1)."),
         Family(name: "supervise_unit_up", kind: .gauge, help: "1 when the unit runs and, where it has a readiness probe, is ready."),
         Family(name: "supervise_unit_restarts_total", kind: .counter, help: "Restarts of the unit, by why it went down."),
         Family(name: "supervise_unit_start_limit_hits_total", kind: .counter, help: "Times the unit hit its start limit and gave up (state failed)."),

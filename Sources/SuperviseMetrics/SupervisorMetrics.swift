@@ -89,11 +89,10 @@ public final class SupervisorMetrics: Sendable {
             let configured = Set(snapshot.units.map(\.name))
             for unit in cache.units.subtracting(configured) { cache.forget(unit: unit) }
             // A unit's counters exist at 0 from its first scrape, so `increase()` sees the first
-            // restart or cut call (a series born at 1 shows no increase).
+            // crash, give-up or cut call (a series born at 1 shows no increase). Only the crash
+            // reason: eight reasons for each of a thousand units would be most of a scrape.
             for unit in configured.subtracting(cache.units) {
-                for cause in RestartCause.allCases {
-                    _ = cache.counter("supervise_unit_restarts_total", [("unit", unit), ("reason", cause.rawValue)], export, unit: unit)
-                }
+                _ = cache.counter("supervise_unit_restarts_total", [("unit", unit), ("reason", RestartCause.crash.rawValue)], export, unit: unit)
                 _ = cache.counter("supervise_unit_start_limit_hits_total", [("unit", unit)], export, unit: unit)
                 if snapshot.drainUnits.contains(unit) {
                     for end in DrainEnd.allCases {
@@ -103,17 +102,16 @@ public final class SupervisorMetrics: Sendable {
                 }
             }
             cache.units = configured
-            cache.seen.removeAll(keepingCapacity: true)
+            cache.beginRefresh()
 
             var serviceCalls: [String: Int] = [:]
             var serviceReady: [String: Int] = [:]
             for u in snapshot.units {
                 let service = UnitSpec.service(of: u.name)
                 cache.gauge("supervise_unit_info", unit: u.name, [("service", service), ("kind", u.kind)], export).set(1)
-                for state in UnitPhase.allCases {
-                    cache.gauge("supervise_unit_state", unit: u.name, [("state", state.rawValue)], export)
-                        .set(u.state == state.rawValue ? 1 : 0)
-                }
+                // The current state only (as an info metric): ten series a unit, nine of them 0,
+                // would be half of a scrape; a change of state replaces the series.
+                cache.gauge("supervise_unit_state", unit: u.name, [("state", u.state)], export).set(1)
                 let hasReadiness = u.probes.contains { $0.role == ProbeRole.readiness.rawValue }
                 let up = u.state == UnitPhase.running.rawValue && (!hasReadiness || u.ready == true)
                 cache.gauge("supervise_unit_up", unit: u.name, [], export).set(up ? 1 : 0)
@@ -192,25 +190,35 @@ private func nanoseconds(_ d: Duration) -> Int64 {
     d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
 }
 
+/// One series: its family and its label values, the unit's apart (to drop a unit's series).
+private struct SeriesKey: Hashable {
+    var name: String
+    var unit: String
+    var labels: [String]
+
+    init(_ name: String, unit: String?, _ labels: [(String, String)]) {
+        self.name = name
+        self.unit = unit ?? ""
+        self.labels = labels.map(\.1)
+    }
+}
+
 /// The swift-metrics objects made so far, by series, and which belong to which unit.
 private struct SeriesCache: @unchecked Sendable {
     // @unchecked: swift-metrics' objects are thread-safe; the cache itself lives in a Mutex.
-    var counters: [String: CoreMetrics.Counter] = [:]
-    var floatCounters: [String: (counter: CoreMetrics.FloatingPointCounter, value: Double)] = [:]
-    var timers: [String: CoreMetrics.Timer] = [:]
-    var gauges: [String: Meter] = [:]
-    /// Gauges set during the refresh in progress.
-    var seen: Set<String> = []
+    var counters: [SeriesKey: CoreMetrics.Counter] = [:]
+    var floatCounters: [SeriesKey: (counter: CoreMetrics.FloatingPointCounter, value: Double)] = [:]
+    var timers: [SeriesKey: CoreMetrics.Timer] = [:]
+    /// Each gauge with the refresh that last set it.
+    var gauges: [SeriesKey: (meter: Meter, refresh: UInt64)] = [:]
+    /// The refresh in progress.
+    var refresh: UInt64 = 0
     /// Series keys of each unit, for removing them with the unit.
-    var byUnit: [String: Set<String>] = [:]
+    var byUnit: [String: Set<SeriesKey>] = [:]
     var units: Set<String> = []
 
-    static func key(_ name: String, _ labels: [(String, String)]) -> String {
-        labels.reduce(name) { $0 + "\u{1}" + $1.0 + "=" + $1.1 }
-    }
-
     mutating func counter(_ name: String, _ labels: [(String, String)], _ export: PrometheusExport, unit: String? = nil) -> CoreMetrics.Counter {
-        let key = Self.key(name, labels)
+        let key = SeriesKey(name, unit: unit, labels)
         if let existing = counters[key] { return existing }
         let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: export)
         counters[key] = made
@@ -219,7 +227,7 @@ private struct SeriesCache: @unchecked Sendable {
     }
 
     mutating func timer(_ name: String, _ labels: [(String, String)], _ export: PrometheusExport, unit: String? = nil) -> CoreMetrics.Timer {
-        let key = Self.key(name, labels)
+        let key = SeriesKey(name, unit: unit, labels)
         if let existing = timers[key] { return existing }
         let made = CoreMetrics.Timer(label: name, dimensions: labels, factory: export)
         timers[key] = made
@@ -227,13 +235,15 @@ private struct SeriesCache: @unchecked Sendable {
         return made
     }
 
+    /// The gauge of a series, marked as set by this refresh (one hash when it exists).
     mutating func gauge(_ name: String, unit: String?, _ labels: [(String, String)], _ export: PrometheusExport) -> Meter {
-        let all = (unit.map { [("unit", $0)] } ?? []) + labels
-        let key = Self.key(name, all)
-        seen.insert(key)
-        if let existing = gauges[key] { return existing }
-        let made = Meter(label: name, dimensions: all, factory: export)
-        gauges[key] = made
+        let key = SeriesKey(name, unit: unit, labels)
+        if let i = gauges.index(forKey: key) {
+            gauges.values[i].refresh = refresh
+            return gauges.values[i].meter
+        }
+        let made = Meter(label: name, dimensions: (unit.map { [("unit", $0)] } ?? []) + labels, factory: export)
+        gauges[key] = (made, refresh)
         if let unit { byUnit[unit, default: []].insert(key) }
         return made
     }
@@ -242,23 +252,25 @@ private struct SeriesCache: @unchecked Sendable {
     /// the difference, and starts again from the new total when the total went down (the source
     /// was reset), which Prometheus' `rate()` reads as a counter reset.
     mutating func monotonic(_ name: String, unit: String?, _ labels: [(String, String)], to total: Double, _ export: PrometheusExport) {
-        let all = (unit.map { [("unit", $0)] } ?? []) + labels
-        let key = Self.key(name, all)
+        let key = SeriesKey(name, unit: unit, labels)
         if let (counter, value) = floatCounters[key], total >= value {
             if total > value { counter.increment(by: total - value) }
             floatCounters[key] = (counter, total)
             return
         }
         floatCounters[key]?.counter.destroy()
-        let made = CoreMetrics.FloatingPointCounter(label: name, dimensions: all, factory: export)
+        let made = CoreMetrics.FloatingPointCounter(label: name, dimensions: (unit.map { [("unit", $0)] } ?? []) + labels, factory: export)
         if total > 0 { made.increment(by: total) }
         floatCounters[key] = (made, total)
         if let unit { byUnit[unit, default: []].insert(key) }
     }
 
+    /// Starts a refresh: gauges not set by its end are dropped (``dropUnseenGauges()``).
+    mutating func beginRefresh() { refresh &+= 1 }
+
     mutating func dropUnseenGauges() {
-        for (key, gauge) in gauges where !seen.contains(key) {
-            gauge.destroy()
+        for (key, gauge) in gauges where gauge.refresh != refresh {
+            gauge.meter.destroy()
             gauges[key] = nil
         }
     }
@@ -268,7 +280,7 @@ private struct SeriesCache: @unchecked Sendable {
         for key in byUnit.removeValue(forKey: unit) ?? [] {
             counters.removeValue(forKey: key)?.destroy()
             timers.removeValue(forKey: key)?.destroy()
-            gauges.removeValue(forKey: key)?.destroy()
+            gauges.removeValue(forKey: key)?.meter.destroy()
             floatCounters.removeValue(forKey: key)?.counter.destroy()
         }
     }

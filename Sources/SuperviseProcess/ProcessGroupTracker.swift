@@ -49,13 +49,12 @@ final class ProcessGroupTracker: Sendable {
     }
 
     /// The live processes of `unit` from a table already read (status answers for every unit).
-    func members(of unit: String, main: Int32, mains: Set<Int32>, table: ProcessTable) -> Set<Int32> {
+    /// `orphans`: the daemon's children in `table` that are no unit's main process, found once
+    /// for all units (``orphans(in:mains:)``).
+    func members(of unit: String, main: Int32, orphans: [Int32], table: ProcessTable) -> Set<Int32> {
         var roots: Set<Int32> = [main]
-        for e in table.entries.values where e.pgid == main && main > 1 { roots.insert(e.pid) }
-        let me = getpid()
-        for e in table.entries.values where e.ppid == me && !mains.contains(e.pid) && !e.zombie {
-            if owner(of: e.pid) == unit { roots.insert(e.pid) }
-        }
+        if main > 1 { roots.formUnion(table.members(ofGroup: main)) }
+        for pid in orphans where owner(of: pid) == unit { roots.insert(pid) }
         roots.formUnion(adopted.withLock { $0[unit] ?? [] })
         return table.withDescendants(of: roots)
     }
@@ -68,6 +67,11 @@ final class ProcessGroupTracker: Sendable {
         if !(adopted.withLock { $0[unit]?.isEmpty ?? true }) { return false }
         for pid in orphans where owner(of: pid) == unit { return false }
         return true
+    }
+
+    /// The daemon's children in `table` that are no unit's main process.
+    static func orphans(in table: ProcessTable, mains: Set<Int32>) -> [Int32] {
+        (table.children[getpid()] ?? []).filter { !mains.contains($0) }
     }
 
     /// The daemon's children that are no unit's main process (nor an exec probe's).

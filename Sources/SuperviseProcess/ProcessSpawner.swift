@@ -145,9 +145,9 @@ public final class ProcessSpawner: Sendable {
                 cached = (now, fresh)
                 return fresh
             }
-            let mains = mains()
+            let orphans = ProcessGroupTracker.orphans(in: table, mains: mains())
             for unit in live {
-                result[unit.name] = UnitResources(processes: tracker.members(of: unit.name, main: unit.main!, mains: mains, table: table).count)
+                result[unit.name] = UnitResources(processes: tracker.members(of: unit.name, main: unit.main!, orphans: orphans, table: table).count)
             }
         }
         return result

@@ -11,40 +11,69 @@ struct ProcessTable: Sendable {
         var zombie: Bool
     }
 
-    var entries: [Int32: Entry] = [:]
+    private(set) var entries: [Int32: Entry] = [:]
+    /// Live processes by parent and by process group, indexed once: a status or a scrape looks up
+    /// a thousand units in one table.
+    private(set) var children: [Int32: [Int32]] = [:]
+    private(set) var groups: [Int32: [Int32]] = [:]
+
+    init(entries: [Int32: Entry] = [:]) {
+        self.entries = entries
+        for e in entries.values where !e.zombie {
+            children[e.ppid, default: []].append(e.pid)
+            groups[e.pgid, default: []].append(e.pid)
+        }
+    }
 
     /// Reads `/proc/PID/stat` of every process.
     static func snapshot() -> ProcessTable {
-        var table = ProcessTable()
-        guard let dir = opendir("/proc") else { return table }
+        var entries: [Int32: Entry] = [:]
+        guard let dir = opendir("/proc") else { return ProcessTable() }
         defer { closedir(dir) }
         while let item = readdir(dir) {
             let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             guard let pid = Int32(name), let entry = stat(of: pid) else { continue }
-            table.entries[pid] = entry
+            entries[pid] = entry
         }
-        return table
+        return ProcessTable(entries: entries)
     }
 
-    /// The fields of `/proc/PID/stat` this table keeps, or nil when the process is gone.
+    /// The fields of `/proc/PID/stat` this table keeps, or nil when the process is gone. Parsed
+    /// from the bytes, with one read into a stack buffer: a scrape or a status reads a thousand.
     static func stat(of pid: Int32) -> Entry? {
-        let text = CgroupHierarchy.read("/proc/\(pid)/stat")
-        // comm (field 2) may hold spaces and parentheses: fields after the last ')'.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 3, let ppid = Int32(fields[1]), let pgid = Int32(fields[2]) else { return nil }
-        return Entry(pid: pid, ppid: ppid, pgid: pgid, zombie: fields[0] == "Z" || fields[0] == "X")
+        let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer -> Entry? in
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            guard n > 0 else { return nil }
+            let text = UnsafeBufferPointer(rebasing: buffer[..<n])
+            // comm (field 2) may hold spaces and parentheses: fields after the last ')'.
+            guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            var i = close + 2
+            guard i < text.count else { return nil }
+            let state = text[i]
+            i += 2
+            func number() -> Int32? {
+                var value: Int32 = 0, digits = 0
+                while i < text.count, text[i] >= 48, text[i] <= 57 {
+                    value = value &* 10 &+ Int32(text[i] - 48)
+                    digits += 1
+                    i += 1
+                }
+                i += 1
+                return digits > 0 ? value : nil
+            }
+            guard let ppid = number(), let pgid = number() else { return nil }
+            return Entry(pid: pid, ppid: ppid, pgid: pgid, zombie: state == UInt8(ascii: "Z") || state == UInt8(ascii: "X"))
+        }
     }
 
     /// The live (not zombie) processes of process group `pgid`.
-    func members(ofGroup pgid: Int32) -> [Int32] {
-        entries.values.filter { $0.pgid == pgid && !$0.zombie }.map(\.pid)
-    }
+    func members(ofGroup pgid: Int32) -> [Int32] { groups[pgid] ?? [] }
 
     /// `roots` and every live process descended from one of them.
     func withDescendants(of roots: Set<Int32>) -> Set<Int32> {
-        var children: [Int32: [Int32]] = [:]
-        for e in entries.values where !e.zombie { children[e.ppid, default: []].append(e.pid) }
         var result = Set(roots.filter { entries[$0].map { !$0.zombie } ?? false })
         var queue = Array(result)
         while let pid = queue.popLast() {
