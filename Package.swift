@@ -36,20 +36,23 @@ let package = Package(
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),
 
+        // Named threads of the daemon's own, and a thread that is also a task executor.
+        .target(name: "SuperviseThreads", dependencies: ["CSuperviseSys"], swiftSettings: strict),
+
         // Functional core: no I/O, injected clock and randomness.
         .target(name: "SuperviseCore", swiftSettings: strict),
         // YAML -> core model, with file:line:column errors.
         .target(name: "SuperviseConfig", dependencies: ["SuperviseCore", "Yams"], swiftSettings: strict),
 
         // Imperative shell: adapters.
-        .target(name: "SuperviseProcess", dependencies: ["SuperviseCore", "CSuperviseSys"], swiftSettings: strict),
+        .target(name: "SuperviseProcess", dependencies: ["SuperviseCore", "CSuperviseSys", "SuperviseThreads"], swiftSettings: strict),
         .target(name: "SuperviseSystemd", dependencies: ["CSystemd"], swiftSettings: strict),
         // Health probes: HTTP/TCP on one libcurl multi handle driven by one thread; exec through the spawner.
-        .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "SuperviseCurl", "CCurl"], swiftSettings: strict),
+        .target(name: "SuperviseProbes", dependencies: ["SuperviseCore", "SuperviseProcess", "SuperviseCurl", "CCurl", "SuperviseThreads"], swiftSettings: strict),
         // Docker Engine API over its unix socket: libcurl multi on one dedicated thread, async calls.
         .target(name: "SuperviseDocker", dependencies: ["SuperviseCurl", "CCurl"], swiftSettings: strict),
         // Webhook notifications: a bounded queue per webhook, deliveries by libcurl multi on one dedicated thread.
-        .target(name: "SuperviseNotify", dependencies: ["SuperviseCore", "SuperviseCurl", "CCurl", "CSuperviseSys"],
+        .target(name: "SuperviseNotify", dependencies: ["SuperviseCore", "SuperviseCurl", "CCurl", "CSuperviseSys", "SuperviseThreads"],
                 swiftSettings: strict),
         // What both libcurl threads share: global init, the command mailbox, an easy handle with its buffers.
         .target(name: "SuperviseCurl", dependencies: ["CCurl"], swiftSettings: strict),
@@ -60,7 +63,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         // Redis queue depth: LLEN of the lists in `queues:` through hiredis, on one dedicated thread.
-        .target(name: "SuperviseQueues", dependencies: ["SuperviseCore", "CHiredis", "CSuperviseSys"], swiftSettings: strict),
+        .target(name: "SuperviseQueues", dependencies: ["SuperviseCore", "CHiredis", "CSuperviseSys", "SuperviseThreads"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
             "SuperviseCore", "CSuperviseSys",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -69,7 +72,7 @@ let package = Package(
         ], swiftSettings: strict),
         .target(name: "SuperviseDaemon", dependencies: [
             "SuperviseCore", "SuperviseConfig", "SuperviseProcess", "SuperviseSystemd", "SuperviseControl", "SuperviseProbes",
-            "SuperviseDocker", "SuperviseMetrics", "SuperviseQueues", "SuperviseNotify",
+            "SuperviseDocker", "SuperviseMetrics", "SuperviseQueues", "SuperviseNotify", "SuperviseThreads",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
 import Foundation
 import SuperviseCore
 import SuperviseProcess
+import SuperviseThreads
 
 /// Keeps ``PersistedState`` in `<state_dir>/state.json`: written atomically (temp file, fsync,
 /// rename, fsync of the directory) on a thread of its own at nice 10, so the loop never waits for the disk.

@@ -2,6 +2,7 @@ import CSuperviseSys
 import Dispatch
 import Foundation
 import SuperviseCore
+import SuperviseThreads
 import Synchronization
 
 /// Tells webhooks about events: a JSON `POST` (see ``WebhookPayload``) to each webhook of the ``NotifySpec`` that
@@ -69,10 +70,8 @@ public final class WebhookNotifier: Sendable {
         guard !spec.webhooks.isEmpty, !mailbox.isStopped, lifecycle.markStarted() else { return }
         let (mailbox, counters, retry, host, log, stopped) = (mailbox, deliveryCounters, retry, host, log, stopped)
         stopped.enter()
-        let thread = Thread {
+        startThread(named: WebhookNotifier.threadName) {
             defer { stopped.leave() }
-            // Named from inside: Foundation's Thread.name does not reach the kernel's comm.
-            _ = csupervise_set_thread_name(WebhookNotifier.threadName)
             guard let loop = DeliveryLoop(mailbox: mailbox, counters: counters, retry: retry, host: host, log: log)
             else {
                 log("webhooks: libcurl (libcurl.so.4) could not be loaded; no notification will be sent")
@@ -81,8 +80,6 @@ public final class WebhookNotifier: Sendable {
             }
             loop.run()
         }
-        thread.name = WebhookNotifier.threadName
-        thread.start()
     }
 
     /// Ends the delivery thread and waits for it (unless called from `log`, on that thread): attempts in flight

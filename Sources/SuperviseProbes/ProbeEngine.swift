@@ -2,6 +2,7 @@ import CSuperviseSys
 import Dispatch
 import Foundation
 import SuperviseCore
+import SuperviseThreads
 import SuperviseProcess
 
 /// Runs every unit's health probes: HTTP and TCP checks on one libcurl multi handle driven by one
@@ -42,10 +43,8 @@ public final class ProbeEngine: Sendable {
     public init(spawner: ProcessSpawner, onResult: @escaping @Sendable (ProbeKey, ProbeResult) -> Void) {
         let (mailbox, gate, recorder, stopped) = (self.mailbox, self.gate, self.recorder, self.stopped)
         stopped.enter()
-        let thread = Thread {
+        startThread(named: ProbeEngine.threadName) {
             defer { stopped.leave() }
-            // Named from inside: Foundation's Thread.name does not reach the kernel's comm.
-            _ = csupervise_set_thread_name(ProbeEngine.threadName)
             guard let loop = ProbeLoop(mailbox: mailbox, gate: gate, recorder: recorder,
                                        spawner: spawner, onResult: onResult) else {
                 // No curl: nothing can be probed. Close the gate and the mailbox so callers see
@@ -56,9 +55,6 @@ public final class ProbeEngine: Sendable {
             }
             loop.run()
         }
-        thread.name = ProbeEngine.threadName
-        thread.qualityOfService = .userInitiated
-        thread.start()
     }
 
     deinit {

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SuperviseThreads
 
 /// Watches processes this daemon did not start (adopted from a predecessor that was killed):
 /// not children, so no `waitpid`. One thread checks every 100 ms whether each pid still names

@@ -2,6 +2,7 @@ import CSuperviseSys
 import Foundation
 import Synchronization
 import SuperviseCore
+import SuperviseThreads
 
 /// Which standard stream a captured line came from.
 public enum OutputStream: String, Sendable {

@@ -2,6 +2,7 @@ import CSuperviseSys
 import Foundation
 import SuperviseCore
 import Synchronization
+import SuperviseThreads
 
 /// Why a process could not be started, in words for the operator.
 public struct SpawnError: Error, Sendable, CustomStringConvertible {

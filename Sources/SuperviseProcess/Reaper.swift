@@ -2,6 +2,7 @@ import CSuperviseSys
 import Foundation
 import Synchronization
 import SuperviseCore
+import SuperviseThreads
 
 /// Reaps every child of the daemon on one dedicated thread and reports exits of registered pids.
 ///

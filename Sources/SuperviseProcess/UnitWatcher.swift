@@ -1,6 +1,7 @@
 import CSuperviseSys
 import Foundation
 import Synchronization
+import SuperviseThreads
 
 /// Counts what is left of units whose main process has ended, on a thread of its own, and
 /// reports each new count until the unit is empty.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import SuperviseThreads
 import SuperviseCore
 import Synchronization
 
@@ -60,7 +61,7 @@ public final class QueueDepthPoller: Sendable {
         guard start else { return }
         let loop = QueuePollLoop(queues: queues, passwords: passwords, interruption: interruption, wake: wake,
                                  onReading: onReading)
-        startNamedThread(Self.threadName) { [running, thread] in
+        startThread(named: Self.threadName) { [running, thread] in
             thread.id.store(UInt(pthread_self()), ordering: .releasing)
             loop.run()
             running.leave()

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Foundation's `Thread.name` does not reach the kernel on Linux when set before the thread
 /// runs: every such thread showed as `-qos.overcommit`, a libdispatch name it inherited.
-func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
+public func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
     precondition(name.utf8.count <= 15, "thread name \(name) is over the kernel's 15 bytes")
     let thread = Thread {
         _ = csupervise_set_thread_name(name)
