@@ -59,7 +59,9 @@ package final class EventHub: Sendable {
     package func publish(level: String, unit: String?, event: String, message: String, reason: String?, exit: String?) {
         metrics.eventRecorded(level: level)
         let time = LineLogHandler.timestamp()
-        var dropped = 0
+        // Finished after the lock is let go: `finish()` runs the stream's `onTermination` at once,
+        // which takes the lock to forget the reader (inside, that was a recursive lock: a crash).
+        var dropped: [AsyncStream<[UInt8]>.Continuation] = []
         let (record, notifier) = state.withLock { s -> (SupervisionEvent, WebhookNotifier?) in
             s.seq += 1
             let record = SupervisionEvent(seq: s.seq, time: time, level: level, unit: unit, event: event, message: message,
@@ -75,14 +77,16 @@ package final class EventHub: Sendable {
                 if case .dropped = reader.continuation.yield(line) {
                     // Newest kept, oldest dropped: the last line below is always read.
                     reader.continuation.yield(Self.droppedLine(seq: record.seq, behind: readerBuffer))
-                    reader.continuation.finish()
                     s.readers[id] = nil
-                    dropped += 1
+                    dropped.append(reader.continuation)
                 }
             }
             return (record, s.notifier)
         }
-        for _ in 0..<dropped { metrics.eventReaderDropped() }
+        for continuation in dropped {
+            continuation.finish()
+            metrics.eventReaderDropped()
+        }
         notifier?.publish(record)
     }
 
