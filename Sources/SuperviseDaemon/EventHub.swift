@@ -33,6 +33,10 @@ package final class EventHub: Sendable {
         var readers: [UInt64: Reader] = [:]
         var nextReader: UInt64 = 0
         var notifier: WebhookNotifier?
+        /// Notifiers replaced (on a reload) and still stopping: their deliveries still count.
+        var replaced: [WebhookNotifier] = []
+        /// The deliveries of the notifiers replaced and stopped; nil until one was.
+        var retired: WebhookCounters?
 
         var ordered: [SupervisionEvent] { Array(recent[head...] + recent[..<head]) }
     }
@@ -44,12 +48,43 @@ package final class EventHub: Sendable {
         state = Mutex(State())
     }
 
-    /// Who gets each event as a webhook from now on; the one it replaces is returned, to be stopped.
+    /// Who gets each event as a webhook from now on; the one it replaces is returned, to be stopped
+    /// and then handed to ``retire(_:)``.
     @discardableResult
     package func setNotifier(_ notifier: WebhookNotifier?) -> WebhookNotifier? {
         state.withLock { s in
             defer { s.notifier = notifier }
+            if let old = s.notifier { s.replaced.append(old) }
             return s.notifier
+        }
+    }
+
+    /// A notifier that ``setNotifier(_:)`` replaced has stopped: its counts are final, and kept.
+    package func retire(_ notifier: WebhookNotifier) {
+        state.withLock { s in
+            guard let index = s.replaced.firstIndex(where: { $0 === notifier }) else { return }
+            let counted = s.replaced.remove(at: index).counters
+            var retired = s.retired ?? WebhookCounters()
+            retired.sent += counted.sent
+            retired.failed += counted.failed
+            retired.dropped += counted.dropped
+            retired.retried += counted.retried
+            s.retired = retired
+        }
+    }
+
+    /// The deliveries of every notifier this daemon has had (`supervise_webhook_deliveries_total`,
+    /// which must not go back when a reload replaces the notifier); nil when it never had one.
+    package var webhookCounters: WebhookCounters? {
+        state.withLock { s in
+            let live = s.replaced + (s.notifier.map { [$0] } ?? [])
+            guard s.retired != nil || !live.isEmpty else { return nil }
+            return live.map(\.counters).reduce(into: s.retired ?? WebhookCounters()) { total, counted in
+                total.sent += counted.sent
+                total.failed += counted.failed
+                total.dropped += counted.dropped
+                total.retried += counted.retried
+            }
         }
     }
 

@@ -260,7 +260,11 @@ package struct SupervisionLoop {
             next?.start()
         }
         if let old = events.setNotifier(next) {
-            Task.detached { await offloaded("supervise.webhooks-stop") { old.stop() } }
+            let events = self.events
+            Task.detached {
+                await offloaded("supervise.webhooks-stop") { old.stop() }
+                events.retire(old)
+            }
         }
     }
 
@@ -303,9 +307,8 @@ package struct SupervisionLoop {
                         drainUnits: Set(core.units.filter { $0.spec.drain != nil }.map(\.name)),
                         queues: queueMonitor?.depths() ?? [],
                         dockerConnected: core.config.containers.isEmpty ? nil : core.dockerConnected,
-                        webhooks: events.notifier.map { notifier in
-                            let n = notifier.counters
-                            return WebhookTotals(sent: Int(n.sent), failed: Int(n.failed), dropped: Int(n.dropped))
+                        webhooks: events.webhookCounters.map { n in
+                            WebhookTotals(sent: Int(n.sent), failed: Int(n.failed), dropped: Int(n.dropped))
                         })
     }
 
