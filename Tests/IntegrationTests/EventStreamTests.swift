@@ -368,7 +368,9 @@ import Testing
         #expect(slowest < 3, "GET /v1/units took \(slowest) s at the slowest (of \(statusAnswers)) while events piled up")
 
         // The slow reader's socket: what fitted, then the note, then the end of the stream.
+        let reading = Date()
         #expect(slow.read(until: { $0.ended }, timeout: 30), "the dropped stream ends: \(slow.lines.suffix(2))")
+        print("EventStreamTests: the dropped stream read to its end in \(String(format: "%.2f", Date().timeIntervalSince(reading))) s")
         #expect(slow.status == 200)
         let last = try #require(slow.events.last, "\(slow.lines.suffix(2))")
         #expect(last.event == "reader-dropped", "\(slow.lines.suffix(3))")
@@ -384,7 +386,9 @@ import Testing
         #expect(!slow.events.dropLast().contains { $0.event == "reader-dropped" })
 
         // The fast reader was not dropped, missed nothing and keeps receiving.
+        let waiting = Date()
         #expect(eventually(timeout: 20) { fast.events.count >= fastAtDrop + 100 }, "\(fastAtDrop) → \(fast.events.count)")
+        print("EventStreamTests: the fast reader had 100 more events \(String(format: "%.2f", Date().timeIntervalSince(waiting))) s later")
         let fastEvents = fast.events
         #expect(!fastEvents.contains { $0.event == "reader-dropped" })
         #expect(!fast.ended)
@@ -412,6 +416,9 @@ import Testing
         #expect(try daemon.unit("sleeper")?.state == "running")
         let metrics = try daemon.metrics()
         #expect(Self.metric(metrics, "supervise_event_readers_dropped_total") == 1, "only the slow one")
+        let stopping = Date()
+        daemon.stop()
+        print("EventStreamTests: the crash-looping daemon stopped in \(String(format: "%.2f", Date().timeIntervalSince(stopping))) s")
     }
 
     @Test("when the daemon shuts down, every reader's stream ends after the shutdown's events, and the CLI exits 0")
