@@ -23,6 +23,20 @@ package final class EventHub: Sendable {
     private struct Reader {
         var continuation: AsyncStream<[UInt8]>.Continuation
         var unit: String?
+        /// The stream ended from the reading side (the client went away): forgotten at the next event.
+        var gone: GoneFlag
+    }
+
+    /// Set by a stream's `onTermination`, which must not take `state`: Swift runs it when the
+    /// connection's writer task is cancelled, holding that task's status lock, and `yield` (under
+    /// `state`, to keep the events in order) takes the same lock to resume the task. With
+    /// `onTermination` taking `state`, a client that left while an event was published stopped
+    /// the supervision loop and the control server's event loop for good, each holding what the
+    /// other waited for.
+    private final class GoneFlag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .releasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
     }
 
     private struct State {
@@ -94,8 +108,8 @@ package final class EventHub: Sendable {
     package func publish(level: String, unit: String?, event: String, message: String, reason: String?, exit: String?) {
         metrics.eventRecorded(level: level)
         let time = LineLogHandler.timestamp()
-        // Finished after the lock is let go: `finish()` runs the stream's `onTermination` at once,
-        // which takes the lock to forget the reader (inside, that was a recursive lock: a crash).
+        // Finished after the lock is let go: `finish()` resumes the reader's task, and runs the
+        // stream's `onTermination` at once (when it took the lock, inside it was a crash).
         var dropped: [AsyncStream<[UInt8]>.Continuation] = []
         let (record, notifier) = state.withLock { s -> (SupervisionEvent, WebhookNotifier?) in
             s.seq += 1
@@ -108,7 +122,12 @@ package final class EventHub: Sendable {
                 s.head = (s.head + 1) % capacity
             }
             let line = Self.line(record)
-            for (id, reader) in s.readers where reader.unit == nil || reader.unit == unit {
+            for (id, reader) in s.readers {
+                if reader.gone.isSet {
+                    s.readers[id] = nil
+                    continue
+                }
+                guard reader.unit == nil || reader.unit == unit else { continue }
                 if case .dropped = reader.continuation.yield(line) {
                     // Newest kept, oldest dropped: the last line below is always read.
                     reader.continuation.yield(Self.droppedLine(seq: record.seq, behind: readerBuffer))
@@ -135,16 +154,15 @@ package final class EventHub: Sendable {
             for event in old { continuation.yield(Self.line(event)) }
             let id = s.nextReader
             s.nextReader += 1
-            s.readers[id] = Reader(continuation: continuation, unit: unit)
-            continuation.onTermination = { [weak self] _ in
-                self?.state.withLock { _ = $0.readers.removeValue(forKey: id) }
-            }
+            let gone = GoneFlag()
+            s.readers[id] = Reader(continuation: continuation, unit: unit, gone: gone)
+            continuation.onTermination = { _ in gone.set() }
             return stream
         }
     }
 
     /// Readers connected now.
-    package var readerCount: Int { state.withLock { $0.readers.count } }
+    package var readerCount: Int { state.withLock { $0.readers.values.count { !$0.gone.isSet } } }
 
     /// Ends every reader's stream (the daemon is exiting).
     package func finishReaders() {
