@@ -421,6 +421,45 @@ import Testing
         print("EventStreamTests: the crash-looping daemon stopped in \(String(format: "%.2f", Date().timeIntervalSince(stopping))) s")
     }
 
+    @Test("readers that come and go while events pour in never stop the daemon")
+    func readersComeAndGo() throws {
+        let units = (1...4).map { i in
+            """
+              loop-\(i):
+                command: [/bin/sh, -c, "exit 1"]
+                restart: {policy: always, backoff: {initial: 1ms, max: 5ms, jitter: 0}, start_limit: {burst: 100000, interval: 1s}}
+            """
+        }.joined(separator: "\n")
+        let daemon = try DaemonHarness(config: "units:\n\(Self.sleeper)\n\(units)\n")
+        defer { daemon.stop() }
+        let started = Date()
+        var cycles = 0
+        // Each reader reads a little and leaves: its stream ends while events are being published.
+        while cycles < 300 && Date().timeIntervalSince(started) < 30 {
+            let reader = try EventSocket(daemon.socketPath, query: cycles % 3 == 0 ? "?unit=loop-1" : "")
+            let read = reader.read(until: { !$0.events.isEmpty }, timeout: 5)
+            reader.close()
+            cycles += 1
+            guard read else { break } // the daemon has stopped answering
+        }
+        let answered = Date()
+        let status = try daemon.client.request("GET", "/v1/units")
+        let took = Date().timeIntervalSince(answered)
+        print("EventStreamTests: \(cycles) readers came and went in \(String(format: "%.1f", answered.timeIntervalSince(started))) s; "
+            + "then GET /v1/units in \(String(format: "%.3f", took)) s")
+        #expect(status.status == 200)
+        #expect(took < 3)
+        // Supervision goes on: a new reader sees new restarts.
+        let last = try EventSocket(daemon.socketPath)
+        defer { last.close() }
+        #expect(last.read(until: { $0.events.filter { $0.event == "start" }.count >= 5 }, timeout: 10))
+        #expect(eventually(timeout: 5) { (try? daemon.units())?.count == 5 })
+        // And it stops when asked.
+        let process = try #require(daemon.process)
+        process.signal(SIGTERM)
+        #expect(process.waitForExit(timeout: 10) == 0, "\(daemon.output.suffix(1500))")
+    }
+
     @Test("when the daemon shuts down, every reader's stream ends after the shutdown's events, and the CLI exits 0")
     func shutdownEndsStreams() throws {
         let daemon = try DaemonHarness(config: "units:\n\(Self.sleeper)\n\(Self.crasher())\n")
