@@ -50,7 +50,8 @@ import Testing
         #expect(eventually(timeout: 10) { Self.length(daemon, "call-queue", service: "worker") == 3 },
                 "\((try? daemon.metrics()).map { $0.split(separator: "\n").filter { $0.contains("queue") } } ?? [])")
         #expect(Self.up(daemon, "call-queue") == 1)
-        #expect(Self.length(daemon, "outbound", service: "") == 0, "a list that does not exist is empty; no service: empty label")
+        #expect(eventually(timeout: 5) { Self.length(daemon, "outbound", service: "") == 0 },
+                "a list that does not exist is empty; no service: empty label")
         #expect(Self.up(daemon, "outbound") == 1)
 
         let line = Self.statusLine(daemon, "call-queue")

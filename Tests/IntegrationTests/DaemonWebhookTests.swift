@@ -98,7 +98,7 @@ import Testing
         // Nothing else was sent: the other events are not subscribed.
         usleep(500_000)
         #expect(receiver.requests.map { $0.headers["x-supervise-event"] ?? "" } == ["gave-up", "recovered"])
-        #expect(try Self.deliveries(daemon, "sent") == 2)
+        #expect(eventually(timeout: 5) { (try? Self.deliveries(daemon, "sent")) == 2 })
         #expect(try Self.deliveries(daemon, "failed") == 0)
         #expect(try Self.deliveries(daemon, "dropped") == 0)
     }
