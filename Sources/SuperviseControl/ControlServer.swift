@@ -13,6 +13,9 @@ public final class ControlServer: Sendable {
 
     public static let maxBodyBytes = 64 * 1024
     public static let idleTimeout = TimeAmount.seconds(10)
+    /// Bytes of a streamed answer (`GET /v1/events`) handed to the connection before the next
+    /// piece waits for them to be written.
+    static let streamWindow = 64 * 1024
 
     private let channel: any Channel
     private let group: MultiThreadedEventLoopGroup
@@ -228,13 +231,21 @@ final class ControlHTTPHandler: ChannelInboundHandler {
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
         let writer = Task {
+            // Pieces are handed to the event loop as they come, without waiting for each to be
+            // written: a round trip per piece held a reader to fewer events a second than a
+            // crash-looping host makes, so even one reading as fast as it could fell behind and
+            // was dropped. Backpressure still holds: once `streamWindow` bytes are handed over,
+            // the next piece waits until they are in the socket (writes complete in order).
+            var handedOver = 0
             for await piece in stream {
                 let written = loop.flatSubmit { () -> EventLoopFuture<Void> in
                     let (me, ctx) = bound.value
                     guard ctx.channel.isActive else { return loop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
                     return ctx.writeAndFlush(me.wrapOutboundOut(.body(.byteBuffer(ctx.channel.allocator.buffer(bytes: piece)))))
                 }
-                // Backpressure: the next piece waits until this one is in the socket.
+                handedOver += piece.count
+                guard handedOver >= ControlServer.streamWindow else { continue }
+                handedOver = 0
                 guard (try? await written.get()) != nil else { break }
             }
             loop.execute {

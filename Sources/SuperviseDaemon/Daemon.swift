@@ -83,7 +83,10 @@ public final class Daemon: Sendable {
             started.server.close()
             started.metricsServer?.close()
         }
-        if let notifier = events.setNotifier(nil) { await offloaded("supervise.webhooks-stop") { notifier.stop() } }
+        if let notifier = events.setNotifier(nil) {
+            await offloaded("supervise.webhooks-stop") { notifier.stop() }
+            events.retire(notifier)
+        }
         if code == ExitCodes.success {
             logger.info("all units stopped; exiting", metadata: ["event": "daemon-exit"])
         }

@@ -23,6 +23,20 @@ package final class EventHub: Sendable {
     private struct Reader {
         var continuation: AsyncStream<[UInt8]>.Continuation
         var unit: String?
+        /// The stream ended from the reading side (the client went away): forgotten at the next event.
+        var gone: GoneFlag
+    }
+
+    /// Set by a stream's `onTermination`, which must not take `state`: Swift runs it when the
+    /// connection's writer task is cancelled, holding that task's status lock, and `yield` (under
+    /// `state`, to keep the events in order) takes the same lock to resume the task. With
+    /// `onTermination` taking `state`, a client that left while an event was published stopped
+    /// the supervision loop and the control server's event loop for good, each holding what the
+    /// other waited for.
+    private final class GoneFlag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .releasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
     }
 
     private struct State {
@@ -33,6 +47,10 @@ package final class EventHub: Sendable {
         var readers: [UInt64: Reader] = [:]
         var nextReader: UInt64 = 0
         var notifier: WebhookNotifier?
+        /// Notifiers replaced (on a reload) and still stopping: their deliveries still count.
+        var replaced: [WebhookNotifier] = []
+        /// The deliveries of the notifiers replaced and stopped; nil until one was.
+        var retired: WebhookCounters?
 
         var ordered: [SupervisionEvent] { Array(recent[head...] + recent[..<head]) }
     }
@@ -44,12 +62,43 @@ package final class EventHub: Sendable {
         state = Mutex(State())
     }
 
-    /// Who gets each event as a webhook from now on; the one it replaces is returned, to be stopped.
+    /// Who gets each event as a webhook from now on; the one it replaces is returned, to be stopped
+    /// and then handed to ``retire(_:)``.
     @discardableResult
     package func setNotifier(_ notifier: WebhookNotifier?) -> WebhookNotifier? {
         state.withLock { s in
             defer { s.notifier = notifier }
+            if let old = s.notifier { s.replaced.append(old) }
             return s.notifier
+        }
+    }
+
+    /// A notifier that ``setNotifier(_:)`` replaced has stopped: its counts are final, and kept.
+    package func retire(_ notifier: WebhookNotifier) {
+        state.withLock { s in
+            guard let index = s.replaced.firstIndex(where: { $0 === notifier }) else { return }
+            let counted = s.replaced.remove(at: index).counters
+            var retired = s.retired ?? WebhookCounters()
+            retired.sent += counted.sent
+            retired.failed += counted.failed
+            retired.dropped += counted.dropped
+            retired.retried += counted.retried
+            s.retired = retired
+        }
+    }
+
+    /// The deliveries of every notifier this daemon has had (`supervise_webhook_deliveries_total`,
+    /// which must not go back when a reload replaces the notifier); nil when it never had one.
+    package var webhookCounters: WebhookCounters? {
+        state.withLock { s in
+            let live = s.replaced + (s.notifier.map { [$0] } ?? [])
+            guard s.retired != nil || !live.isEmpty else { return nil }
+            return live.map(\.counters).reduce(into: s.retired ?? WebhookCounters()) { total, counted in
+                total.sent += counted.sent
+                total.failed += counted.failed
+                total.dropped += counted.dropped
+                total.retried += counted.retried
+            }
         }
     }
 
@@ -59,7 +108,9 @@ package final class EventHub: Sendable {
     package func publish(level: String, unit: String?, event: String, message: String, reason: String?, exit: String?) {
         metrics.eventRecorded(level: level)
         let time = LineLogHandler.timestamp()
-        var dropped = 0
+        // Finished after the lock is let go: `finish()` resumes the reader's task, and runs the
+        // stream's `onTermination` at once (when it took the lock, inside it was a crash).
+        var dropped: [AsyncStream<[UInt8]>.Continuation] = []
         let (record, notifier) = state.withLock { s -> (SupervisionEvent, WebhookNotifier?) in
             s.seq += 1
             let record = SupervisionEvent(seq: s.seq, time: time, level: level, unit: unit, event: event, message: message,
@@ -71,18 +122,25 @@ package final class EventHub: Sendable {
                 s.head = (s.head + 1) % capacity
             }
             let line = Self.line(record)
-            for (id, reader) in s.readers where reader.unit == nil || reader.unit == unit {
+            for (id, reader) in s.readers {
+                if reader.gone.isSet {
+                    s.readers[id] = nil
+                    continue
+                }
+                guard reader.unit == nil || reader.unit == unit else { continue }
                 if case .dropped = reader.continuation.yield(line) {
                     // Newest kept, oldest dropped: the last line below is always read.
                     reader.continuation.yield(Self.droppedLine(seq: record.seq, behind: readerBuffer))
-                    reader.continuation.finish()
                     s.readers[id] = nil
-                    dropped += 1
+                    dropped.append(reader.continuation)
                 }
             }
             return (record, s.notifier)
         }
-        for _ in 0..<dropped { metrics.eventReaderDropped() }
+        for continuation in dropped {
+            continuation.finish()
+            metrics.eventReaderDropped()
+        }
         notifier?.publish(record)
     }
 
@@ -96,16 +154,15 @@ package final class EventHub: Sendable {
             for event in old { continuation.yield(Self.line(event)) }
             let id = s.nextReader
             s.nextReader += 1
-            s.readers[id] = Reader(continuation: continuation, unit: unit)
-            continuation.onTermination = { [weak self] _ in
-                self?.state.withLock { _ = $0.readers.removeValue(forKey: id) }
-            }
+            let gone = GoneFlag()
+            s.readers[id] = Reader(continuation: continuation, unit: unit, gone: gone)
+            continuation.onTermination = { _ in gone.set() }
             return stream
         }
     }
 
     /// Readers connected now.
-    package var readerCount: Int { state.withLock { $0.readers.count } }
+    package var readerCount: Int { state.withLock { $0.readers.values.count { !$0.gone.isSet } } }
 
     /// Ends every reader's stream (the daemon is exiting).
     package func finishReaders() {

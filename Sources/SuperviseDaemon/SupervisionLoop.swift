@@ -260,7 +260,11 @@ package struct SupervisionLoop {
             next?.start()
         }
         if let old = events.setNotifier(next) {
-            Task.detached { await offloaded("supervise.webhooks-stop") { old.stop() } }
+            let events = self.events
+            Task.detached {
+                await offloaded("supervise.webhooks-stop") { old.stop() }
+                events.retire(old)
+            }
         }
     }
 
@@ -282,8 +286,12 @@ package struct SupervisionLoop {
                 let millis = Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000 - Int(ago.components.seconds * 1000)
                     - Int(ago.components.attoseconds / 1_000_000_000_000_000)
                 cutoff = LineLogHandler.timestamp(seconds: millis / 1000, milliseconds: millis % 1000)
-            } else if text.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/) != nil {
-                cutoff = text
+            } else if let time = text.wholeMatch(of: /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z/) {
+                // In the events' own form (milliseconds, always three digits), so that comparing the
+                // text compares the times: as given, `…:00Z` sorted after `…:00.042Z`, and `.5Z`
+                // after `.500Z`, which left out the events of the cutoff's first second.
+                let fraction = String((time.2 ?? "").prefix(3))
+                cutoff = "\(time.1).\(fraction + String(repeating: "0", count: 3 - fraction.count))Z"
             } else {
                 return ControlRoutes.error(400, "since=\(text): expected a duration such as 10m or 2h, or a UTC time such as 2026-11-29T18:00:00Z")
             }
@@ -299,9 +307,8 @@ package struct SupervisionLoop {
                         drainUnits: Set(core.units.filter { $0.spec.drain != nil }.map(\.name)),
                         queues: queueMonitor?.depths() ?? [],
                         dockerConnected: core.config.containers.isEmpty ? nil : core.dockerConnected,
-                        webhooks: events.notifier.map { notifier in
-                            let n = notifier.counters
-                            return WebhookTotals(sent: Int(n.sent), failed: Int(n.failed), dropped: Int(n.dropped))
+                        webhooks: events.webhookCounters.map { n in
+                            WebhookTotals(sent: Int(n.sent), failed: Int(n.failed), dropped: Int(n.dropped))
                         })
     }
 
