@@ -33,17 +33,26 @@ public struct WebhookSpec: Sendable, Hashable, Codable {
     /// Docker API is reachable (`docker-connected`) after `docker-lost`.
     public static let recovered = "recovered"
 
+    /// Events the daemon logs itself, beside the core's: its start and exit, readiness, a refused reload, a
+    /// state file it cannot write, leftovers it stopped, a unit's output cut by its rate limit, and the queues.
+    /// Not `webhook-failed`: a webhook told of its own failures would feed itself.
+    public static let daemonEventNames: [String] = [
+        "daemon-exit", "daemon-start", "leftover", "output-suppressed", "queue-config", "queue-lost", "queue-recovered",
+        "ready", "reload-failed", "state-error",
+    ]
+
     /// Every event name a webhook may subscribe to: the journal's `SUPERVISE_EVENT` values the core logs (see
-    /// `Supervisor.log`), and ``recovered``. Sorted.
+    /// `Supervisor.log`), those of ``daemonEventNames``, and ``recovered``. Sorted.
     public static let eventNames: [String] = [
-        "action-failed", "added", "adopted", "backoff", "changed", "discovered", "docker-connected", "docker-lost",
-        "docker-resync", "drain-cut", "drain-done", "drain-empty", "drain-hung", "drain-request-failed",
-        "drain-resume", "drain-start", "drain-timeout", "empty", "exit", "exited", "gave-up", "heal-drain",
-        "healthy", "kill", "leftovers", "main-exit", "oom", "operator-reset", "operator-restart", "operator-start",
-        "operator-stop", "operator-undrain", "recovered", "recreated", "reload", "removed", "restart",
-        "restart-failed", "restart-issued", "rolling-abort", "rolling-done", "rolling-resume", "rolling-start",
-        "rolling-step", "shutdown", "spawn-failed", "start", "stop", "stop-failed", "stop-resume", "stop-retry",
-        "unhealthy",
+        "action-failed", "added", "adopted", "backoff", "changed", "daemon-exit", "daemon-start", "discovered",
+        "docker-connected", "docker-lost", "docker-resync", "drain-cut", "drain-done", "drain-empty", "drain-hung",
+        "drain-request-failed", "drain-resume", "drain-start", "drain-timeout", "empty", "exit", "exited", "gave-up",
+        "heal-drain", "healthy", "kill", "leftover", "leftovers", "main-exit", "oom", "operator-reset",
+        "operator-restart", "operator-start", "operator-stop", "operator-undrain", "output-suppressed",
+        "queue-config", "queue-lost", "queue-recovered", "ready", "recovered", "recreated", "reload",
+        "reload-failed", "removed", "restart", "restart-failed", "restart-issued", "rolling-abort", "rolling-done",
+        "rolling-resume", "rolling-start", "rolling-step", "shutdown", "spawn-failed", "start", "state-error",
+        "stop", "stop-failed", "stop-resume", "stop-retry", "unhealthy",
     ]
 
     public init(url: String, events: Set<String> = WebhookSpec.defaultEvents,

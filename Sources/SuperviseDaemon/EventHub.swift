@@ -107,13 +107,13 @@ package final class EventHub: Sendable {
     /// Numbers and records an event, and hands it to every reader and the webhooks.
     package func publish(level: String, unit: String?, event: String, message: String, reason: String?, exit: String?) {
         metrics.eventRecorded(level: level)
-        let time = LineLogHandler.timestamp()
         // Finished after the lock is let go: `finish()` resumes the reader's task, and runs the
         // stream's `onTermination` at once (when it took the lock, inside it was a crash).
         var dropped: [AsyncStream<[UInt8]>.Continuation] = []
         let (record, notifier) = state.withLock { s -> (SupervisionEvent, WebhookNotifier?) in
             s.seq += 1
-            let record = SupervisionEvent(seq: s.seq, time: time, level: level, unit: unit, event: event, message: message,
+            // Timed under the lock, so time order is seq order (`since=` filters by time).
+            let record = SupervisionEvent(seq: s.seq, time: LineLogHandler.timestamp(), level: level, unit: unit, event: event, message: message,
                                           reason: reason, exit: exit)
             if s.recent.count < capacity {
                 s.recent.append(record)

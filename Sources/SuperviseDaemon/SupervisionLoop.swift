@@ -273,6 +273,9 @@ package struct SupervisionLoop {
     private func eventStream(_ query: [String: String]) -> ControlResponse {
         if let unit = query["unit"], core.unit(unit) == nil { return ControlRoutes.unknown(unit, core) }
         var replay: (SupervisionEvent) -> Bool = { _ in false }
+        if query["after"] != nil && query["since"] != nil {
+            return ControlRoutes.error(400, "since and after both say where to start: give one")
+        }
         if let text = query["after"] {
             guard let after = UInt64(text) else {
                 return ControlRoutes.error(400, "after=\(text): expected the sequence number of the last event read, such as after=42")

@@ -55,10 +55,10 @@ struct Events: ParsableCommand {
         guard response.status == 200 else { try failFromDaemon(response) }
     }
 
-    /// `2026-11-29T18:42:28.042Z  error    worker-3  gave-up  gave up: …`
+    /// `2026-11-29T18:42:28.042Z  error    worker-3  gave-up  gave up: …` (the level padded to 7, then two spaces)
     static func text(_ event: SupervisionEvent) -> String {
-        let level = event.level.padding(toLength: 8, withPad: " ", startingAt: 0)
+        let level = event.level.padding(toLength: 7, withPad: " ", startingAt: 0)
         let unit = event.unit.map { "\($0)  " } ?? ""
-        return "\(event.time)  \(level)\(unit)\(event.event)  \(event.message)"
+        return "\(event.time)  \(level)  \(unit)\(event.event)  \(event.message)"
     }
 }

@@ -267,6 +267,7 @@ import Testing
             ("after=-1", "after=-1: expected the sequence number"),
             ("after=1.5", "after=1.5: expected the sequence number"),
             ("after=", "after=: expected the sequence number"),
+            ("since=1m&after=3", "since and after both say where to start: give one"),
         ] {
             let answer = try daemon.client.stream("/v1/events?\(query)") { _ in true }
             #expect(answer.status == 400, "\(query): \(answer.status)")
@@ -317,7 +318,7 @@ import Testing
         // `TIME  LEVEL    UNIT  EVENT  MESSAGE`
         let pattern = #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z  [a-z]+ +crasher  [a-z-]+  .+$"#
         #expect(textLines.allSatisfy { $0.range(of: pattern, options: .regularExpression) != nil }, "\(textLines)")
-        #expect(textLines.contains { $0.contains("Z  warning crasher  exit  exited: exit code 3 after ") }, "\(textLines)")
+        #expect(textLines.contains { $0.contains("Z  warning  crasher  exit  exited: exit code 3 after ") }, "\(textLines)")
         #expect(!text.output.contains("sleeper"))
     }
 

@@ -139,7 +139,7 @@ struct NotifyConfigTests {
         ])
     }
 
-    @Test("the event names are exactly the SUPERVISE_EVENT values the core logs, and recovered")
+    @Test("the event names are exactly the SUPERVISE_EVENT values the core and the daemon log, and recovered")
     func eventNamesMatchTheCore() throws {
         let core = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/SuperviseCore")
@@ -157,7 +157,12 @@ struct NotifyConfigTests {
         // `log(.notice, name, "operator-\(command.rawValue)", …)`.
         logged.formUnion(OperatorCommand.allCases.map { "operator-\($0.rawValue)" })
         #expect(logged.count > 40, "the scan found the core's log calls")
-        #expect(Set(WebhookSpec.eventNames) == logged.union([WebhookSpec.recovered]))
+        #expect(Set(WebhookSpec.eventNames) == logged.union(WebhookSpec.daemonEventNames).union([WebhookSpec.recovered]))
+        // Each of the daemon's own is written in its sources.
+        let daemon = core.deletingLastPathComponent().appendingPathComponent("SuperviseDaemon")
+        let daemonText = try FileManager.default.contentsOfDirectory(atPath: daemon.path).filter { $0.hasSuffix(".swift") }
+            .map { try String(contentsOf: daemon.appendingPathComponent($0), encoding: .utf8) }.joined()
+        for name in WebhookSpec.daemonEventNames { #expect(daemonText.contains("\"\(name)\""), "\(name) is not logged by the daemon") }
         #expect(WebhookSpec.eventNames == WebhookSpec.eventNames.sorted())
         #expect(WebhookSpec.defaultEvents.isSubset(of: WebhookSpec.eventNames))
     }
