@@ -35,6 +35,10 @@ narrate() {
   sleep 2;  say "supervise restart worker --rolling (one worker at a time, each drained first)"
   $BIN/supervise restart worker --rolling --socket "$SOCK" >&2 || true
   sleep 4;  st
+  say "what Prometheus scrapes (metrics.listen 127.0.0.1:19469): restarts by reason, live calls, units up"
+  curl -s http://127.0.0.1:19469/metrics | grep -E '^supervise_(unit_restarts_total\{unit="flaky|unit_live_calls|service_ready_replicas)' >&2 || true
+  say "the last events (supervise events --since 1m, a few lines)"
+  timeout 1 $BIN/supervise events --since 1m --socket "$SOCK" 2>&1 | tail -n 5 >&2 || true
   say "the flaky worker keeps crashing every 4 s and is healed each time; Ctrl-C to stop"
 }
 
