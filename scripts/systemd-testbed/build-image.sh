@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # build-image.sh DOCKER_SOCK IMAGE_TAG
 # Build (or reuse) a Debian bookworm image with systemd as PID 1:
-#   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps \
+#   debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,procps,libhiredis0.14 \
 #     bookworm ROOTFS MIRROR
 #   tar -C ROOTFS -c . | docker import - IMAGE_TAG
 # MIRROR is taken from this machine's apt configuration (the URI serving
@@ -38,7 +38,8 @@ if "${D[@]}" image inspect "$TAG" >/dev/null 2>&1; then
 fi
 
 # procps: /bin/kill (ExecReload=/bin/kill -HUP $MAINPID) and ps; not in minbase.
-INCLUDE="systemd,systemd-sysv,dbus,procps"
+# libhiredis0.14: supervise links hiredis (queue depth), as the Debian package will declare.
+INCLUDE="systemd,systemd-sysv,dbus,procps,libhiredis0.14"
 EXTRA=${SUPERVISE_TESTBED_EXTRA_PACKAGES:-}
 MASK=${SUPERVISE_TESTBED_MASK_UNITS:-}
 NAME=bookworm-systemd
