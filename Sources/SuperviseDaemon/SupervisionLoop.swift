@@ -97,7 +97,8 @@ package struct SupervisionLoop {
             let (metrics, launcher) = (self.metrics, self.launcher)
             let processUnits = core.units.filter { !$0.isContainer }.map { ($0.name, $0.pid) }
             Task.detached {
-                let used = launcher.resources(of: processUnits)
+                // /proc and cgroup files: read on a queue of their own, not the cooperative pool.
+                let used = await offloaded("supervise.metrics-accounting") { launcher.resources(of: processUnits) }
                 for i in snapshot.units.indices { snapshot.units[i].resources = used[snapshot.units[i].name] }
                 reply.resume(returning: ControlResponse(status: 200, body: metrics.render(snapshot), contentType: MetricsText.contentType))
             }
