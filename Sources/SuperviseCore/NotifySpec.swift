@@ -33,18 +33,19 @@ public struct WebhookSpec: Sendable, Hashable, Codable {
     /// Docker API is reachable (`docker-connected`) after `docker-lost`.
     public static let recovered = "recovered"
 
-    /// Events the daemon logs itself, beside the core's: its start and exit, readiness, a refused reload, a
-    /// state file it cannot write, leftovers it stopped, a unit's output cut by its rate limit, and the queues.
-    /// Not `webhook-failed`: a webhook told of its own failures would feed itself.
+    /// Events the daemon logs itself, beside the core's: its start, readiness, a refused reload, a state file it
+    /// cannot write, leftovers it stopped, a unit's output cut by its rate limit, and the queues. Not
+    /// `webhook-failed` (a webhook told of its own failures would feed itself), nor `daemon-exit` (logged once
+    /// the webhooks have stopped).
     public static let daemonEventNames: [String] = [
-        "daemon-exit", "daemon-start", "leftover", "output-suppressed", "queue-config", "queue-lost", "queue-recovered",
+        "daemon-start", "leftover", "output-suppressed", "queue-config", "queue-lost", "queue-recovered",
         "ready", "reload-failed", "state-error",
     ]
 
     /// Every event name a webhook may subscribe to: the journal's `SUPERVISE_EVENT` values the core logs (see
     /// `Supervisor.log`), those of ``daemonEventNames``, and ``recovered``. Sorted.
     public static let eventNames: [String] = [
-        "action-failed", "added", "adopted", "backoff", "changed", "daemon-exit", "daemon-start", "discovered",
+        "action-failed", "added", "adopted", "backoff", "changed", "daemon-start", "discovered",
         "docker-connected", "docker-lost", "docker-resync", "drain-cut", "drain-done", "drain-empty", "drain-hung",
         "drain-request-failed", "drain-resume", "drain-start", "drain-timeout", "empty", "exit", "exited", "gave-up",
         "heal-drain", "healthy", "kill", "leftover", "leftovers", "main-exit", "oom", "operator-reset",
