@@ -49,17 +49,26 @@ import Testing
             text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
         }
 
+        /// Waits until the worker runs and its agent-sim answers on its port (running is not yet
+        /// listening); returns its pid.
+        func serving(_ i: Int) -> Int32? {
+            guard let pid = daemon.waitForRunning("worker-\(i)", timeout: 15) else { return nil }
+            return eventually(timeout: 15) { WorkerSnapshot.fetch(port: ports[i - 1])?.pid == pid } ? pid : nil
+        }
+
         deinit { daemon.stop() }
     }
 
     @Test("the exposition passes promtool check metrics and has the unit, probe, live-call and process series")
     func exposition() throws {
         let f = try Fixture()
-        for name in ["worker-1", "worker-2", "sleeper"] { #expect(f.daemon.waitForRunning(name) != nil) }
+        #expect(f.serving(1) != nil && f.serving(2) != nil && f.daemon.waitForRunning("sleeper") != nil)
         let calls = LoopbackCalls()
         defer { calls.stop() }
-        _ = calls.place(on: LoopbackWorker(name: "worker-1", port: f.ports[0]), duration: 30)
-        _ = calls.place(on: LoopbackWorker(name: "worker-1", port: f.ports[0]), duration: 30)
+        for _ in 0..<2 {
+            let call = calls.place(on: LoopbackWorker(name: "worker-1", port: f.ports[0]), duration: 4)
+            #expect(call.accepted, "\(call.outcome)")
+        }
         var text = ""
         // Live calls are read at the progress interval; restarts of the crasher accumulate.
         #expect(eventually(timeout: 10) {
@@ -93,7 +102,7 @@ import Testing
     @Test("the TCP listener serves /metrics only; a probe failure counts by reason; a unit removed by a reload loses its series")
     func listenerAndReload() throws {
         let f = try Fixture()
-        #expect(f.daemon.waitForRunning("worker-2") != nil)
+        let pid = try #require(f.serving(2))
         let scraped = try #require(httpRequest("GET", port: f.metricsPort, path: "/metrics", timeout: 5))
         #expect(scraped.status == 200 && scraped.body.contains("supervise_unit_up{unit=\"worker-2\"}"))
         let refused = try #require(httpRequest("POST", port: f.metricsPort, path: "/v1/units/worker-2/stop", timeout: 5))
@@ -101,7 +110,6 @@ import Testing
         #expect(try f.daemon.unit("worker-2")?.state == "running", "the metrics listener changed nothing")
 
         // worker-2's liveness fails, counted by reason.
-        let pid = try #require(try f.daemon.unit("worker-2")?.pid)
         kill(pid, SIGSTOP)
         defer { kill(pid, SIGCONT) }
         var text = ""
