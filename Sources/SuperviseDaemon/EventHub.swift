@@ -121,13 +121,16 @@ package final class EventHub: Sendable {
                 s.recent[s.head] = record
                 s.head = (s.head + 1) % capacity
             }
-            let line = Self.line(record)
+            // Encoded once, and only when some reader takes it.
+            var encoded: [UInt8]?
             for (id, reader) in s.readers {
                 if reader.gone.isSet {
                     s.readers[id] = nil
                     continue
                 }
                 guard reader.unit == nil || reader.unit == unit else { continue }
+                let line = encoded ?? Self.line(record)
+                encoded = line
                 if case .dropped = reader.continuation.yield(line) {
                     // Newest kept, oldest dropped: the last line below is always read.
                     reader.continuation.yield(Self.droppedLine(seq: record.seq, behind: readerBuffer))

@@ -283,20 +283,7 @@ package struct SupervisionLoop {
             }
             replay = { $0.seq > after }
         } else if let text = query["since"] {
-            let cutoff: String
-            if let ago = DurationText.parse(text) {
-                var ts = timespec()
-                clock_gettime(CLOCK_REALTIME, &ts)
-                let millis = Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000 - Int(ago.components.seconds * 1000)
-                    - Int(ago.components.attoseconds / 1_000_000_000_000_000)
-                cutoff = LineLogHandler.timestamp(seconds: millis / 1000, milliseconds: millis % 1000)
-            } else if let time = text.wholeMatch(of: /(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z/) {
-                // In the events' own form (milliseconds, always three digits), so that comparing the
-                // text compares the times: as given, `…:00Z` sorted after `…:00.042Z`, and `.5Z`
-                // after `.500Z`, which left out the events of the cutoff's first second.
-                let fraction = String((time.2 ?? "").prefix(3))
-                cutoff = "\(time.1).\(fraction + String(repeating: "0", count: 3 - fraction.count))Z"
-            } else {
+            guard let cutoff = EventCutoff.parse(text) else {
                 return ControlRoutes.error(400, "since=\(text): expected a duration such as 10m or 2h, or a UTC time such as 2026-11-29T18:00:00Z")
             }
             replay = { $0.time >= cutoff }

@@ -24,7 +24,7 @@ struct Events: ParsableCommand {
 
     func validate() throws {
         if since != nil && after != nil { throw ValidationError("--since and --after both say where to start: give one") }
-        if let since, DurationText.parse(since) == nil, since.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/) == nil {
+        if let since, EventCutoff.parse(since) == nil {
             throw ValidationError("--since \(since): expected a duration such as 10m or 2h, or a UTC time such as 2026-11-29T18:00:00Z")
         }
     }
