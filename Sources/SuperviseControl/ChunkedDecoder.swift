@@ -2,13 +2,15 @@ import Foundation
 
 /// Reads an HTTP/1.1 chunked body as it arrives (`Transfer-Encoding: chunked`): each call takes
 /// what it can from the front of the buffer and returns the body bytes it held.
-struct ChunkedDecoder {
+public struct ChunkedDecoder: Sendable {
     private enum Phase { case size, data(remaining: Int), dataEnd, trailer, done }
     private var phase = Phase.size
-    /// The last chunk (size 0) and its trailer have been read.
-    var finished: Bool { if case .done = phase { return true } else { return false } }
 
-    mutating func decode(_ buffer: inout [UInt8]) throws -> [UInt8] {
+    public init() {}
+    /// The last chunk (size 0) and its trailer have been read.
+    public var finished: Bool { if case .done = phase { return true } else { return false } }
+
+    public mutating func decode(_ buffer: inout [UInt8]) throws -> [UInt8] {
         var out: [UInt8] = []
         var index = buffer.startIndex
         loop: while index < buffer.endIndex {

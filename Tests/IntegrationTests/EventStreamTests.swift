@@ -325,13 +325,7 @@ import Testing
     @Test("a reader that never reads is dropped with a last reader-dropped line, and counted; supervision, the status and a fast reader go on meanwhile")
     func slowReaderIsDropped() throws {
         // Eight units crash as fast as they can: thousands of events within seconds.
-        let units = (1...8).map { i in
-            """
-              loop-\(i):
-                command: [/bin/sh, -c, "exit 1"]
-                restart: {policy: always, backoff: {initial: 1ms, max: 5ms, jitter: 0}, start_limit: {burst: 100000, interval: 1s}}
-            """
-        }.joined(separator: "\n")
+        let units = Self.crashLoops(8)
         let daemon = try DaemonHarness(config: "units:\n\(Self.sleeper)\n\(units)\n")
         defer { daemon.stop() }
 
@@ -424,13 +418,7 @@ import Testing
 
     @Test("readers that come and go while events pour in never stop the daemon")
     func readersComeAndGo() throws {
-        let units = (1...4).map { i in
-            """
-              loop-\(i):
-                command: [/bin/sh, -c, "exit 1"]
-                restart: {policy: always, backoff: {initial: 1ms, max: 5ms, jitter: 0}, start_limit: {burst: 100000, interval: 1s}}
-            """
-        }.joined(separator: "\n")
+        let units = Self.crashLoops(4)
         let daemon = try DaemonHarness(config: "units:\n\(Self.sleeper)\n\(units)\n")
         defer { daemon.stop() }
         let started = Date()
@@ -501,6 +489,18 @@ import Testing
 
     // MARK: - Helpers
 
+    /// `count` units `loop-1`… that exit 1 at once and are restarted after 1–5 ms, without a
+    /// start limit: thousands of events within seconds.
+    static func crashLoops(_ count: Int) -> String {
+        (1...count).map { i in
+            """
+              loop-\(i):
+                command: [/bin/sh, -c, "exit 1"]
+                restart: {policy: always, backoff: {initial: 1ms, max: 5ms, jitter: 0}, start_limit: {burst: 100000, interval: 1s}}
+            """
+        }.joined(separator: "\n")
+    }
+
     /// Milliseconds from RFC 3339 time `a` to `b` (both `…T…:SS.mmmZ`), nil when they do not parse.
     static func millisecondsBetween(_ a: String, _ b: String) -> Double? {
         func parse(_ text: String) -> Double? {
@@ -567,7 +567,8 @@ final class EventSocket: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [UInt8] = []
     private var headText: String?
-    private var chunk = Chunks()
+    /// The chunked body as the daemon's own client reads it.
+    private var chunk = ChunkedDecoder()
     private var partialLine: [UInt8] = []
     private var completeLines: [String] = []
     private var decoded: [SupervisionEvent] = []
@@ -680,7 +681,8 @@ final class EventSocket: @unchecked Sendable {
         let chunked = headText?.lowercased().contains("transfer-encoding: chunked") == true
         let body: [UInt8]
         if chunked {
-            body = chunk.decode(&pending)
+            // A malformed chunk size leaves the rest unread: the test then finds no events.
+            body = (try? chunk.decode(&pending)) ?? []
         } else {
             body = pending
             pending.removeAll()
@@ -703,45 +705,6 @@ final class EventSocket: @unchecked Sendable {
             // An error answer is one JSON document without a line break.
             completeLines.append(String(decoding: partialLine, as: UTF8.self))
             partialLine.removeAll()
-        }
-    }
-
-    /// A chunked body as it arrives (as the daemon's client reads it).
-    private struct Chunks {
-        private enum Phase { case size, data(remaining: Int), dataEnd, trailer, done }
-        private var phase = Phase.size
-        var finished: Bool { if case .done = phase { true } else { false } }
-
-        mutating func decode(_ buffer: inout [UInt8]) -> [UInt8] {
-            var out: [UInt8] = []
-            var index = buffer.startIndex
-            loop: while index < buffer.endIndex {
-                switch phase {
-                case .size, .dataEnd, .trailer:
-                    guard let lf = buffer[index...].firstIndex(of: 10) else { break loop }
-                    let line = buffer[index..<lf].filter { $0 != 13 }
-                    index = lf + 1
-                    switch phase {
-                    case .size:
-                        let hex = String(decoding: line.prefix { $0 != UInt8(ascii: ";") }, as: UTF8.self)
-                        let size = Int(hex.trimmingCharacters(in: .whitespaces), radix: 16) ?? 0
-                        phase = size == 0 ? .trailer : .data(remaining: size)
-                    case .dataEnd:
-                        phase = .size
-                    default:
-                        if line.isEmpty { phase = .done }
-                    }
-                case .data(let remaining):
-                    let take = min(remaining, buffer.endIndex - index)
-                    out.append(contentsOf: buffer[index..<index + take])
-                    index += take
-                    phase = remaining == take ? .dataEnd : .data(remaining: remaining - take)
-                case .done:
-                    break loop
-                }
-            }
-            buffer.removeSubrange(buffer.startIndex..<index)
-            return out
         }
     }
 }

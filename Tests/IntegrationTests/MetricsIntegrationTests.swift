@@ -37,18 +37,6 @@ import Testing
             daemon = try DaemonHarness(config: lines.joined(separator: "\n") + "\n")
         }
 
-        /// One scrape over the control socket.
-        func scrape() throws -> String {
-            let response = try daemon.client.request("GET", "/metrics")
-            #expect(response.status == 200)
-            return String(decoding: response.body, as: UTF8.self)
-        }
-
-        /// The value of the series whose line starts with `series` (name and labels as rendered).
-        func value(_ text: String, _ series: String) -> Double? {
-            text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
-        }
-
         /// Waits until the worker runs and its agent-sim answers on its port (running is not yet
         /// listening); returns its pid.
         func serving(_ i: Int) -> Int32? {
@@ -72,31 +60,31 @@ import Testing
         var text = ""
         // Live calls are read at the progress interval; restarts of the crasher accumulate.
         #expect(eventually(timeout: 10) {
-            text = (try? f.scrape()) ?? ""
-            return f.value(text, #"supervise_unit_live_calls{unit="worker-1",service="worker"}"#) == 2
-                && (f.value(text, #"supervise_unit_restarts_total{unit="crasher",reason="crash"}"#) ?? 0) >= 2
+            text = (try? f.daemon.metrics()) ?? ""
+            return metricSample(text, "supervise_unit_live_calls", ["unit": "worker-1", "service": "worker"]) == 2
+                && (metricSample(text, "supervise_unit_restarts_total", ["unit": "crasher", "reason": "crash"]) ?? 0) >= 2
         }, "scrape:\n\(text)")
         let check = promtoolCheckMetrics(text)
         #expect(check.ok, "promtool check metrics:\n\(check.output)")
 
-        #expect(f.value(text, #"supervise_unit_live_calls{unit="worker-2",service="worker"}"#) == 0)
-        #expect(f.value(text, #"supervise_service_live_calls{service="worker"}"#) == 2)
-        #expect(f.value(text, #"supervise_service_ready_replicas{service="worker"}"#) == 2)
-        #expect(f.value(text, #"supervise_unit_up{unit="sleeper"}"#) == 1)
-        #expect(f.value(text, #"supervise_unit_state{unit="sleeper",state="running"}"#) == 1)
-        #expect(f.value(text, #"supervise_unit_state{unit="sleeper",state="failed"}"#) == nil, "only the current state has a series")
-        #expect(f.value(text, #"supervise_probe_healthy{unit="worker-1",role="liveness"}"#) == 1)
-        #expect((f.value(text, #"supervise_probe_duration_seconds_count{unit="worker-1",role="liveness"}"#) ?? 0) >= 1)
+        #expect(metricSample(text, "supervise_unit_live_calls", ["unit": "worker-2", "service": "worker"]) == 0)
+        #expect(metricSample(text, "supervise_service_live_calls", ["service": "worker"]) == 2)
+        #expect(metricSample(text, "supervise_service_ready_replicas", ["service": "worker"]) == 2)
+        #expect(metricSample(text, "supervise_unit_up", ["unit": "sleeper"]) == 1)
+        #expect(metricSample(text, "supervise_unit_state", ["unit": "sleeper", "state": "running"]) == 1)
+        #expect(metricSample(text, "supervise_unit_state", ["unit": "sleeper", "state": "failed"]) == nil, "only the current state has a series")
+        #expect(metricSample(text, "supervise_probe_healthy", ["unit": "worker-1", "role": "liveness"]) == 1)
+        #expect((metricSample(text, "supervise_probe_duration_seconds_count", ["unit": "worker-1", "role": "liveness"]) ?? 0) >= 1)
         // Counters exist at 0 before anything happens, so increase() sees the first one.
-        #expect(f.value(text, #"supervise_unit_restarts_total{unit="sleeper",reason="crash"}"#) == 0)
-        #expect(f.value(text, #"supervise_unit_start_limit_hits_total{unit="sleeper"}"#) == 0)
-        #expect(f.value(text, #"supervise_drain_calls_cut_total{unit="worker-1"}"#) == 0)
-        #expect(f.value(text, #"supervise_unit_processes{unit="sleeper"}"#) == 1)
-        #expect(f.value(text, #"supervise_build_info{version="\#(superviseVersion)"}"#) == 1)
-        #expect((f.value(text, "process_resident_memory_bytes") ?? 0) > 1_000_000)
-        #expect((f.value(text, "process_open_fds") ?? 0) > 3)
+        #expect(metricSample(text, "supervise_unit_restarts_total", ["unit": "sleeper", "reason": "crash"]) == 0)
+        #expect(metricSample(text, "supervise_unit_start_limit_hits_total", ["unit": "sleeper"]) == 0)
+        #expect(metricSample(text, "supervise_drain_calls_cut_total", ["unit": "worker-1"]) == 0)
+        #expect(metricSample(text, "supervise_unit_processes", ["unit": "sleeper"]) == 1)
+        #expect(metricSample(text, "supervise_build_info", ["version": superviseVersion]) == 1)
+        #expect((metricSample(text, "process_resident_memory_bytes") ?? 0) > 1_000_000)
+        #expect((metricSample(text, "process_open_fds") ?? 0) > 3)
         #expect(!text.contains("supervise_docker_connected"), "no container units, no Docker gauge")
-        #expect((f.value(text, #"supervise_events_total{level="info"}"#) ?? 0) > 0)
+        #expect((metricSample(text, "supervise_events_total", ["level": "info"]) ?? 0) > 0)
     }
 
     @Test("the TCP listener serves /metrics only; a probe failure counts by reason; a unit removed by a reload loses its series")
@@ -116,8 +104,8 @@ import Testing
         // A stopped process's socket still takes connections (the kernel's backlog): its probes
         // time out.
         #expect(eventually(timeout: 20) {
-            text = (try? f.scrape()) ?? ""
-            return (f.value(text, #"supervise_probe_failures_total{unit="worker-2",role="liveness",reason="timeout"}"#) ?? 0) >= 1
+            text = (try? f.daemon.metrics()) ?? ""
+            return (metricSample(text, "supervise_probe_failures_total", ["unit": "worker-2", "role": "liveness", "reason": "timeout"]) ?? 0) >= 1
         }, "failures: \(text.split(separator: "\n").filter { $0.contains("probe_failures") || $0.contains("worker-2") })")
         kill(pid, SIGCONT)
 
@@ -132,10 +120,10 @@ import Testing
         try kept.joined(separator: "\n").write(toFile: f.daemon.configPath, atomically: true, encoding: .utf8)
         kill(f.daemon.pid, SIGHUP)
         #expect(eventually(timeout: 15) {
-            text = (try? f.scrape()) ?? ""
+            text = (try? f.daemon.metrics()) ?? ""
             return !text.contains("unit=\"worker-2\"") && !text.contains("unit=\"crasher\"") && text.contains("unit=\"worker-1\"")
         }, "scrape:\n\(text)")
-        #expect(f.value(text, #"supervise_reloads_total{result="success"}"#) == 1)
+        #expect(metricSample(text, "supervise_reloads_total", ["result": "success"]) == 1)
         #expect(promtoolCheckMetrics(text).ok)
     }
 
