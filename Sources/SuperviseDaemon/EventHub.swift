@@ -164,9 +164,6 @@ package final class EventHub: Sendable {
         }
     }
 
-    /// Readers connected now.
-    package var readerCount: Int { state.withLock { $0.readers.values.count { !$0.gone.isSet } } }
-
     /// Ends every reader's stream (the daemon is exiting).
     package func finishReaders() {
         let readers = state.withLock { s in
