@@ -36,6 +36,11 @@ let package = Package(
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),
 
+        // The version (VERSION) and git commit of the build, written before every build by a prebuild command
+        // (scripts/build-info.sh), so that `supervise version` and supervise_build_info name them on a fresh clone too.
+        .plugin(name: "SuperviseBuildInfoPlugin", capability: .buildTool()),
+        .target(name: "SuperviseBuildInfo", swiftSettings: strict, plugins: ["SuperviseBuildInfoPlugin"]),
+
         // Named threads of the daemon's own, and a thread that is also a task executor.
         .target(name: "SuperviseThreads", dependencies: ["CSuperviseSys"], swiftSettings: strict),
 
@@ -58,14 +63,14 @@ let package = Package(
         .target(name: "SuperviseCurl", dependencies: ["CCurl"], swiftSettings: strict),
         // Prometheus metrics: swift-metrics objects over a swift-prometheus registry, with HELP for every family.
         .target(name: "SuperviseMetrics", dependencies: [
-            "SuperviseCore",
+            "SuperviseCore", "SuperviseBuildInfo",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: strict),
         // Redis queue depth: LLEN of the lists in `queues:` through hiredis, on one dedicated thread.
         .target(name: "SuperviseQueues", dependencies: ["SuperviseCore", "CHiredis", "CSuperviseSys", "SuperviseThreads"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
-            "SuperviseCore", "CSuperviseSys",
+            "SuperviseCore", "CSuperviseSys", "SuperviseBuildInfo",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -79,7 +84,7 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "supervise", dependencies: [
-            "SuperviseDaemon", "SuperviseControl", "SuperviseConfig", "SuperviseCore",
+            "SuperviseDaemon", "SuperviseControl", "SuperviseConfig", "SuperviseCore", "SuperviseBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "agent-sim", dependencies: [
@@ -113,7 +118,7 @@ let package = Package(
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "SuperviseBuildInfo",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

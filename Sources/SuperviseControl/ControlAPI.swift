@@ -1,3 +1,4 @@
+import SuperviseBuildInfo
 import SuperviseCore
 
 /// Body of `GET /v1/units`.
@@ -53,8 +54,8 @@ public struct VersionResponse: Codable, Sendable {
     }
 }
 
-/// The version string of this build.
-public let superviseVersion = "0.1.0"
+/// The version string of this build (the repository's `VERSION` file, see ``BuildInfo``).
+public let superviseVersion = BuildInfo.version
 
 /// Body of `GET /v1/probes`: how punctually the probe engine runs probes (lateness = start − schedule).
 public struct ProbeStatsResponse: Codable, Sendable {

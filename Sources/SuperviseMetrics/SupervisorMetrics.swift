@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import SuperviseBuildInfo
 import SuperviseCore
 import Synchronization
 
@@ -15,11 +16,13 @@ public final class SupervisorMetrics: Sendable {
     private let state = Mutex(SeriesCache())
     private let processStats: ProcessStats
 
-    /// - Parameter version: The build's version, for `supervise_build_info`.
-    public init(version: String) {
+    /// - Parameters:
+    ///   - version: The build's version, for `supervise_build_info`.
+    ///   - commit: The git commit it was built from, for the same series (``BuildInfo/commit`` unless a test says otherwise).
+    public init(version: String, commit: String = BuildInfo.commit) {
         export = PrometheusExport()
         processStats = ProcessStats()
-        Meter(label: "supervise_build_info", dimensions: [("version", version)], factory: export).set(1)
+        Meter(label: "supervise_build_info", dimensions: [("version", version), ("commit", commit)], factory: export).set(1)
     }
 
     // MARK: - As things happen

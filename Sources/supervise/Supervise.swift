@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SuperviseBuildInfo
 import SuperviseConfig
 import SuperviseControl
 import SuperviseCore
@@ -18,7 +19,7 @@ struct Supervise: AsyncParsableCommand {
             64 bad command line; 71 control socket could not be created; 77 permission denied; \
             78 invalid configuration.
             """,
-        version: superviseVersion,
+        version: BuildInfo.description,
         subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Reset.self, Drain.self, Undrain.self,
                       Events.self, CheckConfig.self, Version.self])
 
@@ -109,6 +110,8 @@ struct CheckConfig: ParsableCommand {
 }
 
 struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the version.")
-    func run() { writeLine("supervise \(superviseVersion)") }
+    static let configuration = CommandConfiguration(
+        abstract: "Print the version and the git commit this binary was built from.",
+        discussion: "The commit has \"-dirty\" appended when the tree it was built from had changes, and is \"unknown\" where the build had no git repository.")
+    func run() { writeLine(BuildInfo.description) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SuperviseBuildInfo
 import SuperviseControl
 import SuperviseCore
 import Testing
@@ -80,7 +81,7 @@ import Testing
         #expect(metricSample(text, "supervise_unit_start_limit_hits_total", ["unit": "sleeper"]) == 0)
         #expect(metricSample(text, "supervise_drain_calls_cut_total", ["unit": "worker-1"]) == 0)
         #expect(metricSample(text, "supervise_unit_processes", ["unit": "sleeper"]) == 1)
-        #expect(metricSample(text, "supervise_build_info", ["version": superviseVersion]) == 1)
+        #expect(metricSample(text, "supervise_build_info", ["version": superviseVersion, "commit": BuildInfo.commit]) == 1)
         #expect((metricSample(text, "process_resident_memory_bytes") ?? 0) > 1_000_000)
         #expect((metricSample(text, "process_open_fds") ?? 0) > 3)
         #expect(!text.contains("supervise_docker_connected"), "no container units, no Docker gauge")
@@ -142,6 +143,7 @@ import Testing
             #expect(ready.first?.value == 2)
             let info = try await prometheus.waitForSeries("supervise_build_info")
             #expect(info.first?.labels["version"] == superviseVersion)
+            #expect(info.first?.labels["commit"] == BuildInfo.commit)
         }
     }
 }
