@@ -7,11 +7,18 @@ UNITDIR ?= /etc/systemd/system
 CONFDIR ?= /etc/supervise
 DOCDIR ?= $(PREFIX)/share/doc/supervise
 
-.PHONY: build install install-files demo test bench
+.PHONY: build install install-files deb demo test bench
 
+# Release build with the Swift runtime and Foundation linked statically: the binary runs on a host without
+# the Swift toolchain (`ldd` names no Swift library).
 build:
-	. scripts/env.sh && swift build -c release --product supervise
+	. scripts/env.sh && swift build -c release --static-swift-stdlib --product supervise
 
+# The Debian package: .build/deb/supervise_VERSION_ARCH.deb (scripts/build-deb.sh; lintian checks it when installed).
+deb:
+	scripts/build-deb.sh
+
+# For development: a package (`make deb`, then `apt-get install ./.build/deb/supervise_*.deb`) is how hosts install it.
 install: build install-files
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "installed; start with: systemctl enable --now supervise"

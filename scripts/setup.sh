@@ -19,8 +19,10 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # each on a private loopback port with a private data directory; they never use the packages' system services.
 # libhiredis-dev: Redis's C client, which SuperviseQueues links to read the length of the queues (Redis lists) in
 # `queues:`; the queue-depth tests run their own redis-server.
+# dpkg-dev, binutils and lintian: `make deb` (dpkg-deb, dpkg-shlibdeps for the Depends, strip) checks the package
+# with lintian; the package tests (DebianPackageTests) also make the image's local apt repository with dpkg-scanpackages.
 packages=(libcurl4-openssl-dev libsystemd-dev libhiredis-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
-          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools)
+          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools dpkg-dev binutils lintian)
 # prometheus: its promtool checks and unit-tests the alert rules (alerts/, `promtool check rules`, `promtool test
 # rules`) and lints exposition text (`promtool check metrics`); the prometheus binary itself is the real scraper of
 # the metrics tests (Tests/IntegrationTests/TestPrometheus.swift), started on a free loopback port with a temporary
