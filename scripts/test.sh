@@ -5,5 +5,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
 swift build --build-tests
+# The Debian package (a static release build, man pages, completions, lintian) and a static agent-sim, both
+# for DebianPackageTests, which installs them on a Debian 12 image without Swift.
+scripts/build-deb.sh
+swift build -c release --static-swift-stdlib --product agent-sim
 # Integration suites start real processes and time them: run them one at a time.
 swift test --skip-build --no-parallel

@@ -124,6 +124,12 @@ final class SystemdTestbed: @unchecked Sendable {
         var tag = SystemdTestbed.image
         var packages: [String] = []
         var masked: [String] = []
+        /// Only systemd, systemd-sysv and dbus besides debootstrap's minbase: no procps, no libhiredis
+        /// (build-image.sh's SUPERVISE_TESTBED_PLAIN).
+        var plain = false
+        /// Packages whose .debs, with every dependency the image lacks, form the image's only apt
+        /// source, a local one (build-image.sh's SUPERVISE_TESTBED_LOCAL_DEBS).
+        var localDebs: [String] = []
     }
 
     /// Whether the host has the cgroup v2 hierarchy that `cgroupV2: true` needs (unified or hybrid).
@@ -134,7 +140,9 @@ final class SystemdTestbed: @unchecked Sendable {
 
     /// `cgroupV2`: systemd in the container runs on a cgroup v2 hierarchy of its own
     /// (run-systemd.sh's SYSTEMD_CGROUP=unified) instead of the host's cgroup mounts.
-    init(image: Image = Image(), cgroupV2: Bool = false) throws {
+    /// `hostBinaries`: the host's debug supervise and agent-sim, and the toolchain's Swift runtime
+    /// they load, are bind-mounted read-only into the container; without them, it has no Swift at all.
+    init(image: Image = Image(), cgroupV2: Bool = false, hostBinaries: Bool = true) throws {
         // Short path: the docker socket must fit in sun_path.
         directory = "/tmp/sv-systemd-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -152,22 +160,27 @@ final class SystemdTestbed: @unchecked Sendable {
             let built = try runCommand("/usr/bin/env", [
                 "SUPERVISE_TESTBED_EXTRA_PACKAGES=\(image.packages.joined(separator: ","))",
                 "SUPERVISE_TESTBED_MASK_UNITS=\(image.masked.joined(separator: ","))",
+                "SUPERVISE_TESTBED_PLAIN=\(image.plain ? "1" : "")",
+                "SUPERVISE_TESTBED_LOCAL_DEBS=\(image.localDebs.joined(separator: ","))",
                 "/bin/bash", "\(Self.scripts)/build-image.sh", socket, image.tag,
             ], timeout: 1200)
             try #require(built.code == 0, "build-image: \(built.output)")
-            // Snapshots, so a concurrent rebuild cannot change the binaries under the test.
-            for binary in [Binaries.supervise, Binaries.agentSim] {
-                let copy = directory + "/" + URL(fileURLWithPath: binary).lastPathComponent
-                try FileManager.default.copyItem(atPath: binary, toPath: copy)
+            var mounts: [String] = []
+            if hostBinaries {
+                // Snapshots, so a concurrent rebuild cannot change the binaries under the test.
+                for binary in [Binaries.supervise, Binaries.agentSim] {
+                    let copy = directory + "/" + URL(fileURLWithPath: binary).lastPathComponent
+                    try FileManager.default.copyItem(atPath: binary, toPath: copy)
+                }
+                mounts = ["-v", "\(directory)/supervise:/usr/local/bin/supervise:ro",
+                          "-v", "\(directory)/agent-sim:/usr/local/bin/agent-sim:ro",
+                          "-v", "\(Self.swiftRuntime):\(Self.swiftRuntime):ro"]
             }
             containerStarted = true
             let run = try runCommand("/usr/bin/env", [
                 "SYSTEMD_CGROUP=\(cgroupV2 ? "unified" : "host")",
                 "/bin/bash", "\(Self.scripts)/run-systemd.sh", socket, image.tag, name,
-                "-v", "\(directory)/supervise:/usr/local/bin/supervise:ro",
-                "-v", "\(directory)/agent-sim:/usr/local/bin/agent-sim:ro",
-                "-v", "\(Self.swiftRuntime):\(Self.swiftRuntime):ro",
-            ], timeout: 180)
+            ] + mounts, timeout: 180)
             try #require(run.code == 0, "run-systemd: \(run.output)")
         } catch {
             tearDown()

@@ -18,6 +18,17 @@
 #      image (and drops their *.wants links), e.g. the services the extra
 #      packages' postinst scripts enabled, so they do not start at boot; a
 #      test starts what it needs itself (changes the cache file name too).
+#      SUPERVISE_TESTBED_PLAIN=1: the base is systemd, systemd-sysv and dbus
+#      only (no procps, no libhiredis0.14): a host as a package finds it,
+#      where the package's Depends must bring the rest (changes the cache
+#      file name).
+#      SUPERVISE_TESTBED_LOCAL_DEBS="pkg1,pkg2": the .debs of these packages
+#      and of every dependency the rootfs lacks are downloaded (by the host's
+#      apt, against the rootfs's dpkg status) into /var/local/debs with a
+#      Packages index, and that directory is the image's only apt source
+#      (`deb [trusted=yes] file:/var/local/debs ./`): in a container with no
+#      network, `apt-get update && apt-get install ./x.deb` resolves x's
+#      dependencies from there (changes the cache file name).
 set -euo pipefail
 
 die() { echo "build-image: $*" >&2; exit 1; }
@@ -40,15 +51,23 @@ fi
 # procps: /bin/kill (ExecReload=/bin/kill -HUP $MAINPID) and ps; not in minbase.
 # libhiredis0.14: supervise links hiredis (queue depth), as the Debian package will declare.
 INCLUDE="systemd,systemd-sysv,dbus,procps,libhiredis0.14"
+PLAIN=${SUPERVISE_TESTBED_PLAIN:-}
+[ "$PLAIN" = 1 ] && INCLUDE="systemd,systemd-sysv,dbus"
 EXTRA=${SUPERVISE_TESTBED_EXTRA_PACKAGES:-}
 MASK=${SUPERVISE_TESTBED_MASK_UNITS:-}
+LOCAL_DEBS=${SUPERVISE_TESTBED_LOCAL_DEBS:-}
 NAME=bookworm-systemd
-# What the cached tarball was built from: the --include list, and the masked units if any.
+# What the cached tarball was built from: the --include list, the masked units and the local debs if any.
 RECIPE="$INCLUDE"
 if [ -n "$EXTRA" ]; then INCLUDE="$INCLUDE,$EXTRA"; RECIPE="$INCLUDE"; fi
 if [ -n "$MASK" ]; then RECIPE="$RECIPE mask=$MASK"; fi
+if [ -n "$LOCAL_DEBS" ]; then RECIPE="$RECIPE local=$LOCAL_DEBS"; fi
 if [ -n "$EXTRA$MASK" ]; then
   NAME="$NAME-$(printf '%s' "$EXTRA${MASK:+ mask=$MASK}" | sha256sum | cut -c1-12)"
+fi
+# (Kept apart so that the names of the existing caches above do not change.)
+if [ "$PLAIN" = 1 ] || [ -n "$LOCAL_DEBS" ]; then
+  NAME="$NAME-$(printf '%s' "plain=$PLAIN local=$LOCAL_DEBS" | sha256sum | cut -c1-12)"
 fi
 CACHE=${SUPERVISE_CACHE:-/var/cache/supervise-testbed}
 TARBALL="$CACHE/$NAME.tar"
@@ -121,6 +140,28 @@ if [ ! -s "$TARBALL" ]; then
     rm -f "$R"/etc/systemd/system/*.wants/"$u"
     ln -sf /dev/null "$R/etc/systemd/system/$u"
   done
+  # Local apt repository (SUPERVISE_TESTBED_LOCAL_DEBS): the host's apt lists, the rootfs's dpkg status.
+  if [ -n "$LOCAL_DEBS" ]; then
+    command -v dpkg-scanpackages >/dev/null 2>&1 || die "dpkg-scanpackages missing (dpkg-dev)"
+    DEBS="$R/var/local/debs"
+    mkdir -p "$DEBS/partial"
+    fetch() {
+      apt-get -qq -o Debug::NoLocking=1 -o Dir::State::status="$R/var/lib/dpkg/status" \
+        -o Dir::Cache::archives="$DEBS" -o APT::Install-Recommends=false \
+        --download-only -y install ${LOCAL_DEBS//,/ } >"$WORK/local-debs.log" 2>&1
+    }
+    if ! fetch; then
+      echo "build-image: downloading the local debs failed; apt-get update and once more" >&2
+      apt-get update -qq >&2 || true
+      fetch || { tail -n 20 "$WORK/local-debs.log" >&2; die "could not download ${LOCAL_DEBS}"; }
+    fi
+    rm -rf "$DEBS/partial" "$DEBS/lock"
+    (cd "$DEBS" && dpkg-scanpackages --multiversion . /dev/null 2>/dev/null >Packages)
+    echo "build-image: local apt repository: $(ls "$DEBS"/*.deb | wc -l) debs for ${LOCAL_DEBS}" >&2
+    : >"$R/etc/apt/sources.list"
+    rm -f "$R"/etc/apt/sources.list.d/*
+    echo 'deb [trusted=yes] file:/var/local/debs ./' >"$R/etc/apt/sources.list.d/local.list"
+  fi
   # Persistent journal is not needed; keep it in /run.
   mkdir -p "$R/etc/systemd/journald.conf.d"
   printf '[Journal]\nStorage=volatile\n' >"$R/etc/systemd/journald.conf.d/testbed.conf"
