@@ -12,13 +12,24 @@
 #                                    (3 Compose workers on a private dockerd; root, docker.io, docker-compose)
 #   scripts/bench.sh output [opts]   one unit writing flat out (yes): log bytes, daemon CPU and peak RSS
 #                                    with the output rate limit, and without it (the anchor)
+#   scripts/bench.sh rss [opts]      the restart benchmark's idle RSS at 100 and 1,000 units of the release
+#                                    build (Swift runtime linked statically, as shipped) beside a build that
+#                                    loads it from the toolchain (.build-dynamic, built here)
+# The release builds link the Swift runtime statically (--static-swift-stdlib), as `make build` and the
+# Debian package do: the figures are those of the binary hosts run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
-swift build -c release --product supervise
-swift build -c release --product supervise-bench
-swift build -c release --product agent-sim
+swift build -c release --static-swift-stdlib --product supervise
+swift build -c release --static-swift-stdlib --product supervise-bench
+swift build -c release --static-swift-stdlib --product agent-sim
+if [ "${1:-}" = rss ]; then
+  shift
+  swift build -c release --scratch-path .build-dynamic --product supervise
+  exec .build/release/supervise-bench restart --supervise .build/release/supervise \
+    --supervise .build-dynamic/release/supervise "$@"
+fi
 if [ $# -eq 0 ]; then
   .build/release/supervise-bench restart
   .build/release/supervise-bench containment

@@ -20,17 +20,35 @@ struct RestartBench: ParsableCommand {
     @Option(help: "Unit counts to measure, comma separated.") var units = "100,1000"
     @Option(help: "kill -9 events per unit count.") var kills = 200
     @Option(name: .customLong("idle-seconds"), help: "How long to measure idle RSS and CPU.") var idleSeconds = 60
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp("""
+        A supervise binary to measure (default: the one beside this one). Repeat it to compare builds, e.g. the \
+        static release build with a dynamic one: a table of their idle RSS closes the run.
+        """, valueName: "path")) var supervise: [String] = []
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("supervise").path
-        print("supervise-bench restart: \(binary)")
+        let binaries = supervise.isEmpty
+            ? [URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+                .deletingLastPathComponent().appendingPathComponent("supervise").path]
+            : supervise
+        print("supervise-bench restart: \(binaries.joined(separator: ", "))")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_048_576) MiB")
-        for n in units.split(separator: ",").compactMap({ Int($0) }) {
-            let result = try RestartScenario(binary: binary, units: n, kills: kills, idleSeconds: idleSeconds).run()
-            result.print()
+        var rows: [(binary: String, result: RestartScenario.Result)] = []
+        for binary in binaries {
+            for n in units.split(separator: ",").compactMap({ Int($0) }) {
+                let result = try RestartScenario(binary: binary, units: n, kills: kills, idleSeconds: idleSeconds).run()
+                if binaries.count > 1 { print("\n[\(binary)]", terminator: "") }
+                result.print()
+                rows.append((binary, result))
+            }
+        }
+        print("\n== idle RSS by build (goal at 1000 units: < 30 MiB, supervisord with 100 programs: 31.7 MB) ==")
+        print("  " + "binary".padding(toLength: 40, withPad: " ", startingAt: 0)
+              + "Swift runtime  units    RSS MiB   private MiB   shared-library MiB")
+        for (binary, r) in rows {
+            print("  " + binary.padding(toLength: 40, withPad: " ", startingAt: 0)
+                  + r.swiftRuntime.padding(toLength: 15, withPad: " ", startingAt: 0)
+                  + String(format: "%5d   %8.2f   %11.2f   %18.2f", r.units, r.idleRSSMiB, r.idleAnonMiB, r.idleFileMiB))
         }
     }
 }
@@ -53,6 +71,8 @@ struct RestartScenario {
         var idleAnonMiB: Double
         var idleFileMiB: Double
         var shutdownSeconds: Double
+        /// "static" when the daemon maps no libswiftCore.so (--static-swift-stdlib), else "shared".
+        var swiftRuntime: String
 
         func print() {
             let sorted = latenciesMs.sorted()
@@ -63,8 +83,8 @@ struct RestartScenario {
                   all \(units) running after start:         \(fmt(startAllSeconds * 1000)) ms
                   kill -9 -> new process running (\(sorted.count) kills):
                     p50 \(fmt(pct(0.50))) ms   p99 \(fmt(pct(0.99))) ms   max \(fmt(sorted.last ?? .nan)) ms   (goal p99 < 10 ms; supervisord/s6 ~1000 ms)
-                  idle over the window:  CPU \(fmt(idleCPUPercent))% of one core (goal < 1%)   RSS \(fmt(idleRSSMiB)) MiB (goal < 40 MiB at 1000), peak \(fmt(peakRSSMiB)) MiB
-                    of the idle RSS: \(fmt(idleAnonMiB)) MiB private (heap, stacks), \(fmt(idleFileMiB)) MiB shared-library pages
+                  idle over the window:  CPU \(fmt(idleCPUPercent))% of one core (goal < 1%)   RSS \(fmt(idleRSSMiB)) MiB (goal < 30 MiB at 1000), peak \(fmt(peakRSSMiB)) MiB
+                    of the idle RSS: \(fmt(idleAnonMiB)) MiB private (heap, stacks), \(fmt(idleFileMiB)) MiB file-backed pages (the binary, shared libraries); Swift runtime \(swiftRuntime)
                   SIGTERM -> all stopped, daemon exited:   \(fmt(shutdownSeconds * 1000)) ms
                 """)
         }
@@ -145,6 +165,8 @@ struct RestartScenario {
         let rss = rssMiB(pid)
         let anon = status(pid, "RssAnon:"), file = status(pid, "RssFile:")
         peak = max(peak, status(pid, "VmHWM:"))
+        let maps = (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? ""
+        let runtime = maps.contains("libswiftCore.so") ? "shared" : "static"
 
         let stopStart = Date()
         kill(pid, SIGTERM)
@@ -152,7 +174,8 @@ struct RestartScenario {
         StartedProcesses.remove(pid)
         let shutdown = Date().timeIntervalSince(stopStart)
         return Result(units: units, startAllSeconds: startAll, latenciesMs: latencies, idleCPUPercent: cpuPercent,
-                      idleRSSMiB: rss, peakRSSMiB: peak, idleAnonMiB: anon, idleFileMiB: file, shutdownSeconds: shutdown)
+                      idleRSSMiB: rss, peakRSSMiB: peak, idleAnonMiB: anon, idleFileMiB: file, shutdownSeconds: shutdown,
+                      swiftRuntime: runtime)
     }
 }
 
