@@ -44,11 +44,11 @@ struct RestartBench: ParsableCommand {
         }
         print("\n== idle RSS by build (goal at 1000 units: < 30 MiB, supervisord with 100 programs: 31.7 MB) ==")
         print("  " + "binary".padding(toLength: 40, withPad: " ", startingAt: 0)
-              + "Swift runtime  units    RSS MiB   private MiB   shared-library MiB")
+              + "Swift runtime  units    RSS MiB   private MiB   file-backed MiB")
         for (binary, r) in rows {
             print("  " + binary.padding(toLength: 40, withPad: " ", startingAt: 0)
                   + r.swiftRuntime.padding(toLength: 15, withPad: " ", startingAt: 0)
-                  + String(format: "%5d   %8.2f   %11.2f   %18.2f", r.units, r.idleRSSMiB, r.idleAnonMiB, r.idleFileMiB))
+                  + String(format: "%5d   %8.2f   %11.2f   %15.2f", r.units, r.idleRSSMiB, r.idleAnonMiB, r.idleFileMiB))
         }
     }
 }
@@ -165,7 +165,8 @@ struct RestartScenario {
         let rss = rssMiB(pid)
         let anon = status(pid, "RssAnon:"), file = status(pid, "RssFile:")
         peak = max(peak, status(pid, "VmHWM:"))
-        let maps = (try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8)) ?? ""
+        // Read to its end: a /proc file reports a size of 0.
+        let maps = FileHandle(forReadingAtPath: "/proc/\(pid)/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
         let runtime = maps.contains("libswiftCore.so") ? "shared" : "static"
 
         let stopStart = Date()
