@@ -82,6 +82,7 @@ public final class Daemon: Sendable {
         await offloaded("supervise.control-close") {
             started.server.close()
             started.metricsServer?.close()
+            started.adapters.launcher.shutdown()
         }
         if let notifier = events.setNotifier(nil) {
             await offloaded("supervise.webhooks-stop") { notifier.stop() }
