@@ -111,9 +111,11 @@ let package = Package(
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
+        // A seccomp filter that refuses one system call, for tests of the fallbacks older kernels take. Tests only.
+        .target(name: "CTestSeccomp", path: "Tests/CTestSeccomp"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "CTestSeccomp",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
