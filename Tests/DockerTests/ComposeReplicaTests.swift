@@ -275,13 +275,24 @@ struct ComposeReplicaTests {
         #expect(!kept.contains("Recreating"), "up --scale 3 said: \(kept)")
         #expect(try project.inspect(other.id)["Config"].flatMap { ($0 as? [String: Any])?["Image"] as? String } == image)
 
-        // ...until the file changes (here to that image): then every replica is recreated, ours too, at once.
+        // ...until the file changes (here to that image): `--no-recreate` still leaves every replica alone...
         try project.write(image: image)
+        let untouched = try project.compose(["up", "-d", "--no-recreate", "--scale", "worker=3"])
+        #expect(!untouched.contains("Recreating") && !untouched.contains("Stopping"), "up --no-recreate said: \(untouched)")
+        #expect(try await client.composeReplicas(project: project.name, service: "worker").map(\.id) == first.map(\.id) + [other.id])
+
+        // ...and without it every replica is recreated, ours too, all at once.
         let recreated = try project.compose(["up", "-d", "--scale", "worker=3"])
         #expect((1...3).allSatisfy { recreated.contains("Recreating \(project.name)_worker_\($0)") }, "up said: \(recreated)")
         let after = try await client.composeReplicas(project: project.name, service: "worker")
         #expect(after.map(\.number) == [1, 2, 3])
         #expect(after.allSatisfy { !first.map(\.id).contains($0.id) && $0.id != other.id && $0.image == image })
+
+        // `down` takes a replica made through the API with the rest.
+        let four = try await client.createComposeReplica(from: after[0].id)
+        #expect(four.number == 4)
+        try project.compose(["down", "-t", "1"])
+        #expect(try await client.composeReplicas(project: project.name, service: "worker").isEmpty)
     }
 
     /// `supervise-agent-root:vN`: the agent root image with `AGENT_VERSION=N` and a label, as a new release would be.
