@@ -23,7 +23,7 @@ public struct QueuedCall: Sendable, Hashable {
     /// The job as queued: `{"id":"c-17","duration":12.5}`, or `{"duration":12.5}` without an id.
     public var json: String {
         var text = "{"
-        if let id { text += "\"id\":" + MiniJSON.quote(id) + "," }
+        if let id { text += "\"id\":" + JSONString.quote(id) + "," }
         text += "\"duration\":" + (duration.isFinite ? "\(duration)" : "null") + "}"
         return text
     }
@@ -237,9 +237,12 @@ struct MiniJSON {
     private mutating func skipSpace() {
         while at < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[at]) { at += 1 }
     }
+}
 
-    /// `text` as a JSON string, quoted and escaped.
-    static func quote(_ text: String) -> String {
+/// JSON string literals, for the few hand-written JSON texts of agent-sim (its `/worker` document, queue jobs).
+public enum JSONString {
+    /// `text` as a JSON string: quoted, with `"`, `\` and control characters escaped.
+    public static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
