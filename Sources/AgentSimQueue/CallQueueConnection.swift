@@ -234,8 +234,10 @@ public struct CallQueueError: Error, Sendable, Hashable, CustomStringConvertible
     public var server: String
     /// The command that failed (without secret arguments); nil while connecting.
     public var command: String?
+    /// The server's error reply, or what went wrong with the connection.
     public var reason: String
 
+    /// `redis HOST:PORT: [COMMAND: ]REASON`.
     public var description: String { "redis \(server): " + (command.map { "\($0): " } ?? "") + reason }
 }
 

@@ -9,6 +9,7 @@
 public struct CallQueueLocation: Sendable, Hashable, CustomStringConvertible {
     /// Host name or address (without brackets for IPv6).
     public var host: String
+    /// TCP port (6379 when the location names none).
     public var port: Int
     /// The database `SELECT`ed after connecting (0, Redis's default, is not selected).
     public var database: Int
@@ -20,6 +21,7 @@ public struct CallQueueLocation: Sendable, Hashable, CustomStringConvertible {
     /// Redis's own default port.
     public static let defaultPort = 6379
 
+    /// A location from its parts.
     public init(host: String, port: Int = defaultPort, database: Int = 0, list: String, username: String? = nil) {
         self.host = host
         self.port = port
@@ -103,8 +105,10 @@ public struct CallQueueLocation: Sendable, Hashable, CustomStringConvertible {
 public struct CallQueueLocationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The text as given.
     public var text: String
+    /// What is wrong with it.
     public var reason: String
 
+    /// `invalid queue 'TEXT': REASON (expected …)`.
     public var description: String {
         "invalid queue '\(text)': \(reason) (expected redis://[USER@]HOST[:PORT][/DB]/LIST)"
     }

@@ -63,8 +63,11 @@ public enum CallQueuePassword {
 
 /// A password file that cannot be used, with the reason.
 public struct CallQueuePasswordError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file as given.
     public var file: String
+    /// Why it cannot be used: the system's reason, or empty, too big, not UTF-8.
     public var reason: String
 
+    /// `password file FILE: REASON`.
     public var description: String { "password file \(file): \(reason)" }
 }

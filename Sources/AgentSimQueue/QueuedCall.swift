@@ -15,6 +15,7 @@ public struct QueuedCall: Sendable, Hashable {
     /// The longest duration a job may ask for: one week, as `POST /calls?duration=S` allows.
     public static let maximumDuration: Double = 604_800
 
+    /// A job of `duration` seconds, named `id`.
     public init(id: String? = nil, duration: Double) {
         self.id = id
         self.duration = duration
@@ -66,6 +67,7 @@ public struct QueuedCall: Sendable, Hashable {
 public struct QueuedCallError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The item's bytes as popped.
     public var item: [UInt8]
+    /// What is wrong with it.
     public var reason: String
 
     /// The item as text: at most 100 bytes of it, control characters as `?`.
@@ -74,6 +76,7 @@ public struct QueuedCallError: Error, Sendable, Hashable, CustomStringConvertibl
         return item.count > 100 ? shown + "…" : shown
     }
 
+    /// `invalid job 'ITEM': REASON`.
     public var description: String { "invalid job '\(shownItem)': \(reason)" }
 }
 

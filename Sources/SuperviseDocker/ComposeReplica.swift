@@ -5,10 +5,13 @@
 /// which is no replica). Names differ between Compose v1 (`project_service_N`) and v2 (`project-service-N`), so
 /// replicas are found and numbered by their labels, never by their names.
 public struct ComposeReplica: Sendable, Equatable {
+    /// The container's full id.
     public var id: String
     /// The name without Docker's leading `/`: `voice_worker_3`.
     public var name: String
+    /// `com.docker.compose.project`.
     public var project: String
+    /// `com.docker.compose.service`.
     public var service: String
     /// `com.docker.compose.container-number`.
     public var number: Int
@@ -16,8 +19,10 @@ public struct ComposeReplica: Sendable, Equatable {
     public var image: String
     /// `created`, `running`, `paused`, `restarting`, `removing`, `exited` or `dead`.
     public var state: String
+    /// Every label of the container.
     public var labels: [String: String]
 
+    /// A replica from its parts.
     public init(id: String, name: String, project: String, service: String, number: Int, image: String, state: String,
                 labels: [String: String]) {
         self.id = id
