@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "supervise-bench", targets: ["supervise-bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),  // 1.6: @ParentCommand
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -83,6 +83,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "agent-sim", dependencies: [
+            "AgentSimQueue",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,6 +96,9 @@ let package = Package(
         ], swiftSettings: strict),
         // Talking to agent-sim workers from tests and benchmarks: one HTTP/1.1 exchange, a call generator.
         .target(name: "AgentSimClient", swiftSettings: strict),
+        // agent-sim's call queue: jobs on a Redis list, taken with BLPOP and queued with RPUSH through hiredis (blocking:
+        // on threads of their own). No Foundation, so agent-sim starts as fast as without it.
+        .target(name: "AgentSimQueue", dependencies: ["CHiredis"], swiftSettings: strict),
 
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
         // Every `supervise` command line in runbooks/ parses with the real CLI parser.
@@ -115,7 +119,7 @@ let package = Package(
         .target(name: "CTestSeccomp", path: "Tests/CTestSeccomp"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "CTestSeccomp",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "CTestSeccomp", "AgentSimQueue",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
