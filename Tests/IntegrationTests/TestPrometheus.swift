@@ -174,8 +174,8 @@ final class TestPrometheus: @unchecked Sendable {
     /// `GET http://127.0.0.1:port/path` with the project's libcurl shims (libcurl, unlike `PlainHTTP`, reads
     /// the chunked answers Prometheus gives for bodies over 2 KiB). No proxy, whatever the environment says.
     static func get(port: Int, _ path: String, timeout: Double) throws -> (status: Int, body: Data) {
-        guard let easy = curl_easy_init() else { throw FixtureFailure(description: "curl_easy_init failed (libcurl.so.4)") }
-        defer { curl_easy_cleanup(easy) }
+        guard let easy = csupervise_curl_easy_init() else { throw FixtureFailure(description: "curl_easy_init failed (libcurl.so.4)") }
+        defer { csupervise_curl_easy_cleanup(easy) }
         let body = BodyCollector()
         let setup: [CURLcode] = [
             csupervise_easy_setopt_string(easy, CURLOPT_URL, "http://127.0.0.1:\(port)\(path)"),
@@ -190,11 +190,11 @@ final class TestPrometheus: @unchecked Sendable {
             csupervise_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(body).toOpaque()),
         ]
         if let bad = setup.first(where: { $0 != CURLE_OK }) {
-            throw FixtureFailure(description: "curl option: \(String(cString: curl_easy_strerror(bad)))")
+            throw FixtureFailure(description: "curl option: \(String(cString: csupervise_curl_easy_strerror(bad)))")
         }
-        let code = curl_easy_perform(easy)
+        let code = csupervise_curl_easy_perform(easy)
         guard code == CURLE_OK else {
-            throw FixtureFailure(description: "GET http://127.0.0.1:\(port)\(path): \(String(cString: curl_easy_strerror(code)))")
+            throw FixtureFailure(description: "GET http://127.0.0.1:\(port)\(path): \(String(cString: csupervise_curl_easy_strerror(code)))")
         }
         var status = 0
         _ = csupervise_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
