@@ -20,8 +20,9 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # libhiredis-dev: Redis's C client, which SuperviseQueues links to read the length of the queues (Redis lists) in
 # `queues:`, and agent-sim links to take calls from one (`--queue`); the queue tests run their own redis-server. Its
 # runtime, libhiredis0.14, comes with it: the Docker tests' containers see it through their read-only /usr bind mount.
+# binutils: nm, with which CurlShimTests checks that the supervise binary defines no curl_* symbol of its own.
 packages=(libcurl4-openssl-dev libsystemd-dev libhiredis-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
-          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools)
+          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools binutils)
 # prometheus: its promtool checks and unit-tests the alert rules (alerts/, `promtool check rules`, `promtool test
 # rules`) and lints exposition text (`promtool check metrics`); the prometheus binary itself is the real scraper of
 # the metrics tests (Tests/IntegrationTests/TestPrometheus.swift), started on a free loopback port with a temporary

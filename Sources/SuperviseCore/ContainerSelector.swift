@@ -67,14 +67,16 @@ public struct ContainerSelector: Sendable, Hashable, Codable {
 
 /// Where the Docker API is and which Compose project is watched.
 public struct DockerSettings: Sendable, Hashable, Codable {
-    /// Path of the Docker unix socket.
-    public var socketPath: String
+    /// Path of the Docker unix socket, as `docker.socket` names it; nil when the configuration names none. The daemon
+    /// then takes `DOCKER_HOST` (`unix:///path` only; any other scheme is refused), else ``defaultSocketPath``, and
+    /// sets the result here when it loads the configuration.
+    public var socketPath: String?
     /// When set, only containers of this Compose project are watched.
     public var project: String?
 
     public static let defaultSocketPath = "/var/run/docker.sock"
 
-    public init(socketPath: String = DockerSettings.defaultSocketPath, project: String? = nil) {
+    public init(socketPath: String? = nil, project: String? = nil) {
         self.socketPath = socketPath
         self.project = project
     }

@@ -127,6 +127,10 @@ public final class Daemon: Sendable {
             FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(options.configPath): \(error)\n".utf8))
             return .failure(StartupExit(code: ExitCodes.configInvalid))
         }
+        do { try config.resolveDockerSocket() } catch {
+            FileHandle.standardError.write(Data("supervise: cannot use Docker: \(error)\n".utf8))
+            return .failure(StartupExit(code: ExitCodes.configInvalid))
+        }
 
         signal(SIGPIPE, SIG_IGN)
         // Containment first: the daemon moves itself into its own leaf before it starts anything.
@@ -241,7 +245,7 @@ public final class Daemon: Sendable {
                 }
             },
             makeContainerDriver: { settings in
-                DockerWatcher(settings: settings, environment: ProcessInfo.processInfo.environment, feed: feed, logger: logger)
+                DockerWatcher(settings: settings, feed: feed, logger: logger)
             },
             clock: MonotonicClock(), metrics: metrics, events: events)
         return .success(Prepared(core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),

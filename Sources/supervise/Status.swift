@@ -3,6 +3,7 @@ import Foundation
 import SuperviseControl
 import SuperviseCore
 import SuperviseDaemon
+import SuperviseHTTPClient
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show every unit, or one, as a table or JSON.")
@@ -13,7 +14,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let path = name.map { "/v1/units/\(percentEncode($0))" } ?? "/v1/units"
-        let response: (status: Int, body: [UInt8])
+        let response: LocalHTTPResponse
         do { response = try socket.client.request("GET", path) } catch { fail("\(error)", code: ExitCodes.failure) }
         guard response.status == 200 else { try failFromDaemon(response) }
         if json {

@@ -76,7 +76,11 @@ struct ContainerConfigTests {
     func dockerDefaults() throws {
         let config = try ConfigLoader.parse(yaml: "containers:\n  worker:\n    compose: worker\n", file: testFile)
         #expect(config.docker == DockerSettings())
-        #expect(config.docker.socketPath == "/var/run/docker.sock")
+        // No socket named: the daemon takes DOCKER_HOST, else /var/run/docker.sock (DockerEndpoint). Named, even as
+        // the default path, it is kept as named, so that it wins over DOCKER_HOST.
+        #expect(config.docker.socketPath == nil)
+        let named = try ConfigLoader.parse(yaml: "docker: {socket: /var/run/docker.sock}\ncontainers: {}\n", file: testFile)
+        #expect(named.docker.socketPath == "/var/run/docker.sock")
         #expect(config.units.isEmpty)
         // A compose entry has the replica defaults (as many replicas as Compose made, max_surge 1, 10 minutes).
         #expect(config.containers == [ContainerSelector(
