@@ -345,3 +345,14 @@ extension SupervisorConfig {
         return copy
     }
 }
+
+extension SupervisorConfig {
+    /// Whether a unit called `name` belongs to this configuration: one of its units, or a replica
+    /// `SERVICE-N` of one of its replicated services, whatever N (their count is the daemon's, so
+    /// a predecessor may have run replicas beyond the file's).
+    public func configures(unit name: String) -> Bool {
+        if units.contains(where: { $0.name == name }) { return true }
+        let service = UnitSpec.service(of: name)
+        return services.contains { $0.name == service } && Supervisor.replicaNumber(name, of: service) != nil
+    }
+}

@@ -123,7 +123,10 @@ public final class Daemon: Sendable {
         if let d = options.stateDirectory { config.stateDirectory = d }
         // A queue's password is read here, not kept in the configuration: a missing file is a
         // configuration error at start, not a queue that never reads.
-        do { _ = try QueuePassword.resolve(for: config.queues) } catch {
+        do {
+            _ = try QueuePassword.resolve(for: config.queues)
+            _ = try AutoscaleReader.passwords(for: config.services)
+        } catch {
             FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(options.configPath): \(error)\n".utf8))
             return .failure(StartupExit(code: ExitCodes.configInvalid))
         }
@@ -212,7 +215,8 @@ public final class Daemon: Sendable {
         // Processes a killed predecessor left running are adopted, not restarted: their calls go on
         // (`KillMode=process` keeps them alive when systemd restarts the daemon). Only those of units
         // no longer in the configuration are stopped.
-        let configured = Set(config.units.map(\.name))
+        // Replicas a predecessor ran beyond the file's count are its services' own too.
+        let configured = Set(config.units.map(\.name)).union((persisted?.units.keys).map { $0.filter(config.configures(unit:)) } ?? [])
         let alive = persisted.map(LeftoverProcesses.find(in:)) ?? []
         let adopted = Set(alive.map(\.unit).filter(configured.contains))
         // No unit runs twice: stop what a killed predecessor left of units that are gone.
