@@ -317,13 +317,27 @@ extension Supervisor {
             scaling.rollout = self.scaling[service.name]?.rollout
             self.scaling[service.name] = scaling
             guard before[service.name] != service else { continue }
+            // Replicas in service are replaced by a rollout (new ones first, so capacity holds);
+            // the others simply start with the new settings when they next start.
+            var serving: [String] = []
             for i in units.indices where units[i].spec.service == service.name && !units[i].isContainer {
                 guard let n = Self.replicaNumber(units[i].name, of: service.name) else { continue }
                 let spec = service.unit(replica: n)
-                if units[i].spec != spec {
-                    log(.info, units[i].name, "changed", "configuration changed; replaced with the new configuration")
+                guard units[i].spec != spec else { continue }
+                if units[i].phase == .running && !units[i].retired {
+                    units[i].spec = spec
+                    serving.append(units[i].name)
+                } else {
                     replaceSpec(i, with: spec, now: now)
                 }
+            }
+            if !serving.isEmpty && self.scaling[service.name]?.rollout == nil {
+                let old = members(of: service.name).map { units[$0].name }
+                self.scaling[service.name]?.rollout = Rollout(service: service.name, startedAt: now, old: old)
+                log(.notice, nil, "rollout-start", "\(service.name)'s configuration changed: rollout replacing \(old.joined(separator: ", ")), "
+                    + "\(service.settings.maxSurge) at a time above \(self.scaling[service.name]?.desired ?? 0)")
+            } else if !serving.isEmpty {
+                log(.notice, nil, "rollout-start", "\(service.name)'s configuration changed during its rollout: the replicas it adds from now on have it")
             }
         }
         for name in before.keys.sorted() where processService(name) == nil {

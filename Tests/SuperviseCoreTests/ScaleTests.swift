@@ -262,3 +262,28 @@ extension Harness {
         #expect(h.core.units.filter { $0.name.hasPrefix("worker-") && !$0.retired }.count == 3)
     }
 }
+
+@Suite struct ScaleReloadTests {
+    @Test func aChangedTemplateRollsTheServiceOutNewReplicasFirst() {
+        var h = Harness(services: [workerService(replicas: 2, readiness: true)])
+        h.boot()
+        h.ready("worker-1")
+        h.ready("worker-2")
+        var changed = workerService(replicas: 2, readiness: true)
+        changed.template.environment = ["MODEL": "v2"]
+        h.send(.reload(SupervisorConfig(units: changed.units, services: [changed])))
+        // Nothing is stopped before a new replica is in service.
+        #expect(h.signals.isEmpty)
+        #expect(h.replicas() == ["worker-1", "worker-2", "worker-3"])
+        #expect(h.core.unit("worker-3")?.activeSpec.environment["MODEL"] == "v2")
+        var steps = 0
+        while h.core.scaling["worker"]?.rollout != nil && steps < 10 {
+            steps += 1
+            for name in h.replicas() where h.phase(name) == .running && !(h.core.unit(name).map(h.core.isBackInService) ?? false) { h.ready(name) }
+            for name in h.replicas() where h.phase(name) == .draining { h.finishDrain(name) }
+            #expect(h.inService().count >= 2)
+        }
+        #expect(h.core.scaling["worker"]?.rollout == nil)
+        #expect(h.core.units.filter { $0.name.hasPrefix("worker-") }.allSatisfy { $0.activeSpec.environment["MODEL"] == "v2" })
+    }
+}
