@@ -138,14 +138,19 @@ public final class WorkThread: TaskExecutor, Sendable {
     private func loop() {
         var ready = [Int32](repeating: 0, count: 64)
         while true {
-            while let work = next() {
+            // The work queued when the turn began, then a look at the descriptors: a steady stream
+            // of work cannot keep a process's exit waiting.
+            var turn = queue.withLock { $0.items.count - $0.head }
+            while turn > 0, let work = next() {
+                turn -= 1
                 switch work {
                 case .closure(let body): body()
                 case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
                 }
             }
-            if queue.withLock({ $0.stopped && $0.head == $0.items.count }) { break }
-            let n = csupervise_epoll_wait(epoll, &ready, Int32(ready.count), -1)
+            let (stop, more) = queue.withLock { ($0.stopped && $0.head == $0.items.count, $0.head < $0.items.count) }
+            if stop { break }
+            let n = csupervise_epoll_wait(epoll, &ready, Int32(ready.count), more ? 0 : -1)
             if n < 0 { if errno != EINTR { usleep(1_000) }; continue }
             for fd in ready.prefix(Int(n)) {
                 if fd == wakeup { csupervise_eventfd_drain(wakeup); continue }
