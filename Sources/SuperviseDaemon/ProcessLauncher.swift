@@ -55,10 +55,6 @@ extension ProcessSpawner: ProcessLauncher {
         spawn(spec, contained: true, onLine: onLine, onExit: onExit, completion: completion)
     }
 
-    package func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (Int) -> Void) {
-        watchAdopted(pid: pid) { [self] in onExit(self.remaining(unit, main: pid)) }
-    }
-
     package func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void) {
         watchUnit(unit, main: pid, report: report)
     }

@@ -123,6 +123,18 @@ public final class ProcessSpawner: Sendable {
         Self.remaining(unit, main: main, hierarchy: containment.hierarchy, tracker: tracker, mains: mains())
     }
 
+    /// Calls `onExit` with what is left of `unit` once `pid`, a process a predecessor started
+    /// (not a child), has ended. One found in the unit's cgroup is counted by the cgroup alone:
+    /// its zombie, which whoever inherited it reaps in its own time, must not be waited for
+    /// through a look at every process's group.
+    public func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (_ remaining: Int) -> Void) {
+        if let tree = containment.hierarchy, tree.processes(of: unit).contains(pid) {
+            watchAdopted(pid: pid) { onExit(tree.populated(unit) ? tree.processes(of: unit).filter { $0 != pid }.count : 0) }
+        } else {
+            watchAdopted(pid: pid) { [self] in onExit(self.remaining(unit, main: pid)) }
+        }
+    }
+
     /// Reports what is left of `unit` (main process `main`, ended) now and whenever it changes,
     /// until it is empty (a cgroup's emptying is reported by the kernel, at once).
     public func watchUnit(_ unit: String, main: Int32, report: @escaping @Sendable (Int) -> Void) {

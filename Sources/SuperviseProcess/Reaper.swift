@@ -32,7 +32,12 @@ public final class Reaper: Sendable {
 
     public init() {
         _ = csupervise_set_child_subreaper()
-        startThread(named: "sv-reaper") { [self] in self.run() }
+        startThread(named: "sv-reaper") { [self] in
+            // Orphans wait: the thread wakes with every main process's end too (and leaves it to
+            // the spawn thread), and must not take a core from the restart that follows.
+            _ = csupervise_set_thread_nice(10)
+            self.run()
+        }
     }
 
     /// Calls `handler` (on the reaper thread) with each process reaped that no one registered:
