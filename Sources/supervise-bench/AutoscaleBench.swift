@@ -39,6 +39,11 @@ struct AutoscaleBench: ParsableCommand {
         guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
         guard callSeconds >= 20 else { throw ValidationError("--call-seconds must be at least 20: the calls must outlast the policy's 15 s period") }
         guard pollMs >= 5 else { throw ValidationError("--poll-ms must be at least 5") }
+        for (name, text) in [("--interval", interval), ("--readiness-interval", readinessInterval)] {
+            guard let d = DurationText.parse(text), d > .zero else {
+                throw ValidationError("\(name) \(text): expected a duration such as 250ms or 1s")
+            }
+        }
     }
 
     func run() throws {
@@ -54,7 +59,12 @@ struct AutoscaleBench: ParsableCommand {
         }
         let dir = try makeTemporaryDirectory("/tmp/sv-bench-autoscale-")
         let removeDir = StartedProcesses.addCleanup { try? FileManager.default.removeItem(atPath: dir) }
-        defer { try? FileManager.default.removeItem(atPath: dir); StartedProcesses.removeCleanup(removeDir) }
+        // Kept when a run fails, for its daemon log; removed otherwise, and on a signal.
+        var keepDirectory = false
+        defer {
+            if !keepDirectory { try? FileManager.default.removeItem(atPath: dir) }
+            StartedProcesses.removeCleanup(removeDir)
+        }
 
         // The queue's server: a redis-server of the benchmark's own on loopback, nothing saved, stopped by its PID.
         let redisPort = freePortBlock(1)[0]
@@ -84,7 +94,13 @@ struct AutoscaleBench: ParsableCommand {
         for (n, scenario) in runs.enumerated() {
             let runDir = dir + "/run\(n + 1)"
             try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
-            let outcome = try measure(scenario, directory: runDir, supervise: superviseBinary, agentSim: agentBinary, queue: queue)
+            let outcome: Outcome
+            do {
+                outcome = try measure(scenario, directory: runDir, supervise: superviseBinary, agentSim: agentBinary, queue: queue)
+            } catch {
+                keepDirectory = true
+                throw error
+            }
             print("\n== run \(n + 1): \(scenario.title) ==")
             outcome.print(interval: interval)
             results.append(outcome)
