@@ -94,7 +94,7 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
             "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient", "CProbeFloor", "SuperviseProbes",
-            "CRespawnFloor", "SuperviseMetrics", "SuperviseHTTPClient",
+            "CRespawnFloor", "SuperviseMetrics", "SuperviseHTTPClient", "AgentSimQueue",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         // Placing calls on agent-sim workers from tests and benchmarks (the HTTP exchange is the caller's).
