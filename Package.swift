@@ -12,7 +12,7 @@ let package = Package(
         .executable(name: "supervise-bench", targets: ["supervise-bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),  // 1.6: @ParentCommand
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
@@ -69,8 +69,11 @@ let package = Package(
         ], swiftSettings: strict),
         // Redis queue depth: LLEN of the lists in `queues:` through hiredis, on one dedicated thread.
         .target(name: "SuperviseQueues", dependencies: ["SuperviseCore", "CHiredis", "CSuperviseSys", "SuperviseThreads"], swiftSettings: strict),
+        // The one HTTP/1.1 client of the CLI, the tests and the benchmarks: a unix socket or 127.0.0.1 (also in another
+        // process's network namespace), blocking, one exchange per connection.
+        .target(name: "SuperviseHTTPClient", dependencies: ["CSuperviseSys"], swiftSettings: strict),
         .target(name: "SuperviseControl", dependencies: [
-            "SuperviseCore", "CSuperviseSys", "SuperviseBuildInfo",
+            "SuperviseCore", "CSuperviseSys", "SuperviseHTTPClient", "SuperviseBuildInfo",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -84,10 +87,11 @@ let package = Package(
         ], swiftSettings: strict),
 
         .executableTarget(name: "supervise", dependencies: [
-            "SuperviseDaemon", "SuperviseControl", "SuperviseConfig", "SuperviseCore", "SuperviseBuildInfo",
+            "SuperviseDaemon", "SuperviseControl", "SuperviseConfig", "SuperviseCore", "SuperviseHTTPClient", "SuperviseBuildInfo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "agent-sim", dependencies: [
+            "AgentSimQueue",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,11 +99,14 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "supervise-bench", dependencies: [
             "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient", "CProbeFloor", "SuperviseProbes",
-            "CRespawnFloor", "SuperviseMetrics",
+            "CRespawnFloor", "SuperviseMetrics", "SuperviseHTTPClient", "AgentSimQueue",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
-        // Talking to agent-sim workers from tests and benchmarks: one HTTP/1.1 exchange, a call generator.
+        // Placing calls on agent-sim workers from tests and benchmarks (the HTTP exchange is the caller's).
         .target(name: "AgentSimClient", swiftSettings: strict),
+        // agent-sim's call queue: jobs on a Redis list, taken with BLPOP and queued with RPUSH through hiredis (blocking:
+        // on threads of their own). No Foundation, so agent-sim starts as fast as without it.
+        .target(name: "AgentSimQueue", dependencies: ["CHiredis"], swiftSettings: strict),
 
         .testTarget(name: "SuperviseCoreTests", dependencies: ["SuperviseCore"], swiftSettings: strict),
         // Every `supervise` command line in runbooks/ parses with the real CLI parser.
@@ -115,10 +122,14 @@ let package = Package(
         .testTarget(name: "SuperviseNotifyTests", dependencies: ["SuperviseNotify", "SuperviseCore"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
-        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient"], swiftSettings: strict),
+        .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient", "SuperviseHTTPClient"],
+                    swiftSettings: strict),
+        // A seccomp filter that refuses one system call, for tests of the fallbacks older kernels take. Tests only.
+        .target(name: "CTestSeccomp", path: "Tests/CTestSeccomp"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "SuperviseBuildInfo",
+            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "CTestSeccomp", "AgentSimQueue",
+            "SuperviseHTTPClient", "SuperviseBuildInfo",
         ], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

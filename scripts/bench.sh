@@ -12,6 +12,11 @@
 #                                    (3 Compose workers on a private dockerd; root, docker.io, docker-compose)
 #   scripts/bench.sh output [opts]   one unit writing flat out (yes): log bytes, daemon CPU and peak RSS
 #                                    with the output rate limit, and without it (the anchor)
+#   scripts/bench.sh metrics [opts]  time and size of a Prometheus scrape; daemon CPU scraped every 1 s vs not
+#   scripts/bench.sh autoscale [opts]  a burst of 50 queued calls on a private redis-server: burst -> the
+#                                    autoscaler's decision -> added replicas in service (2 -> 10), with the HPA's
+#                                    default scale-up policy and with a one-step one; calls cut by the scale-down;
+#                                    KEDA's documented defaults beside them
 #   scripts/bench.sh rss [opts]      the restart benchmark's idle RSS at 100 and 1,000 units of the release
 #                                    build (Swift runtime linked statically, as shipped) beside a build that
 #                                    loads it from the toolchain (.build-dynamic, built here)
@@ -37,6 +42,8 @@ if [ $# -eq 0 ]; then
   .build/release/supervise-bench docker
   .build/release/supervise-bench rolling
   .build/release/supervise-bench output
+  .build/release/supervise-bench metrics
+  .build/release/supervise-bench autoscale
 else
   exec .build/release/supervise-bench "$@"
 fi

@@ -18,11 +18,13 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # redis-tools: the real-daemon tests (Tests/IntegrationTests/RealDaemons) run the platform's own daemons as units,
 # each on a private loopback port with a private data directory; they never use the packages' system services.
 # libhiredis-dev: Redis's C client, which SuperviseQueues links to read the length of the queues (Redis lists) in
-# `queues:`; the queue-depth tests run their own redis-server.
-# dpkg-dev, binutils and lintian: `make deb` (dpkg-deb, dpkg-shlibdeps for the Depends, strip) checks the package
-# with lintian; the package tests (DebianPackageTests) also make the image's local apt repository with dpkg-scanpackages.
+# `queues:`, and agent-sim links to take calls from one (`--queue`); the queue tests run their own redis-server. Its
+# runtime, libhiredis0.14, comes with it: the Docker tests' containers see it through their read-only /usr bind mount.
+# binutils: nm, with which CurlShimTests checks that the supervise binary defines no curl_* symbol of its own, and strip
+# for `make deb`. dpkg-dev and lintian: `make deb` (dpkg-deb, dpkg-shlibdeps for the Depends) checks the package with
+# lintian; the package tests (DebianPackageTests) also make the image's local apt repository with dpkg-scanpackages.
 packages=(libcurl4-openssl-dev libsystemd-dev libhiredis-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
-          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools dpkg-dev binutils lintian)
+          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools binutils dpkg-dev lintian)
 # prometheus: its promtool checks and unit-tests the alert rules (alerts/, `promtool check rules`, `promtool test
 # rules`) and lints exposition text (`promtool check metrics`); the prometheus binary itself is the real scraper of
 # the metrics tests (Tests/IntegrationTests/TestPrometheus.swift), started on a free loopback port with a temporary

@@ -65,26 +65,29 @@ int csupervise_curl_available(void) {
 
 #define READY(fail) do { if (!csupervise_curl_available()) return fail; } while (0)
 
-/* Trampolines with libcurl's own prototypes. */
-CURLcode curl_global_init(long flags) { READY(CURLE_FAILED_INIT); return lib.global_init(flags); }
-CURL *curl_easy_init(void) { READY(NULL); return lib.easy_init(); }
-void curl_easy_cleanup(CURL *h) { if (csupervise_curl_available()) lib.easy_cleanup(h); }
-CURLcode curl_easy_perform(CURL *h) { READY(CURLE_FAILED_INIT); return lib.easy_perform(h); }
-const char *curl_easy_strerror(CURLcode c) { READY("libcurl.so.4 could not be loaded"); return lib.easy_strerror(c); }
-CURLM *curl_multi_init(void) { READY(NULL); return lib.multi_init(); }
-CURLMcode curl_multi_cleanup(CURLM *m) { READY(CURLM_INTERNAL_ERROR); return lib.multi_cleanup(m); }
-CURLMcode curl_multi_add_handle(CURLM *m, CURL *h) { READY(CURLM_INTERNAL_ERROR); return lib.multi_add_handle(m, h); }
-CURLMcode curl_multi_remove_handle(CURLM *m, CURL *h) { READY(CURLM_INTERNAL_ERROR); return lib.multi_remove_handle(m, h); }
-CURLMcode curl_multi_perform(CURLM *m, int *running) { READY(CURLM_INTERNAL_ERROR); return lib.multi_perform(m, running); }
-CURLMcode curl_multi_poll(CURLM *m, struct curl_waitfd *fds, unsigned int n, int timeout_ms, int *numfds) {
+/* Trampolines under names of our own (csupervise_ + libcurl's name), as swift-nio names its dlopen'd liburing
+   shims CNIOLinux_io_uring_*. Defined under libcurl's own names they would interpose on libcurl for the whole
+   process: any other code in the binary that calls libcurl (FoundationNetworking, once linked statically) would go
+   through them. Tests/IntegrationTests/CurlShimTests.swift checks with nm that the binary defines no curl_*. */
+CURLcode csupervise_curl_global_init(long flags) { READY(CURLE_FAILED_INIT); return lib.global_init(flags); }
+CURL *csupervise_curl_easy_init(void) { READY(NULL); return lib.easy_init(); }
+void csupervise_curl_easy_cleanup(CURL *h) { if (csupervise_curl_available()) lib.easy_cleanup(h); }
+CURLcode csupervise_curl_easy_perform(CURL *h) { READY(CURLE_FAILED_INIT); return lib.easy_perform(h); }
+const char *csupervise_curl_easy_strerror(CURLcode c) { READY("libcurl.so.4 could not be loaded"); return lib.easy_strerror(c); }
+CURLM *csupervise_curl_multi_init(void) { READY(NULL); return lib.multi_init(); }
+CURLMcode csupervise_curl_multi_cleanup(CURLM *m) { READY(CURLM_INTERNAL_ERROR); return lib.multi_cleanup(m); }
+CURLMcode csupervise_curl_multi_add_handle(CURLM *m, CURL *h) { READY(CURLM_INTERNAL_ERROR); return lib.multi_add_handle(m, h); }
+CURLMcode csupervise_curl_multi_remove_handle(CURLM *m, CURL *h) { READY(CURLM_INTERNAL_ERROR); return lib.multi_remove_handle(m, h); }
+CURLMcode csupervise_curl_multi_perform(CURLM *m, int *running) { READY(CURLM_INTERNAL_ERROR); return lib.multi_perform(m, running); }
+CURLMcode csupervise_curl_multi_poll(CURLM *m, struct curl_waitfd *fds, unsigned int n, int timeout_ms, int *numfds) {
     READY(CURLM_INTERNAL_ERROR); return lib.multi_poll(m, fds, n, timeout_ms, numfds);
 }
-CURLMcode curl_multi_wakeup(CURLM *m) { READY(CURLM_INTERNAL_ERROR); return lib.multi_wakeup(m); }
-CURLMcode curl_multi_timeout(CURLM *m, long *ms) { READY(CURLM_INTERNAL_ERROR); return lib.multi_timeout(m, ms); }
-CURLMsg *curl_multi_info_read(CURLM *m, int *left) { READY(NULL); return lib.multi_info_read(m, left); }
-const char *curl_multi_strerror(CURLMcode c) { READY("libcurl.so.4 could not be loaded"); return lib.multi_strerror(c); }
-struct curl_slist *curl_slist_append(struct curl_slist *l, const char *s) { READY(NULL); return lib.slist_append(l, s); }
-void curl_slist_free_all(struct curl_slist *l) { if (csupervise_curl_available()) lib.slist_free_all(l); }
+CURLMcode csupervise_curl_multi_wakeup(CURLM *m) { READY(CURLM_INTERNAL_ERROR); return lib.multi_wakeup(m); }
+CURLMcode csupervise_curl_multi_timeout(CURLM *m, long *ms) { READY(CURLM_INTERNAL_ERROR); return lib.multi_timeout(m, ms); }
+CURLMsg *csupervise_curl_multi_info_read(CURLM *m, int *left) { READY(NULL); return lib.multi_info_read(m, left); }
+const char *csupervise_curl_multi_strerror(CURLMcode c) { READY("libcurl.so.4 could not be loaded"); return lib.multi_strerror(c); }
+struct curl_slist *csupervise_curl_slist_append(struct curl_slist *l, const char *s) { READY(NULL); return lib.slist_append(l, s); }
+void csupervise_curl_slist_free_all(struct curl_slist *l) { if (csupervise_curl_available()) lib.slist_free_all(l); }
 
 /* Typed wrappers for the variadic calls. */
 CURLcode csupervise_easy_setopt_long(CURL *h, CURLoption o, long v) { READY(CURLE_FAILED_INIT); return lib.easy_setopt(h, o, v); }

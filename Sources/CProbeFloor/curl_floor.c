@@ -14,7 +14,7 @@ static size_t discard(char *data, size_t size, size_t count, void *context) {
 }
 
 static CURL *make_get(const char *url) {
-    CURL *h = curl_easy_init();
+    CURL *h = csupervise_curl_easy_init();
     if (!h) return NULL;
     csupervise_easy_setopt_long(h, CURLOPT_NOSIGNAL, 1);
     csupervise_easy_setopt_long(h, CURLOPT_TIMEOUT_MS, 1000);
@@ -33,20 +33,20 @@ static CURL *make_get(const char *url) {
 static void reap(CURLM *multi, long *completed, long *failed) {
     int left = 0;
     CURLMsg *message;
-    while ((message = curl_multi_info_read(multi, &left))) {
+    while ((message = csupervise_curl_multi_info_read(multi, &left))) {
         if (message->msg != CURLMSG_DONE) continue;
         CURL *h = message->easy_handle;
         long *count = message->data.result == CURLE_OK ? completed : failed;
         if (count) (*count)++;
-        curl_multi_remove_handle(multi, h);
-        curl_easy_cleanup(h);
+        csupervise_curl_multi_remove_handle(multi, h);
+        csupervise_curl_easy_cleanup(h);
     }
 }
 
 int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, int seconds,
                           csupervise_floor_result *out) {
-    if (!csupervise_curl_available() || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -1;
-    CURLM *multi = curl_multi_init();
+    if (!csupervise_curl_available() || csupervise_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return -1;
+    CURLM *multi = csupervise_curl_multi_init();
     if (!multi) return -1;
     csupervise_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1024);
     char (*urls)[48] = calloc((size_t)nports, sizeof *urls);
@@ -63,17 +63,17 @@ int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, i
         if (floor_now_ns() >= next) {
             for (int i = 0; i < per_slot; i++, target++) {
                 CURL *h = make_get(urls[target % nports]);
-                if (h) curl_multi_add_handle(multi, h);
+                if (h) csupervise_curl_multi_add_handle(multi, h);
             }
             next += slot_ns;
         }
-        curl_multi_perform(multi, &running);
+        csupervise_curl_multi_perform(multi, &running);
         reap(multi, &completed, &failed);
         int timeout = floor_ms_until(next);
         long curl_timeout = -1;
-        if (curl_multi_timeout(multi, &curl_timeout) == CURLM_OK && curl_timeout >= 0 && curl_timeout < timeout)
+        if (csupervise_curl_multi_timeout(multi, &curl_timeout) == CURLM_OK && curl_timeout >= 0 && curl_timeout < timeout)
             timeout = (int)curl_timeout;
-        if (timeout > 0) curl_multi_poll(multi, NULL, 0, timeout, NULL);
+        if (timeout > 0) csupervise_curl_multi_poll(multi, NULL, 0, timeout, NULL);
     }
     floor_window_close(&window, out);
     out->completed = completed;
@@ -81,11 +81,11 @@ int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, i
     // Let the GETs still in flight finish (each has a 1 s timeout) so every handle is freed; they
     // started inside the window but end after it, so they are not counted.
     do {
-        curl_multi_perform(multi, &running);
+        csupervise_curl_multi_perform(multi, &running);
         reap(multi, NULL, NULL);
-        if (running) curl_multi_poll(multi, NULL, 0, 100, NULL);
+        if (running) csupervise_curl_multi_poll(multi, NULL, 0, 100, NULL);
     } while (running);
     free(urls);
-    curl_multi_cleanup(multi);
+    csupervise_curl_multi_cleanup(multi);
     return 0;
 }

@@ -20,10 +20,12 @@ extension Diagnostics {
             stateDirectory = path
         }
         var defaults = UnitLayer()
+        var defaultFields: [String: Entry] = [:]
         if let entry = fields["defaults"],
-           let defaultFields = self.fields(of: entry.value, at: entry.path, section: Schema.defaults,
-                                           expected: Schema.defaults.mappingPhrase) {
-            defaults = layer(from: defaultFields, owner: .defaults)
+           let given = self.fields(of: entry.value, at: entry.path, section: Schema.defaults,
+                                   expected: Schema.defaults.mappingPhrase) {
+            defaultFields = given
+            defaults = layer(from: given, owner: .defaults)
             checkBackoffBounds(defaults.restart.backoff, over: BackoffLayer())
         }
         let (docker, dockerProject) = fields["docker"].map(docker) ?? (DockerSettings(), nil)
@@ -35,21 +37,27 @@ extension Diagnostics {
             guard let unitEntries = entries(of: unitsEntry.value, at: unitsEntry.path, expected: unitsExpected) else {
                 return nil
             }
-            units = unitEntries.map { unit($0, defaults: defaults) }
+            units = unitEntries.map { unit($0, defaults: defaults, defaultFields: defaultFields) }
+            checkReplicaNames(of: units)
             checkDependencies(of: units)
             checkInheritedNetworks(of: units)
+            reportInheritedPlaceholders(units.flatMap { unit in
+                unit.inheritedPlaceholders.map { ($0.use, $0.problem, unit.name) }
+            })
         } else if containersEntry == nil {
             report(root, "units", found: "no \"units\"",
                    expected: "a mapping of unit names to units (units: {} for none)")
             return nil
         }
         let containers = containersEntry.map {
-            self.containers($0, defaults: defaults, docker: docker, dockerProject: dockerProject, units: units)
+            self.containers($0, defaults: defaults, defaultFields: defaultFields, docker: docker,
+                            dockerProject: dockerProject, units: units)
         } ?? []
         let queues = fields["queues"].map(queues) ?? []
         let metrics = fields["metrics"].map(metrics) ?? MetricsSettings()
-        return SupervisorConfig(units: units.compactMap(\.spec), containers: containers, docker: docker,
-                                control: control, stateDirectory: stateDirectory, queues: queues, notify: notify, metrics: metrics)
+        return SupervisorConfig(units: units.flatMap(\.units), containers: containers, docker: docker,
+                                control: control, stateDirectory: stateDirectory, queues: queues, notify: notify,
+                                metrics: metrics, services: units.compactMap(\.service))
     }
 
     /// `network: container` in a `defaults` probe or drain that process units inherit: reported once per probe or

@@ -9,6 +9,8 @@ struct DecodedContainer {
     var selector: ContainerSelector?
     /// The selector key's entry (`compose`, `container` or `label`), for errors about the match.
     var matchEntry: Entry?
+    /// `{port}` placeholders of `defaults` the entry inherits (it cannot fill them).
+    var inheritedPlaceholders: [PlaceholderUse] = []
 }
 
 /// Reading `docker` and `containers`.
@@ -42,16 +44,22 @@ extension Diagnostics {
 
     /// The entries of `containers`, each laid over `defaults`; a compose entry without a project of its own takes
     /// `docker.project`.
-    func containers(_ entry: Entry, defaults: UnitLayer, docker: DockerSettings, dockerProject: Entry?,
-                    units: [DecodedUnit]) -> [ContainerSelector] {
+    func containers(_ entry: Entry, defaults: UnitLayer, defaultFields: [String: Entry], docker: DockerSettings,
+                    dockerProject: Entry?, units: [DecodedUnit]) -> [ContainerSelector] {
         guard let entries = entries(of: entry.value, at: entry.path, expected: Diagnostics.containersExpected) else {
             return []
         }
         let processUnits = Dictionary(units.map { ($0.name, $0.keyNode) }) { first, _ in first }
+        let replicated = Dictionary(units.filter(\.isReplicated).map { ($0.name, $0) }) { first, _ in first }
         var decoded: [DecodedContainer] = []
         for entry in entries {
-            var container = container(entry, defaults: defaults, docker: docker, dockerProject: dockerProject)
-            if let unitNode = processUnits[entry.key] {
+            var container = container(entry, defaults: defaults, defaultFields: defaultFields, docker: docker,
+                                      dockerProject: dockerProject, units: units)
+            if let owner = replicaOwner(of: entry.key, among: replicated) {
+                report(entry.keyNode, entry.path, found: replicaNameFound(entry.key, owner: owner),
+                       expected: replicaNameExpected(owner))
+                container.selector = nil
+            } else if let unitNode = processUnits[entry.key] {
                 var found = "\(quoted(entry.key)), the name of a process unit"
                 if let at = position(of: unitNode) {
                     found += " (\(KeyPath.join("units", entry.key)) at line \(at.line), column \(at.column))"
@@ -60,15 +68,28 @@ extension Diagnostics {
                        expected: "a name no process unit has (units and container entries share one set of names)")
                 container.selector = nil
             }
+            if case .compose(_, let service)? = container.selector?.match, let owner = replicated[service],
+               let matchEntry = container.matchEntry {
+                report(matchEntry.value, matchEntry.path,
+                       found: "the Compose service \(quoted(service)), whose replicas would be named as those of the "
+                           + "replicated unit \(shown(service))"
+                           + written(owner.keyNode, at: KeyPath.join("units", service)),
+                       expected: "a Compose service not named as a replicated process unit (both would have the units "
+                           + "\(shown(service))-1, \(shown(service))-2, …)")
+                container.selector = nil
+            }
             decoded.append(container)
         }
         checkSameMatches(decoded)
+        reportInheritedPlaceholders(decoded.flatMap { container in
+            container.inheritedPlaceholders.map { ($0, PlaceholderProblem.container, container.key) }
+        })
         return decoded.compactMap(\.selector)
     }
 
     /// One entry of `containers`.
-    private func container(_ entry: Entry, defaults: UnitLayer, docker: DockerSettings,
-                           dockerProject: Entry?) -> DecodedContainer {
+    private func container(_ entry: Entry, defaults: UnitLayer, defaultFields: [String: Entry],
+                           docker: DockerSettings, dockerProject: Entry?, units: [DecodedUnit]) -> DecodedContainer {
         var decoded = DecodedContainer(key: entry.key, keyNode: entry.keyNode)
         let errorsBefore = errors.count
         if !Diagnostics.isUnitName(entry.key) {
@@ -78,6 +99,10 @@ extension Diagnostics {
                                   expected: Diagnostics.containerEntryExpected) else { return decoded }
         let layer = layer(from: fields, owner: .container)
         checkBackoffBounds(layer.restart.backoff, over: defaults.restart.backoff)
+        let merged = layer.overriding(defaults)
+        let uses = placeholderUses(own: fields, defaults: defaultFields, keys: Diagnostics.containerFilledKeys)
+        reportPlaceholders(uses.own, .container)
+        decoded.inheritedPlaceholders = PlaceholderProblem.container.relevant(uses.inherited)
 
         let selectors = exclusive(Schema.containerSelectors, in: fields, expected: Diagnostics.selectorExpected)
         if selectors.isEmpty {
@@ -87,9 +112,16 @@ extension Diagnostics {
         guard selectors.count == 1 else { return decoded }
         decoded.matchEntry = selectors[0]
         let match = self.match(selectors[0], docker: docker, dockerProject: dockerProject)
+        let replicas = containerReplicas(fields, selector: selectors[0])
+        if let replicas {
+            checkActiveCalls(replicas, drain: merged.drain?.spec)
+            if case .compose(_, let service)? = match {
+                checkComposeReplicaNames(replicas, service: service, units: units)
+            }
+        }
         guard let match, errors.count == errorsBefore else { return decoded }
-        decoded.selector = ContainerSelector(key: entry.key, match: match,
-                                             template: layer.overriding(defaults).container(named: entry.key))
+        decoded.selector = ContainerSelector(key: entry.key, match: match, template: merged.container(named: entry.key),
+                                             replicas: replicas?.settings)
         return decoded
     }
 

@@ -7,16 +7,26 @@ extension Diagnostics {
         let names = units.map(\.name)
         let known = Set(names)
         let byName = Dictionary(units.map { ($0.name, $0) }) { first, _ in first }
+        let replicated = byName.filter { $0.value.isReplicated }
         var edges: [String: [Dependency]] = [:]
         for unit in units {
             var listed = Set<String>()
             for dependency in unit.dependencies {
+                let service = replicated[dependency.name] ?? replicated[UnitSpec.service(of: dependency.name)]
                 if dependency.name == unit.name {
                     report(dependency.node, dependency.path, found: "\(quoted(dependency.name)) (the unit itself)",
                            expected: "the name of another unit")
+                } else if let service {
+                    let what = service.name == dependency.name ? ", a replicated unit"
+                        : ", a replica of the replicated unit \(shown(service.name))"
+                    report(dependency.node, dependency.path,
+                           found: quoted(dependency.name) + what
+                               + written(service.keyNode, at: KeyPath.join("units", service.name)),
+                           expected: "the name of a unit without replicas (replicas come and go with scale, rollout "
+                               + "and autoscale, so no unit waits for them)")
                 } else if !known.contains(dependency.name) {
                     report(dependency.node, dependency.path, expected: Diagnostics.unitChoice(
-                        for: dependency.name, among: names.filter { $0 != unit.name }))
+                        for: dependency.name, among: names.filter { $0 != unit.name && replicated[$0] == nil }))
                 } else if !listed.insert(dependency.name).inserted {
                     report(dependency.node, dependency.path, found: "\(quoted(dependency.name)) a second time",
                            expected: "each unit at most once")

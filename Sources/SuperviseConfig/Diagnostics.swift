@@ -26,6 +26,13 @@ final class Diagnostics {
         report(node, keyPath, found: foundText(node), expected: expected)
     }
 
+    /// ` (units.worker at line 2, column 3)`: where `node`, at key path `path`, was written, for an error that names
+    /// another place; empty when the position is unknown.
+    func written(_ node: Node, at path: String) -> String {
+        guard let at = position(of: node) else { return "" }
+        return " (\(path) at line \(at.line), column \(at.column))"
+    }
+
     /// Records a problem at a position (nil: unknown, reported as line and column 0).
     func report(at position: SourcePosition?, _ keyPath: String, found: String, expected: String) {
         errors.append(ConfigDiagnostic(file: file, line: position?.line ?? 0, column: position?.column ?? 0,

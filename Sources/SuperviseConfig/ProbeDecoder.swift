@@ -191,7 +191,7 @@ extension Diagnostics {
     /// `tcp`: a mapping with `host` (default 127.0.0.1) and `port`, or just the port.
     func tcpCheck(_ entry: Entry) -> ProbeCheck? {
         if case .scalar = entry.value, !entry.value.isNull {
-            return port(entry.value, entry.path).map { ProbeCheck.tcp(host: "127.0.0.1", port: $0) }
+            return probePort(entry.value, entry.path).map { ProbeCheck.tcp(host: "127.0.0.1", port: $0) }
         }
         let expected = "a port number, or \(Schema.tcp.mappingPhrase)"
         guard let fields = fields(of: entry.value, at: entry.path, section: Schema.tcp, expected: expected) else {
@@ -204,8 +204,14 @@ extension Diagnostics {
                    expected: Diagnostics.portExpected)
             return nil
         }
-        guard let port = port(portEntry.value, portEntry.path), let host else { return nil }
+        guard let port = probePort(portEntry.value, portEntry.path), let host else { return nil }
         return .tcp(host: host, port: port)
+    }
+
+    /// A `tcp` check's port, or `{port}` (kept as `ProcessService.tcpPortPlaceholder`; where it cannot be filled,
+    /// `PlaceholderCheck` reports it).
+    private func probePort(_ node: Node, _ path: String) -> Int? {
+        node.text == ReplicaPlaceholder.port.rawValue ? ProcessService.tcpPortPlaceholder : port(node, path)
     }
 
     func port(_ node: Node, _ path: String) -> Int? {

@@ -1,6 +1,15 @@
 import SuperviseCore
 import Yams
 
+/// Where a Redis list is read, as a queue or a queue trigger gives it; nil or 0 where not given.
+struct RedisConnection {
+    /// Nil when `redis` is missing or wrong (reported).
+    var redis: RedisAddress?
+    var db = 0
+    var username: String?
+    var password: QueuePasswordSource?
+}
+
 /// Reading `queues`: the Redis lists whose length is reported.
 extension Diagnostics {
     static let queuesExpected = "a mapping of queue names to queues, such as {call-queue: {redis: \"127.0.0.1:6379\"}}"
@@ -36,37 +45,10 @@ extension Diagnostics {
         }
         guard let fields = fields(of: entry.value, at: entry.path, section: Schema.queue,
                                   expected: Diagnostics.queueExpected) else { return nil }
-        var redis: RedisAddress?
-        if let address = fields["redis"] {
-            redis = redisAddress(address)
-        } else {
-            report(entry.keyNode, KeyPath.join(entry.path, "redis"), found: "no \"redis\"",
-                   expected: Diagnostics.redisAddressExpected)
-        }
-        var spec = QueueSpec(name: entry.key, redis: redis ?? .tcp(host: "", port: 0))
+        let connection = redisConnection(entry, fields: fields)
+        var spec = QueueSpec(name: entry.key, redis: connection.redis ?? .tcp(host: "", port: 0), db: connection.db,
+                             username: connection.username, password: connection.password)
         if let list = fields["list"], let key = redisList(list) { spec.list = key }
-        if let db = fields["db"], let number = integer(db.value, db.path, in: 0...Int(Int32.max),
-                                                        expected: Diagnostics.redisDatabaseExpected) {
-            spec.db = number
-        }
-        let sources = exclusive(Schema.queuePasswordSources, in: fields,
-                                expected: Diagnostics.onePasswordSourceExpected)
-        if let file = fields["password_file"],
-           let path = absolutePath(file.value, file.path, example: "/etc/supervise/redis.pass") {
-            spec.password = .file(path: path)
-        }
-        if let variable = fields["password_env"], let name = passwordVariable(variable) {
-            spec.password = .environment(variable: name)
-        }
-        if let username = fields["username"] {
-            spec.username = redisUsername(username)
-            if sources.isEmpty {
-                // AUTH takes a user name only with a password: without one the user would never be used.
-                report(username.keyNode, username.path, found: "\"username\" without password_file or password_env",
-                       expected: "a password for the user beside it (AUTH username password): "
-                           + "password_file: PATH or password_env: NAME")
-            }
-        }
         if let service = fields["service"],
            let name = text(service.value, service.path, expected: Diagnostics.queueServiceExpected) {
             if Diagnostics.isUnitName(name) {
@@ -82,6 +64,41 @@ extension Diagnostics {
             spec.timeout = timeout
         }
         return errors.count == errorsBefore ? spec : nil
+    }
+
+    /// The connection keys of a queue or a queue trigger (`entry`, read into `fields`): `redis` (required), `db`,
+    /// `username`, and at most one of `password_file` and `password_env`, a user needing a password.
+    func redisConnection(_ entry: Entry, fields: [String: Entry]) -> RedisConnection {
+        var connection = RedisConnection()
+        if let address = fields["redis"] {
+            connection.redis = redisAddress(address)
+        } else {
+            report(entry.keyNode, KeyPath.join(entry.path, "redis"), found: "no \"redis\"",
+                   expected: Diagnostics.redisAddressExpected)
+        }
+        if let db = fields["db"], let number = integer(db.value, db.path, in: 0...Int(Int32.max),
+                                                        expected: Diagnostics.redisDatabaseExpected) {
+            connection.db = number
+        }
+        let sources = exclusive(Schema.queuePasswordSources, in: fields,
+                                expected: Diagnostics.onePasswordSourceExpected)
+        if let file = fields["password_file"],
+           let path = absolutePath(file.value, file.path, example: "/etc/supervise/redis.pass") {
+            connection.password = .file(path: path)
+        }
+        if let variable = fields["password_env"], let name = passwordVariable(variable) {
+            connection.password = .environment(variable: name)
+        }
+        if let username = fields["username"] {
+            connection.username = redisUsername(username)
+            if sources.isEmpty {
+                // AUTH takes a user name only with a password: without one the user would never be used.
+                report(username.keyNode, username.path, found: "\"username\" without password_file or password_env",
+                       expected: "a password for the user beside it (AUTH username password): "
+                           + "password_file: PATH or password_env: NAME")
+            }
+        }
+        return connection
     }
 
     /// `redis`: `HOST:PORT`, `[IPv6]:PORT` or `unix:PATH` (a path short enough for a socket address).
@@ -101,7 +118,7 @@ extension Diagnostics {
     }
 
     /// `list`: any Redis key a terminal can show (it appears in errors), not empty.
-    private func redisList(_ entry: Entry) -> String? {
+    func redisList(_ entry: Entry) -> String? {
         guard let key = text(entry.value, entry.path, expected: Diagnostics.redisListExpected) else { return nil }
         guard !key.isEmpty, !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             report(entry.value, entry.path, expected: Diagnostics.redisListExpected)

@@ -43,7 +43,9 @@ enum Schema {
         "output": "a top-level key (output goes under units.NAME or defaults)",
         "redis": "a top-level key (redis goes under queues.NAME: queues: {NAME: {redis: HOST:PORT}})",
         "webhooks": "a top-level key (webhooks goes under notify: notify: {webhooks: [{url: ...}]})",
-    ])
+    ].merging(containerReplicaKeys.map {
+        ($0, "a top-level key (\($0) goes under units.NAME, or under a compose entry containers.NAME)")
+    } + [("port", "a top-level key (port goes under units.NAME, beside replicas)")]) { _, own in own })
     static let control = Section(["socket", "group", "mode"])
     /// `metrics`: the Prometheus listener (see `MetricsDecoder`).
     static let metrics = Section(["listen"], misplaced: [
@@ -62,10 +64,13 @@ enum Schema {
     static let processOnlyKeys = ["command", "env", "working_dir", "user", "group", "nice", "depends_on", "output"]
     static let container = Section(
         containerSelectors + ["stop_signal", "stop_timeout", "restart", "liveness", "readiness", "drain",
-                              "max_unavailable"],
+                              "max_unavailable"] + containerReplicaKeys,
         misplaced: probeKeysMisplaced(in: "a key of a container entry").merging(processOnlyMisplaced()) { _, own in own }
             .merging(drainKeysMisplaced(in: "a key of a container entry")) { _, own in own }
+            .merging(autoscaleKeysMisplaced(in: "a key of a container entry")) { _, own in own }
             .merging([
+                "port": "a key of a container entry (port applies to replicated process units: a container's ports "
+                    + "come from its image or Compose file)",
                 "network": "a key of a container entry (network goes under liveness, readiness or drain: "
                     + "liveness: {network: ...})",
                 "policy": "a key of a container entry (policy goes under restart: restart: {policy: ...})",
@@ -106,12 +111,17 @@ enum Schema {
                 + "liveness: {network: ...})",
             "command": "a key allowed in defaults (command is set in each unit)",
             "depends_on": "a key allowed in defaults (depends_on is set in each unit)",
-        ]) { _, own in own })
+        ]) { _, own in own }.merging(containerReplicaKeys.map {
+            ($0, "a key allowed in defaults (\($0) is set per service, in units.NAME or a compose entry)")
+        } + [("port", "a key allowed in defaults (port is set per service, in units.NAME beside replicas)")]) {
+            _, own in own
+        })
     static let unit = Section(
         ["command", "env", "working_dir", "user", "group", "nice", "stop_signal", "stop_timeout", "restart", "depends_on",
-         "liveness", "readiness", "drain", "max_unavailable", "output"],
+         "liveness", "readiness", "drain", "max_unavailable", "output"] + replicaKeys,
         misplaced: probeKeysMisplaced(in: "a key of a unit")
             .merging(drainKeysMisplaced(in: "a key of a unit")) { _, own in own }
+            .merging(autoscaleKeysMisplaced(in: "a key of a unit")) { _, own in own }
             .merging(outputKeysMisplaced(in: "a key of a unit")) { _, own in own }.merging([
             "network": "a key of a unit (network applies to probes of container entries only)",
             "policy": "a key of a unit (policy goes under restart: restart: {policy: ...})",
@@ -226,17 +236,24 @@ enum Schema {
 
     /// A `queues` entry: where the Redis list is, how to log in, how often to read it (see `QueueDecoder`).
     static let queue = Section(["redis", "list", "db", "username", "password_file", "password_env", "service",
-                                "interval", "timeout"], misplaced: [
-        "password": "a key of a queue (the password is never written in the file: password_file: PATH or "
-            + "password_env: NAME)",
-        "host": "a key of a queue (give the address in redis: HOST:PORT, such as redis: 127.0.0.1:6379)",
-        "port": "a key of a queue (give the address in redis: HOST:PORT, such as redis: 127.0.0.1:6379)",
-        "socket": "a key of a queue (a Unix socket is redis: unix:PATH, such as redis: unix:/run/redis/redis.sock)",
-        "url": "a key of a queue (give the address in redis: HOST:PORT or unix:PATH; db, username and the "
-            + "password have keys of their own)",
-        "key": "a key of a queue (the list's key is list)",
-        "database": "a key of a queue (the database number is db)",
-    ])
+                                "interval", "timeout"], misplaced: redisKeysMisplaced(in: "a key of a queue").merging([
+        "target": "a key of a queue (a queue's length is only reported; target goes under autoscale: "
+            + "units.NAME.autoscale.queue: {redis: ..., list: ..., target: 5})",
+    ]) { _, own in own })
+    /// Where the connection keys of a queue or a queue trigger go when written otherwise.
+    static func redisKeysMisplaced(in owner: String) -> [String: String] {
+        [
+            "password": "\(owner) (the password is never written in the file: password_file: PATH or "
+                + "password_env: NAME)",
+            "host": "\(owner) (give the address in redis: HOST:PORT, such as redis: 127.0.0.1:6379)",
+            "port": "\(owner) (give the address in redis: HOST:PORT, such as redis: 127.0.0.1:6379)",
+            "socket": "\(owner) (a Unix socket is redis: unix:PATH, such as redis: unix:/run/redis/redis.sock)",
+            "url": "\(owner) (give the address in redis: HOST:PORT or unix:PATH; db, username and the "
+                + "password have keys of their own)",
+            "key": "\(owner) (the list's key is list)",
+            "database": "\(owner) (the database number is db)",
+        ]
+    }
     /// Where a queue's password is read; at most one.
     static let queuePasswordSources = ["password_file", "password_env"]
     /// `notify`: who is told about events (see `NotifyDecoder`).
@@ -254,4 +271,74 @@ enum Schema {
     static let positiveDurationExpected = "a duration greater than zero, such as 250ms, 10s, 5m or 1h"
     static let nonNegativeDurationExpected = "a duration of zero or more, such as 0s, 10s or 1m"
     static let commandExpected = "a non-empty list of strings such as [\"/usr/bin/agent-sim\", \"--port\", \"8080\"]"
+
+    /// The keys of a replicated service in a process unit; all but `port` apply to a compose entry too.
+    static let replicaKeys = ["replicas", "port", "max_surge", "progress_deadline", "autoscale"]
+    static let containerReplicaKeys = ["replicas", "max_surge", "progress_deadline", "autoscale"]
+
+    /// `autoscale` (see `AutoscaleDecoder`): the bounds, the triggers, how often and how fast.
+    static let autoscale = Section(["min", "max", "queue", "active_calls", "interval", "scale_up", "scale_down"],
+                                   misplaced: kedaNames.merging([
+        "replicas": "a key of autoscale (replicas goes beside autoscale, in the unit or entry: the count the service "
+            + "starts at)",
+        "stabilization": "a key of autoscale (stabilization goes under scale_down or scale_up: "
+            + "scale_down: {stabilization: 5m})",
+        "target": "a key of autoscale (target goes under queue or active_calls: active_calls: {target: 10})",
+        "triggers": "a key of autoscale (the triggers are queue and active_calls, beside min and max)",
+        "redis": "a key of autoscale (redis goes under queue: queue: {redis: HOST:PORT, list: ..., target: 5})",
+        "list": "a key of autoscale (list goes under queue: queue: {redis: HOST:PORT, list: ..., target: 5})",
+    ]) { _, own in own }.merging(["pods", "percent", "period"].map {
+        ($0, "a key of autoscale (\($0) goes under scale_up: scale_up: {\($0): ...})")
+    }) { _, own in own })
+    /// KEDA's and Kubernetes' names for what autoscale's keys are.
+    static let kedaNames: [String: String] = [
+        "minReplicaCount": "a known key (KEDA's minReplicaCount is min here)",
+        "maxReplicaCount": "a known key (KEDA's maxReplicaCount is max here)",
+        "pollingInterval": "a known key (KEDA's pollingInterval is interval here, a duration such as 15s)",
+        "cooldownPeriod": "a known key (KEDA's cooldownPeriod applies to scaling to zero; the wait before scaling "
+            + "down is scale_down: {stabilization: 5m})",
+        "behavior": "a known key (the HPA's behavior is scale_up and scale_down here)",
+    ]
+    /// A queue trigger (`autoscale.queue`): a queue's connection keys, the list and KEDA's listLength as target.
+    static let queueTrigger = Section(["redis", "list", "db", "username", "password_file", "password_env", "target",
+                                       "activation", "timeout"],
+                                      misplaced: redisKeysMisplaced(in: "a key of a queue trigger").merging([
+        "listLength": "a known key (KEDA's listLength is target here)",
+        "activationListLength": "a known key (KEDA's activationListLength is activation here)",
+        "user": "a key of a queue trigger (the Redis ACL user is username, as in queues)",
+        "interval": "a key of a queue trigger (the triggers are read every autoscale.interval: "
+            + "autoscale: {interval: ...})",
+    ]) { _, own in own })
+    /// `autoscale.active_calls`: live calls per replica.
+    static let activeCalls = Section(["target"], misplaced: [
+        "progress": "a key of active_calls (the live calls are read from the unit's drain: {progress: URL})",
+        "field": "a key of active_calls (the live calls are read from the field named by the unit's drain)",
+    ])
+    /// `autoscale.scale_up`: the HPA's Pods and Percent policies over one period, and a stabilization window.
+    static let scaleUp = Section(["pods", "percent", "period", "stabilization"], misplaced: hpaNames)
+    /// `autoscale.scale_down`: the stabilization window; replicas go one drain at a time.
+    static let scaleDown = Section(["stabilization"], misplaced: hpaNames.merging(["pods", "percent", "period"].map {
+        ($0, "a key of scale_down (scale-down drains one replica at a time within max_unavailable; "
+            + "\($0) applies to scale_up)")
+    }) { _, own in own })
+    /// The HPA's names for the keys of scale_up and scale_down.
+    static let hpaNames: [String: String] = [
+        "policies": "a known key (the HPA's Pods and Percent policies are pods and percent here, sharing period)",
+        "stabilizationWindowSeconds": "a known key (the HPA's stabilizationWindowSeconds is stabilization here, "
+            + "a duration such as 5m)",
+        "periodSeconds": "a known key (the HPA's periodSeconds is period here, a duration such as 15s)",
+        "selectPolicy": "a known key (the larger of pods and percent applies, as the HPA's selectPolicy: Max)",
+    ]
+
+    /// Where autoscale's keys go when they are written directly in a unit or container entry.
+    static func autoscaleKeysMisplaced(in owner: String) -> [String: String] {
+        var result = kedaNames
+        for key in ["min", "max", "queue", "active_calls", "scale_up", "scale_down"] {
+            result[key] = "\(owner) (\(key) goes under autoscale: autoscale: {\(key): ...})"
+        }
+        result["scale"] = "a known key (Compose's scale is replicas here)"
+        result["progressDeadlineSeconds"] = "a known key (Kubernetes' progressDeadlineSeconds is progress_deadline "
+            + "here, a duration such as 10m)"
+        return result
+    }
 }

@@ -13,6 +13,15 @@ struct DecodedUnit {
     var restartPolicy: Sourced<RestartPolicy>?
     /// The `network: container` entries of the `defaults` probes and drain this unit inherits (an error for a process).
     var inheritedContainerNetworks: [Entry] = []
+    /// The service this unit is when it has `replicas` or `autoscale` (``spec`` is then its template); nil otherwise.
+    var service: ProcessService?
+    /// Whether the unit has `replicas` or `autoscale`, usable or not.
+    var isReplicated = false
+    /// Placeholders of `defaults` this unit inherits and cannot fill.
+    var inheritedPlaceholders: [(use: PlaceholderUse, problem: PlaceholderProblem)] = []
+
+    /// The units the configuration starts with: the configured replicas of a service, or the unit itself.
+    var units: [UnitSpec] { service?.units ?? [spec].compactMap { $0 } }
 }
 
 /// Reading one entry of `units`.
@@ -20,8 +29,8 @@ extension Diagnostics {
     static let unitNameExpected =
         "a unit name of at most 64 letters, digits, _ . @ and -, starting with a letter or digit"
 
-    /// The unit `entry` describes, laid over `defaults`.
-    func unit(_ entry: Entry, defaults: UnitLayer) -> DecodedUnit {
+    /// The unit `entry` describes, laid over `defaults` (read from `defaultFields`).
+    func unit(_ entry: Entry, defaults: UnitLayer, defaultFields: [String: Entry]) -> DecodedUnit {
         var decoded = DecodedUnit(name: entry.key, keyNode: entry.keyNode, spec: nil, dependencies: [])
         if !Diagnostics.isUnitName(entry.key) {
             report(entry.keyNode, entry.path, found: quoted(entry.key), expected: Diagnostics.unitNameExpected)
@@ -35,15 +44,31 @@ extension Diagnostics {
         decoded.inheritedContainerNetworks = [merged.liveness, merged.readiness].compactMap { $0?.containerNetwork }
             + [merged.drain?.containerNetwork].compactMap { $0 }
         if let dependsOn = fields["depends_on"] { decoded.dependencies = dependencies(dependsOn) }
+        var replicas = self.replicas(from: fields)
+        checkProcessReplicas(&replicas, unit: entry)
+        decoded.isReplicated = replicas.isReplicated
+        checkActiveCalls(replicas, drain: merged.drain?.spec)
+        let problem: PlaceholderProblem? = !replicas.isReplicated ? .noReplicas
+            : replicas.basePort == nil ? .noPort : nil
+        if let problem {
+            let uses = placeholderUses(own: fields, defaults: defaultFields, keys: Diagnostics.filledKeys)
+            reportPlaceholders(uses.own, problem)
+            decoded.inheritedPlaceholders = problem.relevant(uses.inherited).map { ($0, problem) }
+        }
         guard let commandEntry = fields["command"] else {
             report(entry.keyNode, KeyPath.join(entry.path, "command"), found: "no \"command\"",
                    expected: Schema.commandExpected)
             return decoded
         }
         guard let command = command(commandEntry) else { return decoded }
-        decoded.spec = merged.unit(named: entry.key, command: command, dependsOn: decoded.dependencies.map {
+        let spec = merged.unit(named: entry.key, command: command, dependsOn: decoded.dependencies.map {
             DependencySpec($0.name, condition: $0.condition)
         })
+        decoded.spec = spec
+        if replicas.isReplicated {
+            decoded.service = ProcessService(name: entry.key, template: spec, basePort: replicas.basePort,
+                                             settings: replicas.settings)
+        }
         return decoded
     }
 

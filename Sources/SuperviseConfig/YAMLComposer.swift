@@ -18,16 +18,16 @@ struct YAMLProblem {
 
 /// Composes YAML with Yams, getting past duplicate keys so that they, and everything else, can be reported at once.
 ///
-/// Yams refuses a mapping with a duplicate key and names only the first occurrence. The composer then renames that
-/// first occurrence in a copy of the text by prefixing a marker (`U+E000 n U+E001`, private-use scalars that no
-/// configuration uses), records the insertion in a ``MarkMap`` so that columns stay those of the original text, and
-/// composes again. ``originalKey(_:)`` strips the marker, so the validator sees every occurrence of the key, in
-/// order, and reports each one after the first.
+/// Yams refuses a mapping with a duplicate key and names only one occurrence, of one mapping. So when Yams refuses a
+/// text for that, one pass of libyaml's event parser (``DuplicateKeyScan``) finds every key that repeats an earlier
+/// key of its mapping, and the composer renames all of them in one copy of the text by prefixing a marker
+/// (`U+E000 n U+E001`, private-use scalars that no configuration uses), records the insertions in a ``MarkMap`` so
+/// that columns stay those of the original text, and composes that copy. ``originalKey(_:)`` strips the marker, so
+/// the validator sees every occurrence of the key, in order, and reports each one after the first. A text is parsed
+/// once without duplicate keys and three times with any number of them.
 enum YAMLComposer {
     static let markerOpen: Unicode.Scalar = "\u{E000}"
     static let markerClose: Unicode.Scalar = "\u{E001}"
-    /// How many duplicate keys are got past before giving up.
-    static let maximumRenames = 500
     /// libyaml's nesting limit (`MAX_NESTING_LEVEL` in Yams' CYaml, not visible from Swift): its parser refuses a
     /// list or mapping that would make this many levels of lists and mappings, counting the document's root. It
     /// counts at the point its scanner has read up to, which may be ahead of the collection the parser is at, so
@@ -41,30 +41,37 @@ enum YAMLComposer {
     }
 
     static func compose(_ source: String) -> Outcome {
-        var text = source.unicodeScalars.first == "\u{FEFF}" ? String(source.unicodeScalars.dropFirst()) : source
-        var marks = MarkMap()
-        var renames = 0
-        while true {
-            do {
-                return .composed(ComposedYAML(root: try Yams.compose(yaml: text), marks: marks))
-            } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
-                let key = duplicates.first ?? ""
-                guard renames < maximumRenames,
-                      let insertion = insertMarker(number: renames, into: &text,
-                                                   line: context.mark.line, column: context.mark.column, key: key)
-                else {
-                    let position = context.mark.line > 0 ? marks.position(of: context.mark) : nil
-                    return .failed(YAMLProblem(position: position, found: "duplicate key \(quoted(key))",
-                                               expected: "each key at most once in a mapping"))
-                }
-                marks.record(insertion)
-                renames += 1
-            } catch let error as YamlError {
-                return .failed(problem(from: error, text: text, marks: marks))
-            } catch {
-                return .failed(YAMLProblem(position: nil, found: "an unreadable document (\(error))",
-                                           expected: "valid YAML"))
-            }
+        var parses = 0
+        return compose(source, parses: &parses)
+    }
+
+    /// ``compose(_:)``, adding to `parses` each pass of a parser over the text (for the test that pins their number).
+    static func compose(_ source: String, parses: inout Int) -> Outcome {
+        let text = source.unicodeScalars.first == "\u{FEFF}" ? String(source.unicodeScalars.dropFirst()) : source
+        parses += 1
+        if let outcome = composeOnce(text, marks: MarkMap(), refusingDuplicates: false) { return outcome }
+        parses += 1
+        let (renamed, marks) = rename(DuplicateKeyScan.repeatedKeys(in: text), in: text)
+        parses += 1
+        // Duplicates left (an alias or a list as a key, which cannot be renamed in the text) are refused as Yams
+        // names them; so is anything else that keeps the renamed text from composing, such as a syntax error after
+        // the duplicates.
+        return composeOnce(renamed, marks: marks, refusingDuplicates: true)!
+    }
+
+    /// Composes `text`; nil when Yams refuses it for a duplicate key, unless `refusingDuplicates`.
+    private static func composeOnce(_ text: String, marks: MarkMap, refusingDuplicates: Bool) -> Outcome? {
+        do {
+            return .composed(ComposedYAML(root: try Yams.compose(yaml: text), marks: marks))
+        } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
+            guard refusingDuplicates else { return nil }
+            let position = context.mark.line > 0 ? marks.position(of: context.mark) : nil
+            return .failed(YAMLProblem(position: position, found: "duplicate key \(quoted(duplicates.first ?? ""))",
+                                       expected: "each key at most once in a mapping"))
+        } catch let error as YamlError {
+            return .failed(problem(from: error, text: text, marks: marks))
+        } catch {
+            return .failed(YAMLProblem(position: nil, found: "an unreadable document (\(error))", expected: "valid YAML"))
         }
     }
 
@@ -75,13 +82,38 @@ enum YAMLComposer {
         return (String(scalars[scalars.index(after: close)...]), true)
     }
 
-    /// Inserts a marker at the start of the key whose node starts at `line`:`column`; nil unless that is a plain or
-    /// quoted scalar spelling `key`, possibly after an anchor or tag (complex and alias keys get the fallback error).
-    private static func insertMarker(number: Int, into text: inout String, line: Int, column: Int,
-                                     key: String) -> MarkMap.Insertion? {
-        var scalars = Array(text.unicodeScalars)
-        guard var start = index(line: line, column: column, in: scalars) else { return nil }
-        var atColumn = column
+    /// `text` with a marker at the start of each repeated key that is a plain or quoted scalar spelling its key,
+    /// possibly after an anchor or tag (others are left as they are), and the map back to the original positions.
+    /// One pass over the text, however many keys repeat.
+    private static func rename(_ repeats: [DuplicateKeyScan.Key], in text: String) -> (String, MarkMap) {
+        let scalars = Array(text.unicodeScalars)
+        let lines = LineStarts(scalars)
+        var marks = MarkMap()
+        var insertions: [(index: Int, marker: [Unicode.Scalar])] = []
+        for (number, key) in repeats.enumerated() {
+            guard let (index, column) = insertionPoint(of: key, in: scalars, lines: lines) else { continue }
+            let marker = Array("\(markerOpen)\(number)\(markerClose)".unicodeScalars)
+            insertions.append((index, marker))
+            marks.record(MarkMap.Insertion(line: key.line, column: column, length: marker.count))
+        }
+        insertions.sort { $0.index < $1.index }
+        var view = String.UnicodeScalarView()
+        var copied = 0
+        for insertion in insertions {
+            view.append(contentsOf: scalars[copied..<insertion.index])
+            view.append(contentsOf: insertion.marker)
+            copied = insertion.index
+        }
+        view.append(contentsOf: scalars[copied...])
+        return (String(view), marks)
+    }
+
+    /// Where a marker goes for the key whose node starts at `key.line`:`key.column`: the scalar index and its column;
+    /// nil unless that is a plain or quoted scalar spelling `key.text`, possibly after an anchor or tag.
+    private static func insertionPoint(of key: DuplicateKeyScan.Key, in scalars: [Unicode.Scalar],
+                                       lines: LineStarts) -> (index: Int, column: Int)? {
+        guard var start = lines.index(line: key.line, column: key.column, in: scalars) else { return nil }
+        var atColumn = key.column
         // An anchor (`&name`) or tag (`!tag`) before the key: the key's scalar starts after it and its blanks.
         while scalars[start] == "&" || scalars[start] == "!" {
             while start < scalars.count, scalars[start] != " " {
@@ -96,45 +128,11 @@ enum YAMLComposer {
             guard start < scalars.count else { return nil }
         }
         let first = scalars[start]
-        var at = start
-        if first == "\"" || first == "'" {
-            at += 1
-            atColumn += 1
-        } else {
-            let keyScalars = Array(key.unicodeScalars)
-            guard !keyScalars.isEmpty, start + keyScalars.count <= scalars.count,
-                  Array(scalars[start..<(start + keyScalars.count)]) == keyScalars else { return nil }
-        }
-        let marker = Array("\(markerOpen)\(number)\(markerClose)".unicodeScalars)
-        scalars.insert(contentsOf: marker, at: at)
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars)
-        text = String(view)
-        return MarkMap.Insertion(line: line, column: atColumn, length: marker.count)
-    }
-
-    /// The index of the scalar at a 1-based `line`:`column`, counting line breaks as libyaml does.
-    private static func index(line: Int, column: Int, in scalars: [Unicode.Scalar]) -> Int? {
-        guard line >= 1, column >= 1 else { return nil }
-        var currentLine = 1
-        var i = 0
-        while currentLine < line {
-            guard i < scalars.count else { return nil }
-            switch scalars[i] {
-            case "\r":
-                if i + 1 < scalars.count, scalars[i + 1] == "\n" { i += 1 }
-                currentLine += 1
-            case "\n", "\u{85}", "\u{2028}", "\u{2029}":
-                currentLine += 1
-            default:
-                break
-            }
-            i += 1
-        }
-        let target = i + column - 1
-        guard target < scalars.count else { return nil }
-        for j in i..<target where ["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalars[j]) { return nil }
-        return target
+        if first == "\"" || first == "'" { return (start + 1, atColumn + 1) }
+        let keyScalars = Array(key.text.unicodeScalars)
+        guard !keyScalars.isEmpty, start + keyScalars.count <= scalars.count,
+              scalars[start..<(start + keyScalars.count)].elementsEqual(keyScalars) else { return nil }
+        return (start, atColumn)
     }
 
     /// A ``YAMLProblem`` for an error of Yams or libyaml.
@@ -145,8 +143,9 @@ enum YAMLComposer {
              .composer(let context, let problem, let mark, _):
             let position = marks.position(of: mark)
             if problem.hasPrefix("found character that cannot start any token"),
-               let index = index(line: mark.line, column: mark.column, in: Array(text.unicodeScalars)),
-               Array(text.unicodeScalars)[index] == "\t" {
+               case let scalars = Array(text.unicodeScalars),
+               let index = LineStarts(scalars).index(line: mark.line, column: mark.column, in: scalars),
+               scalars[index] == "\t" {
                 return YAMLProblem(position: position, found: "a tab character",
                                    expected: "spaces for indentation (YAML does not allow tabs there)")
             }
@@ -186,5 +185,31 @@ enum YAMLComposer {
     private static func hex4(_ value: Int32) -> String {
         let digits = String(value, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+/// Where each line of a text starts, counting line breaks as libyaml does (`\r\n`, `\r`, `\n`, NEL, LS and PS).
+struct LineStarts {
+    private static let breaks: Set<Unicode.Scalar> = ["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"]
+    /// The scalar index at which each line starts; line 1 at index 0.
+    private var starts = [0]
+
+    init(_ scalars: [Unicode.Scalar]) {
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" { i += 1 }
+            if Self.breaks.contains(scalars[i]) { starts.append(i + 1) }
+            i += 1
+        }
+    }
+
+    /// The index of the scalar at a 1-based `line`:`column`; nil when that is past the line's end or the text's.
+    func index(line: Int, column: Int, in scalars: [Unicode.Scalar]) -> Int? {
+        guard line >= 1, line <= starts.count, column >= 1 else { return nil }
+        let target = starts[line - 1] + column - 1
+        guard target < scalars.count else { return nil }
+        let lineEnd = line < starts.count ? starts[line] : scalars.count
+        guard target < lineEnd, !scalars[starts[line - 1]..<target].contains(where: Self.breaks.contains) else { return nil }
+        return target
     }
 }

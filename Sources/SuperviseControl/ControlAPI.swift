@@ -9,11 +9,15 @@ public struct UnitsResponse: Codable, Sendable {
     public var containment: ContainmentStatus?
     /// The configured queues and their last readings; nil without `queues:`.
     public var queues: [QueueStatus]?
-    public init(units: [UnitStatus], summary: String, containment: ContainmentStatus? = nil, queues: [QueueStatus]? = nil) {
+    /// Replicated process services: their counts, autoscalers and rollouts; nil when there are none.
+    public var services: [ServiceStatus]?
+    public init(units: [UnitStatus], summary: String, containment: ContainmentStatus? = nil, queues: [QueueStatus]? = nil,
+                services: [ServiceStatus]? = nil) {
         self.units = units
         self.summary = summary
         self.containment = containment
         self.queues = queues
+        self.services = services
     }
 }
 

@@ -27,9 +27,12 @@ extension Supervisor {
     /// back while its old instance still stops or drains gets its new instance once the old one
     /// has ended (or, for a spawn still in flight with the same spec, the removal is called off).
     mutating func onReload(_ newConfig: SupervisorConfig, now: Instant) {
-        let diff = ConfigDiff(old: config, new: newConfig)
+        // Replicas of process services follow their service's count, not the file's list.
+        let diff = ConfigDiff(old: config.withoutReplicas, new: newConfig.withoutReplicas)
         log(.notice, nil, "reload", "configuration reloaded: \(diff.summary)")
+        let old = config
         setConfig(newConfig)
+        reloadServices(from: old, now: now)
         let newByName = Dictionary(newConfig.units.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for name in diff.removed { retire(name, now: now) }
         forgetUnselectedContainers(now: now)
@@ -51,17 +54,27 @@ extension Supervisor {
             transition(units.count - 1, to: .waiting(automatic: false), now: now)
         }
         let order = Dictionary(newConfig.units.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        units.sort { (order[$0.name] ?? Int.max) < (order[$1.name] ?? Int.max) }
+        // Replicas sort by number at their service's place, those beyond the file's count included.
+        let services = Set(newConfig.services.map(\.name))
+        func key(_ u: UnitRuntime) -> (Int, Int) {
+            let service = u.spec.service
+            if services.contains(service), let n = Self.replicaNumber(u.name, of: service) {
+                return (order[service + "-1"] ?? Int.max, n)
+            }
+            return (order[u.name] ?? Int.max, 0)
+        }
+        var sorted = units
+        sorted.sort { key($0) < key($1) }
+        units = sorted
         reindex()
         emit(.persist)
     }
 
     /// A unit gone from the configuration: stopped (drained first, under a drain contract) and
     /// forgotten when its instance has ended; forgotten at once when it has none.
-    private mutating func retire(_ name: String, now: Instant) {
+    mutating func retire(_ name: String, why: String = "removed from the configuration", now: Instant) {
         guard let i = index(name), !units[i].isContainer else { return }
         units[i].retired = true
-        let why = "removed from the configuration"
         switch units[i].state {
         case .running(let instance) where instance.spec.drain != nil:
             // A planned stop: its live calls finish first.
@@ -111,7 +124,7 @@ extension Supervisor {
 
     /// A unit whose spec changed: its instance keeps its own settings until it ends; the next
     /// one uses `spec`.
-    private mutating func replaceSpec(_ i: Int, with spec: UnitSpec, now: Instant) {
+    mutating func replaceSpec(_ i: Int, with spec: UnitSpec, now: Instant) {
         let name = spec.name
         let hadDrain = units[i].activeSpec.drain != nil
         units[i].spec = spec

@@ -18,11 +18,15 @@ public struct ContainerSelector: Sendable, Hashable, Codable {
     public var match: Match
     /// Policy for every unit the selector yields: restart, stop timeout, probes. Its name is the key.
     public var template: UnitSpec
+    /// The replica count, rollout and autoscaler settings of a `compose` entry (set for every one, with the
+    /// defaults when the entry gives none); nil for `container` and `label` entries, which supervise does not scale.
+    public var replicas: ReplicaSettings?
 
-    public init(key: String, match: Match, template: UnitSpec) {
+    public init(key: String, match: Match, template: UnitSpec, replicas: ReplicaSettings? = nil) {
         self.key = key
         self.match = match
         self.template = template
+        self.replicas = replicas
     }
 
     static let projectLabel = "com.docker.compose.project"
@@ -53,56 +57,27 @@ public struct ContainerSelector: Sendable, Hashable, Codable {
         var spec = template
         spec.name = name
         spec.kind = .container
-        let number = replica.map(String.init) ?? ""
-        spec.liveness = spec.liveness.map { $0.filling(replica: number) }
-        spec.readiness = spec.readiness.map { $0.filling(replica: number) }
-        spec.drain = spec.drain.map { $0.filling(replica: number) }
+        let values = ReplicaValues(replica: replica.map(String.init) ?? "")
+        spec.liveness = spec.liveness.map { $0.filling(values) }
+        spec.readiness = spec.readiness.map { $0.filling(values) }
+        spec.drain = spec.drain.map { $0.filling(values) }
         return spec
     }
 }
 
 /// Where the Docker API is and which Compose project is watched.
 public struct DockerSettings: Sendable, Hashable, Codable {
-    /// Path of the Docker unix socket.
-    public var socketPath: String
+    /// Path of the Docker unix socket, as `docker.socket` names it; nil when the configuration names none. The daemon
+    /// then takes `DOCKER_HOST` (`unix:///path` only; any other scheme is refused), else ``defaultSocketPath``, and
+    /// sets the result here when it loads the configuration.
+    public var socketPath: String?
     /// When set, only containers of this Compose project are watched.
     public var project: String?
 
     public static let defaultSocketPath = "/var/run/docker.sock"
 
-    public init(socketPath: String = DockerSettings.defaultSocketPath, project: String? = nil) {
+    public init(socketPath: String? = nil, project: String? = nil) {
         self.socketPath = socketPath
         self.project = project
-    }
-}
-
-extension ProbeSpec {
-    /// The probe with `{replica}` replaced in its URL, host and command.
-    func filling(replica: String) -> ProbeSpec {
-        var copy = self
-        func fill(_ s: String) -> String { s.split(separator: "{replica}", omittingEmptySubsequences: false).joined(separator: replica) }
-        switch check {
-        case .http(var http):
-            http.url = fill(http.url)
-            copy.check = .http(http)
-        case .tcp(let host, let port):
-            copy.check = .tcp(host: fill(host), port: port)
-        case .exec(let command):
-            copy.check = .exec(command: command.map(fill))
-        }
-        return copy
-    }
-}
-
-extension DrainSpec {
-    /// The drain with `{replica}` replaced in its request and progress URLs.
-    func filling(replica: String) -> DrainSpec {
-        var copy = self
-        func fill(_ s: String) -> String {
-            s.split(separator: "{replica}", omittingEmptySubsequences: false).joined(separator: replica)
-        }
-        if case .http(let url) = start { copy.start = .http(url: fill(url)) }
-        copy.progress?.url = fill(progress?.url ?? "")
-        return copy
     }
 }

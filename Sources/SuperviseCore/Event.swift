@@ -34,4 +34,6 @@ public enum Event: Sendable, Equatable {
     case containerActionFailed(unit: String, id: String, reason: String)
     /// A drain progress reading (from the `.drain` probe of that generation), or why it failed.
     case drainProgress(unit: String, generation: UInt64, activeCalls: Int?, error: String?)
+    /// A reading of an autoscaled service's triggers (taken every `autoscale.interval`).
+    case autoscaleReading(service: String, AutoscaleReading)
 }

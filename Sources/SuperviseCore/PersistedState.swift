@@ -77,13 +77,17 @@ public struct PersistedState: Sendable, Codable, Equatable {
     /// Rolling restarts under way, by service order; a restarted daemon carries them on. Absent
     /// in files written before rolling restarts were remembered.
     public var rolling: [RollingRestart]?
+    /// Replicated process services' counts, members, autoscalers and rollouts, by service. Absent in
+    /// files written before services could be scaled.
+    public var services: [String: PersistedService]?
 
     public init(version: Int = PersistedState.currentVersion, bootID: String, units: [String: PersistedUnit],
-                rolling: [RollingRestart]? = nil) {
+                rolling: [RollingRestart]? = nil, services: [String: PersistedService]? = nil) {
         self.version = version
         self.bootID = bootID
         self.units = units
         self.rolling = rolling
+        self.services = services
     }
 
     /// The same state with time-based fields dropped, for use after a reboot.
@@ -93,6 +97,14 @@ public struct PersistedState: Sendable, Codable, Equatable {
             copy.units[key]?.startHistory = nil
             copy.units[key]?.restartAt = nil
             copy.units[key]?.stopping = nil
+        }
+        for key in (copy.services ?? [:]).keys {
+            copy.services?[key]?.autoscaleMemory = nil
+            // Progress deadlines run again from the boot (see `restoreServices`).
+            if var roll = copy.services?[key]?.rollout {
+                roll.new = roll.new.mapValues { _ in Instant(nanoseconds: .max) }
+                copy.services?[key]?.rollout = roll
+            }
         }
         return copy
     }
@@ -109,7 +121,7 @@ extension Supervisor {
         // Container units not seen since the daemon started keep what was known of them.
         for (name, saved) in persistedUnseen where result[name] == nil { result[name] = saved }
         let rolls = rolling.values.sorted { $0.service < $1.service }
-        return PersistedState(bootID: bootID, units: result, rolling: rolls.isEmpty ? nil : rolls)
+        return PersistedState(bootID: bootID, units: result, rolling: rolls.isEmpty ? nil : rolls, services: persistedServices())
     }
 
     /// What unit `u` has worth keeping across a daemon restart (or a rediscovery), or nil.

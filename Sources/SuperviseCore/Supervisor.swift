@@ -24,6 +24,8 @@ public struct Supervisor: Sendable {
     var persistedUnseen: [String: PersistedUnit] = [:]
     /// Rolling restarts in progress, by service.
     public internal(set) var rolling: [String: RollingRestart] = [:]
+    /// Replicated process services' counts, autoscalers and rollouts, by service.
+    public internal(set) var scaling: [String: ServiceScaling] = [:]
     /// Docker's containers have been listed since the daemon started: container units not found
     /// then are gone, not merely unseen yet.
     var containersResynced = false
@@ -34,6 +36,7 @@ public struct Supervisor: Sendable {
         self.random = SplitMix64(seed: seed)
         self.units = config.units.map { UnitRuntime(spec: $0) }
         reindex()
+        for service in config.services { scaling[service.name] = Self.initialScaling(service) }
     }
 
     // MARK: - Lookup
@@ -65,6 +68,7 @@ public struct Supervisor: Sendable {
     /// stopping until they are empty, then what their state said follows (their restart policy).
     public mutating func boot(now: Instant, persisted: PersistedState?, alive: Set<String> = [],
                               startedAt: [String: Instant] = [:], leftovers: [String: Int] = [:]) -> [Effect] {
+        restoreServices(persisted?.services, alive: alive, now: now)
         let names = Set(units.map(\.name))
         persistedUnseen = persisted?.units.filter { !names.contains($0.key) && $0.value.containerID != nil } ?? [:]
         for i in units.indices {
@@ -194,6 +198,7 @@ public struct Supervisor: Sendable {
         case .containerActionFailed(let name, let id, let reason): onContainerActionFailed(name, id: id, reason: reason, now: now)
         case .drainProgress(let name, let generation, let active, let error):
             onDrainProgress(name, generation: generation, activeCalls: active, error: error, now: now)
+        case .autoscaleReading(let service, let reading): onAutoscaleReading(service, reading, now: now)
         }
         reconcile(now: now)
         return takeEffects()
@@ -201,7 +206,9 @@ public struct Supervisor: Sendable {
 
     /// The earliest time at which a timer is due, if any; the shell sends `.tick` then.
     public var nextDeadline: Instant? {
-        units.lazy.compactMap(\.state.deadline).min()
+        let unitDeadline = units.lazy.compactMap(\.state.deadline).min()
+        guard let rollout = nextRolloutDeadline else { return unitDeadline }
+        return min(unitDeadline ?? rollout, rollout)
     }
 
     /// Returns the effects of the current step and clears them.
@@ -545,6 +552,7 @@ public struct Supervisor: Sendable {
             return
         }
         advanceRollingRestarts(now: now)
+        reconcileReplicas(now: now)
         // Each pass only starts units whose dependencies are already met, so it terminates.
         for i in units.indices {
             guard case .waiting(let automatic) = units[i].state else { continue }

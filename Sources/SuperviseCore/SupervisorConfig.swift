@@ -17,8 +17,11 @@ public struct ControlSettings: Sendable, Hashable, Codable {
 
 /// A whole, validated configuration.
 public struct SupervisorConfig: Sendable, Hashable, Codable {
-    /// Units in file order.
+    /// Units in file order; a replicated process unit appears as its configured replicas `NAME-1` … `NAME-N`,
+    /// at its place in the file.
     public var units: [UnitSpec]
+    /// The replicated process units (`replicas:` or `autoscale:`), in file order; their replicas are in ``units``.
+    public var services: [ProcessService]
     /// Container selectors, in file order; the first that matches a container owns it.
     public var containers: [ContainerSelector]
     public var docker: DockerSettings
@@ -37,9 +40,11 @@ public struct SupervisorConfig: Sendable, Hashable, Codable {
     public init(units: [UnitSpec], containers: [ContainerSelector] = [], docker: DockerSettings = DockerSettings(),
                 control: ControlSettings = ControlSettings(),
                 stateDirectory: String = SupervisorConfig.defaultStateDirectory, queues: [QueueSpec] = [],
-                notify: NotifySpec = .none, metrics: MetricsSettings = MetricsSettings()) {
+                notify: NotifySpec = .none, metrics: MetricsSettings = MetricsSettings(),
+                services: [ProcessService] = []) {
         self.metrics = metrics
         self.units = units
+        self.services = services
         self.containers = containers
         self.docker = docker
         self.control = control
@@ -47,5 +52,4 @@ public struct SupervisorConfig: Sendable, Hashable, Codable {
         self.queues = queues
         self.notify = notify
     }
-
 }

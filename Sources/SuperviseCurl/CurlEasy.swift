@@ -16,7 +16,7 @@ public final class CurlEasy {
     /// A fresh handle that never raises signals (`CURLOPT_NOSIGNAL`: it runs on threads of a
     /// daemon) and fills its error buffer; nil when libcurl cannot be loaded or initialized.
     public init?() {
-        guard CurlGlobal.ensureInitialized(), let handle = curl_easy_init() else { return nil }
+        guard CurlGlobal.ensureInitialized(), let handle = csupervise_curl_easy_init() else { return nil }
         self.handle = handle
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
@@ -25,8 +25,8 @@ public final class CurlEasy {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
-        curl_slist_free_all(headerList)
+        csupervise_curl_easy_cleanup(handle)
+        csupervise_curl_slist_free_all(headerList)
         errorBuffer.deallocate()
     }
 
@@ -54,7 +54,7 @@ public final class CurlEasy {
     /// Adds a request header line (`Name: value`; `Name;` sends it empty, `Name:` removes curl's
     /// own). Sent once ``applyHeaders()`` hands the list to curl.
     public func appendHeader(_ line: String) {
-        guard let list = curl_slist_append(headerList, line) else {
+        guard let list = csupervise_curl_slist_append(headerList, line) else {
             record("HTTPHEADER", CURLE_OUT_OF_MEMORY)
             return
         }
@@ -79,7 +79,7 @@ public final class CurlEasy {
     public var failureText: String? { failure.map { "curl option \($0.option): \(Self.text($0.code))" } }
 
     /// `curl_easy_strerror`: curl's text for `code`.
-    public static func text(_ code: CURLcode) -> String { String(cString: curl_easy_strerror(code)) }
+    public static func text(_ code: CURLcode) -> String { String(cString: csupervise_curl_easy_strerror(code)) }
 
     /// curl's own words on the transfer's failure; empty when it has none.
     public var errorDetail: String { String(cString: errorBuffer) }

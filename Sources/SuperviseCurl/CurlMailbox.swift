@@ -34,7 +34,7 @@ public final class CurlMailbox<Command: CurlMailboxCommand>: Sendable {
             guard !state.closed else { return false }
             if command.closesMailbox { state.closed = true }
             state.commands.append(command)
-            if let multi = state.multi { _ = curl_multi_wakeup(multi.pointer) }
+            if let multi = state.multi { _ = csupervise_curl_multi_wakeup(multi.pointer) }
             return true
         }
     }

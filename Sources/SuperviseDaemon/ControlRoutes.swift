@@ -48,8 +48,27 @@ enum ControlRoutes {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, parts.count >= 1 && parts[0] == "v1" ? Array(parts.dropFirst()) : []) {
         case ("GET", ["units"]):
+            let services = core.serviceStatus(now: now)
             return Routed(response: json(200, UnitsResponse(units: accounted(core.status(now: now)), summary: core.summary.description,
-                                                            containment: containment, queues: queues)))
+                                                            containment: containment, queues: queues,
+                                                            services: services.isEmpty ? nil : services)))
+        case ("GET", ["services"]):
+            return Routed(response: json(200, core.serviceStatus(now: now)))
+        case ("GET", let p) where p.count == 2 && p[0] == "services":
+            guard let status = core.serviceStatus(of: p[1], now: now) else { return Routed(response: unknownService(p[1], core)) }
+            return Routed(response: json(200, status))
+        case ("POST", let p) where p.count == 3 && p[0] == "services" && p[2] == "scale":
+            guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }
+            guard let text = request.query["replicas"], let count = Int(text), count >= 0 else {
+                return Routed(response: error(400, "replicas=\(request.query["replicas"] ?? ""): expected a whole number of replicas, 0 or more"))
+            }
+            return answer(core.scale(service: p[1], to: count, now: now))
+        case ("POST", let p) where p.count == 3 && p[0] == "services" && p[2] == "rollout":
+            guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }
+            return answer(core.rollout(service: p[1], image: request.query["image"], now: now))
+        case ("POST", let p) where p.count == 4 && p[0] == "services" && p[2] == "autoscale" && (p[3] == "pause" || p[3] == "resume"):
+            guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }
+            return answer(core.setAutoscalePaused(service: p[1], p[3] == "pause", now: now))
         case ("GET", let p) where p.count == 2 && p[0] == "units":
             guard let status = core.status(of: p[1], now: now) else {
                 return Routed(response: unknown(p[1], core))
@@ -117,6 +136,12 @@ enum ControlRoutes {
 
     static func error(_ status: Int, _ message: String, units: [String]? = nil) -> ControlResponse {
         json(status, ErrorResponse(error: message, units: units))
+    }
+
+    static func unknownService(_ name: String, _ core: Supervisor) -> ControlResponse {
+        let known = core.config.services.map(\.name)
+        return error(404, "no replicated service named \"\(name)\"; services: \(known.isEmpty ? "(none: give a unit replicas: N)" : known.joined(separator: ", "))",
+                     units: known)
     }
 
     static func unknown(_ name: String, _ core: Supervisor) -> ControlResponse {

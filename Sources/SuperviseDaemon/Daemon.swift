@@ -82,6 +82,7 @@ public final class Daemon: Sendable {
         await offloaded("supervise.control-close") {
             started.server.close()
             started.metricsServer?.close()
+            started.adapters.launcher.shutdown()
         }
         if let notifier = events.setNotifier(nil) {
             await offloaded("supervise.webhooks-stop") { notifier.stop() }
@@ -122,8 +123,15 @@ public final class Daemon: Sendable {
         if let d = options.stateDirectory { config.stateDirectory = d }
         // A queue's password is read here, not kept in the configuration: a missing file is a
         // configuration error at start, not a queue that never reads.
-        do { _ = try QueuePassword.resolve(for: config.queues) } catch {
+        do {
+            _ = try QueuePassword.resolve(for: config.queues)
+            _ = try AutoscaleReader.passwords(for: config.services)
+        } catch {
             FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(options.configPath): \(error)\n".utf8))
+            return .failure(StartupExit(code: ExitCodes.configInvalid))
+        }
+        do { try config.resolveDockerSocket() } catch {
+            FileHandle.standardError.write(Data("supervise: cannot use Docker: \(error)\n".utf8))
             return .failure(StartupExit(code: ExitCodes.configInvalid))
         }
 
@@ -207,7 +215,8 @@ public final class Daemon: Sendable {
         // Processes a killed predecessor left running are adopted, not restarted: their calls go on
         // (`KillMode=process` keeps them alive when systemd restarts the daemon). Only those of units
         // no longer in the configuration are stopped.
-        let configured = Set(config.units.map(\.name))
+        // Replicas a predecessor ran beyond the file's count are its services' own too.
+        let configured = Set(config.units.map(\.name)).union((persisted?.units.keys).map { $0.filter(config.configures(unit:)) } ?? [])
         let alive = persisted.map(LeftoverProcesses.find(in:)) ?? []
         let adopted = Set(alive.map(\.unit).filter(configured.contains))
         // No unit runs twice: stop what a killed predecessor left of units that are gone.
@@ -240,7 +249,7 @@ public final class Daemon: Sendable {
                 }
             },
             makeContainerDriver: { settings in
-                DockerWatcher(settings: settings, environment: ProcessInfo.processInfo.environment, feed: feed, logger: logger)
+                DockerWatcher(settings: settings, feed: feed, logger: logger)
             },
             clock: MonotonicClock(), metrics: metrics, events: events)
         return .success(Prepared(core: Supervisor(config: config, seed: UInt64.random(in: 0...UInt64.max)),

@@ -23,13 +23,10 @@ final class DockerWatcher: ContainerDriving {
     private let eventArrivals = Mutex<[String: ContinuousClock.Instant]>([:])
     static let reconnect = DockerReconnectBackoff.default
 
-    init(settings: DockerSettings, environment: [String: String], feed: AsyncStream<DaemonInput>.Continuation, logger: Logger) {
-        // An explicit `docker.socket` wins; otherwise DOCKER_HOST (unix:// only), then the default.
-        var socket = settings.socketPath
-        if socket == DockerSettings.defaultSocketPath, let fromEnvironment = try? DockerEndpoint.socketPath(environment: environment) {
-            socket = fromEnvironment
-        }
-        client = DockerClient(socketPath: socket)
+    /// Watches the socket `settings` names, which the daemon set when it loaded the configuration: `docker.socket`
+    /// if the file names one, else `DOCKER_HOST`'s (``SupervisorConfig/resolveDockerSocket(environment:)``).
+    init(settings: DockerSettings, feed: AsyncStream<DaemonInput>.Continuation, logger: Logger) {
+        client = DockerClient(socketPath: settings.socketPath ?? DockerEndpoint.defaultSocketPath)
         project = settings.project
         self.feed = feed
         self.logger = logger

@@ -43,6 +43,9 @@ package protocol ProcessLauncher: Sendable {
     /// `pid`'s start time (clock ticks since boot), which tells it apart from a later process
     /// reusing the pid; 0 when there is no such process.
     func startTicks(of pid: Int32) -> UInt64
+
+    /// Ends the launcher's threads once the loop has stopped every unit (the last thing the daemon does).
+    func shutdown()
 }
 
 extension ProcessSpawner: ProcessLauncher {
@@ -50,10 +53,6 @@ extension ProcessSpawner: ProcessLauncher {
                        onExit: @escaping @Sendable (MainProcessEnd) -> Void,
                        completion: @escaping @Sendable (Result<Int32, SpawnError>) -> Void) {
         spawn(spec, contained: true, onLine: onLine, onExit: onExit, completion: completion)
-    }
-
-    package func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (Int) -> Void) {
-        AdoptedProcess.watch(pid: pid) { [self] in onExit(self.remaining(unit, main: pid)) }
     }
 
     package func watchUnit(_ unit: String, pid: Int32, report: @escaping @Sendable (Int) -> Void) {

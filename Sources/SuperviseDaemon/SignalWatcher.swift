@@ -76,6 +76,8 @@ package final class SignalWatcher: Sendable {
                 if let socket { config.control.socketPath = socket }
                 if let stateDir { config.stateDirectory = stateDir }
                 _ = try QueuePassword.resolve(for: config.queues)
+                _ = try AutoscaleReader.passwords(for: config.services)
+                try config.resolveDockerSocket()
                 feed.yield(.reload(.success(config)))
             } catch {
                 feed.yield(.reload(.failure(ReloadFailure(message: "\(error)"))))

@@ -39,6 +39,8 @@ package struct SupervisionLoop {
     let events: EventHub
     /// Reads the configured queues' lengths; nil without `queues:`.
     private var queueMonitor: QueueMonitor?
+    /// Reads the autoscaled services' triggers; nil without `autoscale:`.
+    private var autoscaleReader: AutoscaleReader?
 
     package init(core: Supervisor, adapters: SupervisionAdapters, logger: Logger, feed: AsyncStream<DaemonInput>.Continuation) {
         self.core = core
@@ -62,6 +64,7 @@ package struct SupervisionLoop {
                           startedAt: state.uptimes.mapValues { now - $0 }, leftovers: state.leftovers))
         watchDockerIfConfigured()
         watchQueues()
+        watchAutoscale()
         notifier.ready(status: core.summary.description)
         afterInput()
         logger.info("ready: \(core.summary)", metadata: ["event": "ready"])
@@ -151,6 +154,7 @@ package struct SupervisionLoop {
                 metrics.reload(succeeded: true)
                 watchDockerIfConfigured()
                 watchQueues()
+                watchAutoscale()
                 watchWebhooks()
             case .failure(let failure):
                 metrics.reload(succeeded: false)
@@ -247,6 +251,25 @@ package struct SupervisionLoop {
         } catch {
             logger.error("queues not read: \(error)", metadata: ["event": "queue-config"])
         }
+    }
+
+    /// Reads the autoscaled services' triggers, anew when their `autoscale:` changed on a reload.
+    /// A password that cannot be read leaves the reader as it was (see ``watchQueues()``).
+    private mutating func watchAutoscale() {
+        let services = core.config.services
+        let wanted = Dictionary(services.compactMap { s in s.settings.autoscale.map { (s.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        guard wanted != autoscaleReader?.services ?? [:] else { return }
+        let passwords: [String: String]
+        do { passwords = try AutoscaleReader.passwords(for: services) } catch {
+            logger.error("autoscale queues not read: \(error)", metadata: ["event": "queue-config"])
+            return
+        }
+        if let old = autoscaleReader {
+            autoscaleReader = nil
+            Task.detached { await offloaded("supervise.autoscale-stop") { old.stop() } }
+        }
+        guard !wanted.isEmpty else { return }
+        autoscaleReader = AutoscaleReader(services: services, passwords: passwords, feed: feed)
     }
 
     /// Webhooks anew when `notify:` changed on a reload; the old notifier's pending deliveries

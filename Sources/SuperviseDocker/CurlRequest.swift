@@ -56,11 +56,12 @@ final class CurlRequest {
         case .get:
             easy.set("HTTPGET", CURLOPT_HTTPGET, 1)
         case .post:
-            // An empty body, copied by curl (so nothing here has to outlive the call), sent with
-            // Content-Length: 0 and without curl's default form Content-Type.
-            easy.set("POSTFIELDSIZE", CURLOPT_POSTFIELDSIZE, 0)
-            easy.set("COPYPOSTFIELDS", CURLOPT_COPYPOSTFIELDS, "")
-            easy.appendHeader("Content-Type:")
+            // The body (empty unless JSON is given), copied by curl so nothing here has to outlive
+            // the call; an empty one goes without curl's default form Content-Type.
+            let body = request.jsonBody ?? ""
+            easy.set("POSTFIELDSIZE", CURLOPT_POSTFIELDSIZE, body.utf8.count)
+            easy.set("COPYPOSTFIELDS", CURLOPT_COPYPOSTFIELDS, body)
+            easy.appendHeader(request.jsonBody == nil ? "Content-Type:" : "Content-Type: application/json")
         case .delete:
             easy.set("CUSTOMREQUEST", CURLOPT_CUSTOMREQUEST, "DELETE")
         }

@@ -149,16 +149,17 @@ public final class DockerClient: Sendable {
 
     /// The transfer limit of a stop or restart: the stop timeout plus the usual request limit, or
     /// none (0) when Docker waits without limit.
-    private func stopLimit(_ timeoutSeconds: Int) -> Int {
+    func stopLimit(_ timeoutSeconds: Int) -> Int {
         timeoutSeconds < 0 ? 0 : requestTimeoutSeconds + timeoutSeconds
     }
 
-    /// Performs a versioned call and returns a 2xx (or 304) answer; anything else is thrown.
-    private func call(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [],
-                      container: String?, timeout: Int? = nil) async throws -> HTTPResponse {
+    /// Performs a versioned call (with a JSON body, for a POST that takes one) and returns a 2xx (or 304) answer;
+    /// anything else is thrown. `container` names the container a 404 means is gone.
+    func call(_ method: HTTPRequest.Method, _ path: String, query: [(String, String)] = [],
+              container: String?, timeout: Int? = nil, jsonBody: String? = nil) async throws -> HTTPResponse {
         let version = try await negotiatedVersion()
         let request = HTTPRequest(method: method, path: version.pathPrefix + path + QueryEncoding.query(query),
-                                  timeoutSeconds: timeout ?? requestTimeoutSeconds)
+                                  timeoutSeconds: timeout ?? requestTimeoutSeconds, jsonBody: jsonBody)
         let response = try await transport.perform(request)
         guard (200..<300).contains(response.status) || response.status == 304 else {
             throw failure(response, request, container: container)

@@ -19,6 +19,15 @@ public enum DockerEndpoint {
     public static func socketPath(environment: [String: String]) throws(DockerError) -> String {
         try socketPath(dockerHost: environment["DOCKER_HOST"])
     }
+
+    /// The socket the daemon uses: `configured` (the configuration's `docker.socket`) whenever the configuration
+    /// names one, even the default path, and `DOCKER_HOST` is then not read; otherwise `DOCKER_HOST`'s
+    /// `unix:///path`, else the default. A `DOCKER_HOST` that is read and names anything but a unix socket is
+    /// refused (``DockerError/unsupportedDockerHost(_:)``), never passed over for the default socket.
+    public static func socketPath(configured: String?, environment: [String: String]) throws(DockerError) -> String {
+        if let configured { return configured }
+        return try socketPath(environment: environment)
+    }
 }
 
 extension String {

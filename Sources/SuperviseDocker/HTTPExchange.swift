@@ -9,6 +9,8 @@ struct HTTPRequest: Sendable {
     var timeoutSeconds: Int?
     /// Deliver the body as it arrives (``TransferHandlers/onData``) instead of collecting it.
     var streaming = false
+    /// A JSON body to send with a POST (`Content-Type: application/json`); nil sends an empty body.
+    var jsonBody: String?
 
     /// `POST /containers/abc/restart`, for error texts (without the version prefix and query).
     var summary: String {

@@ -18,7 +18,7 @@ final class TransportLoop {
     private var ids: [UnsafeMutableRawPointer: UInt64] = [:]
 
     init?(mailbox: TransportMailbox, socket: String) {
-        guard CurlGlobal.ensureInitialized(), let multi = curl_multi_init() else { return nil }
+        guard CurlGlobal.ensureInitialized(), let multi = csupervise_curl_multi_init() else { return nil }
         self.multi = multi
         self.mailbox = mailbox
         self.socket = socket
@@ -39,11 +39,11 @@ final class TransportLoop {
                 }
             }
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = csupervise_curl_multi_perform(multi, &running)
             collectFinished()
             var timeout = -1
-            if curl_multi_timeout(multi, &timeout) != CURLM_OK || timeout < 0 { timeout = Int(Self.idlePollMs) }
-            if timeout > 0 { _ = curl_multi_poll(multi, nil, 0, Int32(min(timeout, Int(Self.idlePollMs))), nil) }
+            if csupervise_curl_multi_timeout(multi, &timeout) != CURLM_OK || timeout < 0 { timeout = Int(Self.idlePollMs) }
+            if timeout > 0 { _ = csupervise_curl_multi_poll(multi, nil, 0, Int32(min(timeout, Int(Self.idlePollMs))), nil) }
         }
     }
 
@@ -52,9 +52,9 @@ final class TransportLoop {
         case .failure(let error):
             handlers.onEnd(.failed(error))
         case .success(let transfer):
-            let code = curl_multi_add_handle(multi, transfer.handle)
+            let code = csupervise_curl_multi_add_handle(multi, transfer.handle)
             guard code == CURLM_OK else {
-                handlers.onEnd(.failed(.transport("curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))")))
+                handlers.onEnd(.failed(.transport("curl_multi_add_handle: \(String(cString: csupervise_curl_multi_strerror(code)))")))
                 return
             }
             transfers[id] = transfer
@@ -66,13 +66,13 @@ final class TransportLoop {
     private func end(_ id: UInt64, _ outcome: TransferOutcome) {
         guard let transfer = transfers.removeValue(forKey: id) else { return } // already finished
         ids.removeValue(forKey: transfer.handle)
-        curl_multi_remove_handle(multi, transfer.handle)
+        csupervise_curl_multi_remove_handle(multi, transfer.handle)
         transfer.handlers.onEnd(outcome)
     }
 
     private func collectFinished() {
         var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
+        while let message = csupervise_curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle,
                   let id = ids[handle], let transfer = transfers[id] else { continue }
             // The message is invalid once the handle is removed: read the result first.
@@ -84,6 +84,6 @@ final class TransportLoop {
     private func tearDown() {
         for id in Array(transfers.keys) { end(id, .failed(.clientShutDown)) }
         mailbox.attach(multi: nil)
-        curl_multi_cleanup(multi)
+        csupervise_curl_multi_cleanup(multi)
     }
 }

@@ -54,7 +54,7 @@ final class DeliveryLoop {
 
     init?(mailbox: DeliveryMailbox, counters: DeliveryCounters, retry: WebhookRetry, host: String,
           log: @escaping @Sendable (String) -> Void) {
-        guard CurlGlobal.ensureInitialized(), let multi = curl_multi_init() else { return nil }
+        guard CurlGlobal.ensureInitialized(), let multi = csupervise_curl_multi_init() else { return nil }
         self.multi = multi
         self.mailbox = mailbox
         self.counters = counters
@@ -93,20 +93,20 @@ final class DeliveryLoop {
             }
             startDueAttempts()
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = csupervise_curl_multi_perform(multi, &running)
             collectFinishedAttempts()
             let timeout = pollTimeoutMs()
-            if timeout > 0 { _ = curl_multi_poll(multi, nil, 0, Int32(timeout), nil) }
+            if timeout > 0 { _ = csupervise_curl_multi_poll(multi, nil, 0, Int32(timeout), nil) }
         }
     }
 
     private func tearDown() {
-        for (handle, _) in inFlight { curl_multi_remove_handle(multi, handle) }
+        for (handle, _) in inFlight { csupervise_curl_multi_remove_handle(multi, handle) }
         inFlight.removeAll()
         counters.add(.dropped, slots.compactMap { $0 }.count)
         slots = slots.map { _ in nil }
         mailbox.attach(multi: nil)
-        curl_multi_cleanup(multi)
+        csupervise_curl_multi_cleanup(multi)
     }
 
     /// Logs what the mailbox dropped or expired since the last turn: one line per webhook, not one per delivery.
@@ -148,10 +148,10 @@ final class DeliveryLoop {
                 slots[index] = slot
                 failed(index, error)
             case .success(let transfer):
-                let code = curl_multi_add_handle(multi, transfer.handle)
+                let code = csupervise_curl_multi_add_handle(multi, transfer.handle)
                 guard code == CURLM_OK else {
                     slots[index] = slot
-                    failed(index, TransferFailure("curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))"))
+                    failed(index, TransferFailure("curl_multi_add_handle: \(String(cString: csupervise_curl_multi_strerror(code)))"))
                     continue
                 }
                 slot.transfer = transfer
@@ -163,11 +163,11 @@ final class DeliveryLoop {
 
     private func collectFinishedAttempts() {
         var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
+        while let message = csupervise_curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
             let code = message.pointee.data.result
             // The message is invalid after this; everything needed was read above.
-            curl_multi_remove_handle(multi, handle)
+            csupervise_curl_multi_remove_handle(multi, handle)
             guard let index = inFlight.removeValue(forKey: handle), var slot = slots[index],
                   let transfer = slot.transfer else { continue }
             slot.transfer = nil
@@ -219,7 +219,7 @@ final class DeliveryLoop {
             timeout = min(timeout, Int(min((slot.due - now + 999_999) / 1_000_000, UInt64(Self.idlePollMs))))
         }
         var curlTimeout = -1
-        if curl_multi_timeout(multi, &curlTimeout) == CURLM_OK, curlTimeout >= 0 {
+        if csupervise_curl_multi_timeout(multi, &curlTimeout) == CURLM_OK, curlTimeout >= 0 {
             timeout = min(timeout, curlTimeout)
         }
         return timeout

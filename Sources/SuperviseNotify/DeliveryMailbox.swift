@@ -55,7 +55,7 @@ final class DeliveryMailbox: Sendable {
             }
             if queued, !state.rung, let multi = state.multi {
                 state.rung = true
-                _ = curl_multi_wakeup(multi.pointer)
+                _ = csupervise_curl_multi_wakeup(multi.pointer)
             }
         }
     }
@@ -117,7 +117,7 @@ final class DeliveryMailbox: Sendable {
             guard !state.stopped else { return false }
             state.stopped = true
             for index in state.queues.indices { counters.add(.dropped, state.queues[index].removeAll()) }
-            if let multi = state.multi { _ = curl_multi_wakeup(multi.pointer) }
+            if let multi = state.multi { _ = csupervise_curl_multi_wakeup(multi.pointer) }
             return true
         }
     }

@@ -25,7 +25,7 @@ public enum DrainRequest {
         easy.record("WRITEFUNCTION", csupervise_easy_setopt_write_callback(easy.handle) { _, size, count, _ in size * count })
         if let pid = networkNamespacePid { easy.record("OPENSOCKETFUNCTION", csupervise_easy_setopt_netns(easy.handle, pid)) }
         if let failure = easy.failureText { return "POST \(url): \(failure)" }
-        let code = curl_easy_perform(easy.handle)
+        let code = csupervise_curl_easy_perform(easy.handle)
         guard code == CURLE_OK else { return "POST \(url): \(CurlEasy.text(code))" }
         let status = easy.info(CURLINFO_RESPONSE_CODE)
         return (200..<300).contains(status) ? nil : "POST \(url): HTTP \(status)"

@@ -36,7 +36,7 @@ final class ProbeLoop {
 
     init?(mailbox: EngineMailbox, gate: ResultGate, recorder: ScheduleRecorder, spawner: ProcessSpawner,
           onResult: @escaping @Sendable (ProbeKey, ProbeResult) -> Void) {
-        guard CurlGlobal.ensureInitialized(), let multi = curl_multi_init() else { return nil }
+        guard CurlGlobal.ensureInitialized(), let multi = csupervise_curl_multi_init() else { return nil }
         // Idle keep-alive connections are pooled here between runs; curl's default pool (4 per
         // handle in the multi) is far too small when only a few runs are in flight at a time.
         _ = csupervise_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, ProbeLoop.connectionPool)
@@ -61,10 +61,10 @@ final class ProbeLoop {
             }
             startDueRuns()
             var running: Int32 = 0
-            _ = curl_multi_perform(multi, &running)
+            _ = csupervise_curl_multi_perform(multi, &running)
             collectFinishedTransfers()
             let timeout = pollTimeoutMs()
-            if timeout > 0 { _ = curl_multi_poll(multi, nil, 0, Int32(timeout), nil) }
+            if timeout > 0 { _ = csupervise_curl_multi_poll(multi, nil, 0, Int32(timeout), nil) }
         }
     }
 
@@ -102,7 +102,7 @@ final class ProbeLoop {
     private func cancelRun(of probe: ScheduledProbe) {
         switch probe.run {
         case .curl(let transfer):
-            curl_multi_remove_handle(multi, transfer.handle)
+            csupervise_curl_multi_remove_handle(multi, transfer.handle)
             transfers.removeValue(forKey: transfer.handle)
         case .exec(let run, _):
             run.cancel()
@@ -118,7 +118,7 @@ final class ProbeLoop {
         idsByKey.removeAll()
         heap.removeAll()
         mailbox.attach(multi: nil)
-        curl_multi_cleanup(multi)
+        csupervise_curl_multi_cleanup(multi)
     }
 
     // MARK: Scheduling
@@ -170,7 +170,7 @@ final class ProbeLoop {
             timeout = min(timeout, Int((wake - now + 999_999) / 1_000_000))
         }
         var curlTimeout = -1
-        if curl_multi_timeout(multi, &curlTimeout) == CURLM_OK, curlTimeout >= 0 {
+        if csupervise_curl_multi_timeout(multi, &curlTimeout) == CURLM_OK, curlTimeout >= 0 {
             timeout = min(timeout, curlTimeout)
         }
         return timeout
@@ -206,9 +206,9 @@ final class ProbeLoop {
             deliver(probe, ProbeResult(healthy: false, latency: .zero, failure: error.description))
         case .success(let transfer):
             transfer.keepsBody = probe.spec.keepsBody
-            let code = curl_multi_add_handle(multi, transfer.handle)
+            let code = csupervise_curl_multi_add_handle(multi, transfer.handle)
             guard code == CURLM_OK else {
-                let text = String(cString: curl_multi_strerror(code))
+                let text = String(cString: csupervise_curl_multi_strerror(code))
                 deliver(probe, ProbeResult(healthy: false, latency: .zero, failure: "curl_multi_add_handle: \(text)"))
                 return
             }
@@ -219,12 +219,12 @@ final class ProbeLoop {
 
     private func collectFinishedTransfers() {
         var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi, &remaining) {
+        while let message = csupervise_curl_multi_info_read(multi, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
             let code = message.pointee.data.result
             let now = MonotonicTime.now()
             // The message is invalid after this; everything needed was read above.
-            curl_multi_remove_handle(multi, handle)
+            csupervise_curl_multi_remove_handle(multi, handle)
             guard let id = transfers.removeValue(forKey: handle), let probe = probes[id],
                   case .curl(let transfer) = probe.run else { continue }
             probe.run = nil

@@ -2,10 +2,11 @@ import Foundation
 import Synchronization
 import SuperviseThreads
 
-/// Watches processes this daemon did not start (adopted from a predecessor that was killed):
-/// not children, so no `waitpid`. One thread checks every 100 ms whether each pid still names
-/// the same process (same start time, not a zombie) and reports the ones that are gone; a
-/// thousand adopted units cost one thread, not a thousand.
+/// Watches processes this daemon did not start (adopted from a predecessor that was killed) where
+/// the kernel refuses a pidfd (before 5.3; ``ProcessSpawner/watchAdopted(pid:onExit:)`` uses one
+/// where it can): not children, so no `waitpid`. One thread checks every 100 ms whether each pid
+/// still names the same process (same start time, not a zombie) and reports the ones that are
+/// gone; a thousand adopted units cost one thread, not a thousand.
 public enum AdoptedProcess {
     private struct Watched {
         var pid: Int32
@@ -15,6 +16,7 @@ public enum AdoptedProcess {
 
     private static let watched = Mutex<[Watched]>([])
     private static let started = Mutex(false)
+    private static let stopping = Atomic<Bool>(false)
 
     /// Calls `onExit` (on the watcher thread) once `pid` has ended.
     public static func watch(pid: Int32, onExit: @escaping @Sendable () -> Void) {
@@ -28,8 +30,11 @@ public enum AdoptedProcess {
         }
     }
 
+    /// Ends the polling thread (within 100 ms), if it runs; what it watched is no longer reported.
+    public static func stop() { stopping.store(true, ordering: .releasing) }
+
     private static func poll() {
-        while true {
+        while !stopping.load(ordering: .acquiring) {
             usleep(100_000)
             let gone = watched.withLock { list -> [Watched] in
                 var alive: [Watched] = [], ended: [Watched] = []

@@ -23,9 +23,22 @@ final class OutputPump: Sendable {
     /// The read buffer, shared by every pipe (only the pump thread reads): the size of a Linux pipe.
     static let scratchSize = 64 * 1024
 
+    /// Written to stop the thread.
+    private let wakeup: Int32
+    private let stopping = Atomic<Bool>(false)
+
     init() {
         epfd = csupervise_epoll_create()
+        wakeup = csupervise_eventfd()
+        _ = csupervise_epoll_add(epfd, wakeup)
         startThread(named: "sv-output") { [self] in self.run() }
+    }
+
+    /// Ends the thread; the pipes it still reads are closed without another line.
+    func stop() {
+        // Written once: the thread closes the descriptor when it ends.
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = csupervise_eventfd_signal(wakeup)
     }
 
     /// Takes ownership of `fd` (closed at end of file); `onLine` gets each line, cut at `maxLine` bytes;
@@ -46,10 +59,10 @@ final class OutputPump: Sendable {
         var ready = [Int32](repeating: 0, count: 128)
         let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Self.scratchSize)
         defer { scratch.deallocate() }
-        while true {
+        while !stopping.load(ordering: .acquiring) {
             let n = csupervise_epoll_wait(epfd, &ready, Int32(ready.count), -1)
             if n < 0 { if errno == EINTR { continue }; usleep(10_000); continue }
-            for fd in ready.prefix(Int(n)) {
+            for fd in ready.prefix(Int(n)) where fd != wakeup {
                 guard let reader = readers.withLock({ $0[fd] }) else { continue }
                 // Level-triggered: a pipe with more to read is reported again on the next turn.
                 if reader.readAvailable(into: scratch, maxReads: Self.readsPerTurn) == .ended {
@@ -60,6 +73,9 @@ final class OutputPump: Sendable {
                 }
             }
         }
+        for fd in readers.withLock({ all in defer { all.removeAll() }; return Array(all.keys) }) { close(fd) }
+        close(wakeup)
+        close(epfd)
     }
 }
 

@@ -123,6 +123,18 @@ public final class ProcessSpawner: Sendable {
         Self.remaining(unit, main: main, hierarchy: containment.hierarchy, tracker: tracker, mains: mains())
     }
 
+    /// Calls `onExit` with what is left of `unit` once `pid`, a process a predecessor started
+    /// (not a child), has ended. One found in the unit's cgroup is counted by the cgroup alone:
+    /// its zombie, which whoever inherited it reaps in its own time, must not be waited for
+    /// through a look at every process's group.
+    public func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (_ remaining: Int) -> Void) {
+        if let tree = containment.hierarchy, tree.processes(of: unit).contains(pid) {
+            watchAdopted(pid: pid) { onExit(tree.populated(unit) ? tree.processes(of: unit).filter { $0 != pid }.count : 0) }
+        } else {
+            watchAdopted(pid: pid) { [self] in onExit(self.remaining(unit, main: pid)) }
+        }
+    }
+
     /// Reports what is left of `unit` (main process `main`, ended) now and whenever it changes,
     /// until it is empty (a cgroup's emptying is reported by the kernel, at once).
     public func watchUnit(_ unit: String, main: Int32, report: @escaping @Sendable (Int) -> Void) {
@@ -237,7 +249,8 @@ public final class ProcessSpawner: Sendable {
                         let pid = csupervise_spawn(&request, &childErrno, &failedStep)
                         if pid > 0 {
                             let (unit, hierarchy, tracker, reaper, oomBefore) = (spec.name, containment.hierarchy, tracker, reaper, oomBefore)
-                            registry[pid] = { status in
+                            let pidfd = watchMain(pid)
+                            registry[pid] = Reaper.Registration(pidfd: pidfd) { status in
                                 guard contained else {
                                     return onExit(MainProcessEnd(pid: pid, status: status, remaining: 0, oomKilled: false))
                                 }
@@ -274,6 +287,63 @@ public final class ProcessSpawner: Sendable {
         output.add(fd: outPipe[0], maxLine: spec.output.maxLine) { onLine(pid, .stdout, $0) }
         output.add(fd: errPipe[0], maxLine: spec.output.maxLine) { onLine(pid, .stderr, $0) }
         return .success(pid)
+    }
+
+    /// Watches main process `pid` (just spawned, on the spawn thread) through a pidfd, so its end
+    /// wakes this thread, which reaps it: the pidfd, or -1 when the kernel refuses one (the reaper
+    /// thread reaps it then).
+    private func watchMain(_ pid: Int32) -> Int32 {
+        let pidfd = csupervise_pidfd_open(pid)
+        guard pidfd >= 0 else { return -1 }
+        guard spawnThread.watch(pidfd, onReadable: { [self] in self.mainEnded(pid, pidfd: pidfd) }) else {
+            close(pidfd)
+            return -1
+        }
+        return pidfd
+    }
+
+    /// `pid`'s pidfd is readable: it has ended. Reaps it and reports its end, here on the spawn thread.
+    private func mainEnded(_ pid: Int32, pidfd: Int32) {
+        var status: Int32 = 0
+        let reaped = csupervise_reap(pid, &status)
+        guard reaped != 0 else { return }
+        spawnThread.unwatch(pidfd)
+        close(pidfd)
+        // -1 (ECHILD) cannot happen while it is registered: only this thread reaps it.
+        reaper.takeMain(pid)?(reaped == pid ? ExitStatus(waitStatus: status) : .unknown)
+    }
+
+    /// Calls `onExit` (on the spawn thread) once `pid`, a process this daemon did not start, has
+    /// ended: woken by its pidfd, or polled where the kernel refuses one (see ``AdoptedProcess``).
+    public func watchAdopted(pid: Int32, onExit: @escaping @Sendable () -> Void) {
+        let ticks = LeftoverProcesses.startTicks(of: pid)
+        guard ticks != 0 else { return onExit() }
+        let pidfd = csupervise_pidfd_open(pid)
+        // The same process still, now that the descriptor holds it: not a later one given its pid.
+        guard pidfd >= 0, LeftoverProcesses.startTicks(of: pid) == ticks else {
+            if pidfd >= 0 { close(pidfd); return onExit() }
+            return AdoptedProcess.watch(pid: pid, onExit: onExit)
+        }
+        let thread = spawnThread
+        let watched = thread.watch(pidfd) {
+            thread.unwatch(pidfd)
+            close(pidfd)
+            onExit()
+        }
+        if !watched {
+            close(pidfd)
+            AdoptedProcess.watch(pid: pid, onExit: onExit)
+        }
+    }
+
+    /// Stops the daemon's process threads: spawns, output capture, unit watching, adoption
+    /// polling, and the reaper once no child is left. Call it after every unit has stopped.
+    public func shutdown() {
+        spawnThread.stop()
+        output.stop()
+        watcher.stop()
+        AdoptedProcess.stop()
+        reaper.stop()
     }
 
     /// Finds `name` like `execvp`: as given when it has a slash, else the first executable in `path`.

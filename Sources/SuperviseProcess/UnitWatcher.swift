@@ -30,6 +30,7 @@ final class UnitWatcher: Sendable {
     private let hierarchy: CgroupHierarchy?
     private let channel = Mutex<Channel?>(nil)
     private let idleMilliseconds: Int32
+    private let stopping = Atomic<Bool>(false)
 
     init(hierarchy: CgroupHierarchy?, count: @escaping @Sendable (String, Int32) -> Int) {
         self.hierarchy = hierarchy
@@ -69,17 +70,26 @@ final class UnitWatcher: Sendable {
         nudge()
     }
 
+    /// Ends the thread (if one was started); watched units are no longer reported.
+    func stop() {
+        stopping.store(true, ordering: .releasing)
+        nudge()
+    }
+
     /// Wakes the thread to count again now (nothing to do before the first watch).
     func nudge() {
-        guard let channel = channel.withLock({ $0 }) else { return }
-        var byte: UInt8 = 1
-        _ = Glibc.write(channel.wakeup[1], &byte, 1)
+        // Under the lock: the thread closes the pipe under it when it ends.
+        channel.withLock { channel in
+            guard let channel else { return }
+            var byte: UInt8 = 1
+            _ = Glibc.write(channel.wakeup[1], &byte, 1)
+        }
     }
 
     private func run(_ channel: Channel) {
         let (inotify, wakeup) = (channel.inotify, channel.wakeup)
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
+        while !stopping.load(ordering: .acquiring) {
             let idle = watches.withLock { $0.isEmpty }
             var fds = [pollfd(fd: wakeup[0], events: Int16(POLLIN), revents: 0), pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)]
             let n = poll(&fds, inotify >= 0 ? 2 : 1, idle ? -1 : idleMilliseconds)
@@ -87,7 +97,14 @@ final class UnitWatcher: Sendable {
             // Drain both: what woke us does not matter, every watched unit is counted again.
             while Glibc.read(wakeup[0], &buffer, buffer.count) > 0 {}
             if inotify >= 0 { while Glibc.read(inotify, &buffer, buffer.count) > 0 {} }
+            if stopping.load(ordering: .acquiring) { break }
             countAll(inotify: inotify)
+        }
+        self.channel.withLock { channel in
+            channel = nil
+            close(wakeup[0])
+            close(wakeup[1])
+            if inotify >= 0 { close(inotify) }
         }
     }
 

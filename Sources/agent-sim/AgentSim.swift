@@ -1,3 +1,4 @@
+import AgentSimQueue
 import ArgumentParser
 import Dispatch
 import NIOCore
@@ -22,7 +23,8 @@ struct AgentSim: ParsableCommand {
             Endpoints:
               GET  /                      200 OK, or 503 unhealthy (stays 200 while draining)
               GET  /worker                JSON worker state (zero values left out with --protobuf-json)
-              POST /calls?duration=S      start a call lasting S seconds (201; 503 while draining)
+              POST /calls?duration=S      start a call lasting S seconds (201; 503 while draining;
+                                          --max-calls does not limit these)
               POST /control/unhealthy     make GET / answer 503
               POST /control/healthy       make GET / answer 200
               POST /control/hang          answer this, then never answer anything again
@@ -33,7 +35,28 @@ struct AgentSim: ParsableCommand {
             SIGTERM drains: calls are refused, live calls finish, then (after --drain-linger) the
             worker exits 0. A second SIGTERM exits 1 at once. SIGINT exits at once: 0 when no
             calls were live, else 1.
-            """
+
+            Calls from a Redis queue (--queue redis://[USER@]HOST[:PORT][/DB]/LIST), as the
+            platform's workers take theirs: while fewer than --max-calls calls are live (calls
+            placed over HTTP count) and no drain has begun, the worker pops one job at a time
+            (BLPOP, waiting at most 0.5 s) and starts it as POST /calls would. A job is one list
+            item, a JSON object {"id":"c-17","duration":12.5} (duration in seconds, required; id
+            a string or number, optional; other members ignored) or a bare number of seconds.
+            Items that are neither are logged and dropped. A drain stops the popping at once:
+            jobs still queued stay in Redis for other workers, and a job popped by a BLPOP that
+            was already waiting is pushed back to the head of the list (LPUSH). When Redis is
+            unreachable or goes away the worker logs why, keeps its live calls, and reconnects
+            after 0.2 s doubling to 5 s. /worker then also shows max_calls, queue,
+            queue_connected, queue_taken, queue_invalid and queue_returned. The password, if
+            Redis wants one, comes from --redis-password-file or else the environment variable
+            AGENT_SIM_REDIS_PASSWORD (never the command line); a user name goes in the URL
+            (redis://USER@HOST...), for AUTH USER PASSWORD. Redis 6 or newer (fractional BLPOP
+            timeouts).
+
+            Queue calls for such workers with `agent-sim enqueue --queue URL --count N
+            --duration S`.
+            """,
+        subcommands: [Enqueue.self]
     )
 
     @Option(help: "TCP port to listen on (0 picks a free one).")
@@ -70,9 +93,26 @@ struct AgentSim: ParsableCommand {
     @Flag(help: "Answer /worker as LiveKit does, in protobuf JSON: fields at their zero value (0, false) are left out.")
     var protobufJSON = false
 
+    @Option(help: ArgumentHelp("Also take calls from this Redis list: redis://[USER@]HOST[:PORT][/DB]/LIST.",
+                               valueName: "url"))
+    var queue: String?
+
+    @Option(help: "Take a job from --queue only while fewer calls than this are live (the platform's ~10 per worker).")
+    var maxCalls: Int = 10
+
+    @Option(help: ArgumentHelp("Read the Redis password of --queue from this file (else $AGENT_SIM_REDIS_PASSWORD).",
+                               valueName: "path"))
+    var redisPasswordFile: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be from 0 to 65535, not \(port).")
+        }
+        guard maxCalls >= 1 else {
+            throw ValidationError("--max-calls must be 1 or more, not \(maxCalls).")
+        }
+        if let queue {
+            do { _ = try CallQueueLocation(parsing: queue) } catch { throw ValidationError("--queue: \(error)") }
         }
         guard (0...255).contains(exitCode) else {
             throw ValidationError("--exit-code must be from 0 to 255, not \(exitCode).")
@@ -88,10 +128,21 @@ struct AgentSim: ParsableCommand {
 
     func run() throws {
         // One thread: the worker's state is confined to this loop (see `Worker`).
+        let location = try queue.map { text in
+            do { return try CallQueueLocation(parsing: text) } catch { throw ValidationError("--queue: \(error)") }
+        }
+        var password: String?
+        if location != nil {
+            do {
+                password = try CallQueuePassword.resolve(file: redisPasswordFile, environment: CallQueuePassword.processEnvironment)
+            } catch {
+                throw ValidationError("--redis-password-file: \(error)")
+            }
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let worker = Worker(
             name: name, loop: group.next(), healthy: !unhealthy, hanging: hang, drainLinger: drainLinger,
-            protobufJSON: protobufJSON)
+            protobufJSON: protobufJSON, queue: location?.description, maxCalls: maxCalls)
         let log = worker.log
         let signalSources = SignalHandling.install(worker: worker)
 
@@ -116,6 +167,10 @@ struct AgentSim: ParsableCommand {
             worker.log("listening on \(host):\(boundPort)")
             if !worker.isHealthy { worker.log("unhealthy") }
             if worker.isHanging { worker.log("hanging") }
+        }
+        // Calls from the queue only once the worker listens (and so answers /worker and health checks).
+        if let location {
+            QueueTaker(worker: worker, location: location, password: password).start()
         }
 
         // Everything else happens on the event loop and the signal queue; the process ends

@@ -7,6 +7,7 @@ extension Worker {
     /// at once for a signal, after the response is flushed for a request.
     func beginDrain(trigger: String) -> WorkerState.DrainStart {
         let outcome = withState { $0.beginDrain() }
+        queueWake.signal()
         switch outcome {
         case .started(let live, _):
             log("\(trigger): draining: \(live) \(live == 1 ? "call" : "calls") live")

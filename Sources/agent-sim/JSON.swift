@@ -1,3 +1,5 @@
+import AgentSimQueue
+
 /// A minimal JSON writer for the few flat objects the simulator returns.
 ///
 /// Keys keep the order they are given in, so responses read the same every time.
@@ -37,25 +39,8 @@ struct JSONObject: Sendable {
     /// The object as compact JSON text.
     var text: String { "{" + members.joined(separator: ",") + "}" }
 
-    /// `text` quoted and escaped as a JSON string.
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-        return out
-    }
+    /// `text` quoted and escaped as a JSON string (as queue jobs are written).
+    static func quote(_ text: String) -> String { JSONString.quote(text) }
 }
 
 extension JSONObject {

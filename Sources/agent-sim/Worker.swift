@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 
 #if canImport(Glibc)
@@ -29,15 +30,24 @@ final class Worker: Sendable {
     let protobufJSON: Bool
     /// The event loop that owns the state and runs timers.
     let loop: any EventLoop
+    /// The call queue (`--queue`) shown in `/worker`; nil when calls come only over HTTP.
+    let queue: String?
+    /// The most calls live at once for the queue thread to take another job (`--max-calls`).
+    let maxCalls: Int
+    /// Signalled when a call ends or a drain begins: wakes the queue thread waiting for a free slot.
+    let queueWake = DispatchSemaphore(value: 0)
     private let box: NIOLoopBoundBox<WorkerState>
 
-    init(name: String, loop: any EventLoop, healthy: Bool, hanging: Bool, drainLinger: Double, protobufJSON: Bool = false) {
+    init(name: String, loop: any EventLoop, healthy: Bool, hanging: Bool, drainLinger: Double, protobufJSON: Bool = false,
+         queue: String? = nil, maxCalls: Int = 10) {
         self.name = name
         self.pid = getpid()
         self.log = Log(name: name)
         self.drainLinger = drainLinger
         self.protobufJSON = protobufJSON
         self.loop = loop
+        self.queue = queue
+        self.maxCalls = maxCalls
         self.box = .makeBoxSendingValue(WorkerState(healthy: healthy, hanging: hanging), eventLoop: loop)
     }
 
@@ -71,6 +81,14 @@ final class Worker: Sendable {
             object.add("calls_completed", state.callsCompleted)
             object.add("calls_refused", state.callsRefused)
             object.add("calls_cut", state.callsCut)
+            if let queue {
+                object.add("max_calls", maxCalls)
+                object.add("queue", queue)
+                object.add("queue_connected", state.queueConnected)
+                object.add("queue_taken", state.queueTaken)
+                object.add("queue_invalid", state.queueInvalid)
+                object.add("queue_returned", state.queueReturned)
+            }
             return object.text
         }
     }

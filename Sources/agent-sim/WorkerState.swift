@@ -18,6 +18,14 @@ struct WorkerState: Sendable {
     private(set) var callsCompleted = 0
     private(set) var callsRefused = 0
     private(set) var callsCut = 0
+    /// Calls taken from the Redis queue (`--queue`): counted in `callsStarted` too.
+    private(set) var queueTaken = 0
+    /// Queued items that were not jobs (not JSON, no duration, …): popped, logged and dropped.
+    private(set) var queueInvalid = 0
+    /// Jobs popped while a drain began, and pushed back to the head of the list for other workers.
+    private(set) var queueReturned = 0
+    /// Whether the queue's connection to Redis is up (set by the queue thread).
+    var queueConnected = false
 
     init(healthy: Bool, hanging: Bool) {
         self.healthy = healthy
@@ -35,17 +43,38 @@ struct WorkerState: Sendable {
         case refused
     }
 
-    /// Takes a call lasting `duration` seconds, unless draining.
-    mutating func startCall(duration: Double) -> CallStart {
+    /// Takes a call lasting `duration` seconds, unless draining. A call `fromQueue` that is refused is not counted
+    /// as refused: the queue thread gives it back to the list (`queueReturned`).
+    mutating func startCall(duration: Double, fromQueue: Bool = false) -> CallStart {
         guard accepting else {
-            callsRefused += 1
+            if fromQueue { queueReturned += 1 } else { callsRefused += 1 }
             return .refused
         }
         let id = nextCallID
         nextCallID += 1
         liveCalls[id] = duration
         callsStarted += 1
+        if fromQueue { queueTaken += 1 }
         return .started(id: id)
+    }
+
+    /// Counts a queued item that was not a job.
+    mutating func countInvalidQueueItem() { queueInvalid += 1 }
+
+    /// Whether the queue thread may take a job now.
+    enum QueueSlot: Equatable, Sendable {
+        /// Fewer than `maxCalls` calls are live: pop one.
+        case free
+        /// `maxCalls` or more calls are live (queued or placed over HTTP): wait for one to end.
+        case full
+        /// A drain began: take nothing more, ever.
+        case draining
+    }
+
+    /// Whether a job may be taken with at most `maxCalls` calls live at once.
+    func queueSlot(maxCalls: Int) -> QueueSlot {
+        if draining { return .draining }
+        return activeJobs < maxCalls ? .free : .full
     }
 
     /// What `endCall` did.

@@ -43,6 +43,8 @@ struct ContainmentBench: ParsableCommand {
         let floor = try floorLatencies()
         let cgroup = try RespawnArm(binary: binary, units: units, kills: kills, gap: gap, arguments: ["--cgroup-root", root]).run()
         let groups = try RespawnArm(binary: binary, units: units, kills: kills, gap: gap, arguments: ["--no-cgroups"]).run()
+        let adopted = try RespawnArm(binary: binary, units: units, kills: kills, gap: gap, arguments: ["--cgroup-root", root],
+                                     adopted: true).run()
 
         func line(_ name: String, _ l: [Double]) -> String {
             "  \(name.padding(toLength: 36, withPad: " ", startingAt: 0)) p50 \(fmt(pct(l, 0.5))) ms   p99 \(fmt(pct(l, 0.99))) ms   max \(fmt(l.max() ?? .nan)) ms"
@@ -52,9 +54,12 @@ struct ContainmentBench: ParsableCommand {
             == kill -9 -> new process exec'd (\(kills) kills each) ==
             \(line("supervise, cgroup per unit", cgroup))
             \(line("supervise, process groups", groups))
+            \(line("supervise, cgroup, adopted (\(adopted.count) kills)", adopted))
             \(line("bare C loop (posix_spawn, waitpid)", floor))
               cgroup / process groups at p99: \(fmt(pct(cgroup, 0.99) / pct(groups, 0.99)))x (goal <= 1.2x)
               cgroup / bare C loop at p99:    \(fmt(pct(cgroup, 0.99) / pct(floor, 0.99)))x (goal <= 2x)
+              adopted / started here at p50:  \(fmt(pct(adopted, 0.5) / pct(cgroup, 0.5)))x, at p99: \(fmt(pct(adopted, 0.99) / pct(cgroup, 0.99)))x
+                (a unit the daemon adopted after its predecessor was SIGKILLed: its end is seen by pidfd, not waitpid)
             """)
     }
 
@@ -87,6 +92,9 @@ struct RespawnArm {
     let kills: Int
     let gap: Int
     let arguments: [String]
+    /// SIGKILL the first daemon once every unit runs and time a second one, which adopts the
+    /// units (not its children: it learns of their end by pidfd), killing each unit once.
+    var adopted = false
 
     func run() throws -> [Double] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("supervise-bench-arm-\(getpid())-\(arguments[0])")
@@ -95,29 +103,47 @@ struct RespawnArm {
         let socket = dir.appendingPathComponent("control.sock").path
         let config = dir.appendingPathComponent("bench.yaml").path
         try sleepUnitsConfig(units: units, sleep: "/bin/sleep").write(toFile: config, atomically: true, encoding: .utf8)
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: binary)
-        daemon.arguments = ["run", "--config", config, "--socket", socket, "--state-dir", dir.appendingPathComponent("state").path] + arguments
-        daemon.standardError = FileHandle.nullDevice
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
-        StartedProcesses.add(daemon.processIdentifier)
+        func launch() throws -> Process {
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: binary)
+            daemon.arguments = ["run", "--config", config, "--socket", socket, "--state-dir", dir.appendingPathComponent("state").path] + arguments
+            daemon.standardError = FileHandle.nullDevice
+            daemon.standardOutput = FileHandle.nullDevice
+            try daemon.run()
+            StartedProcesses.add(daemon.processIdentifier)
+            return daemon
+        }
+        let client = ControlClient(socketPath: socket, timeoutSeconds: 30)
+        func running(_ daemon: Process) throws -> [String: Int32] {
+            var pids: [String: Int32] = [:]
+            let started = Date()
+            while pids.count < units {
+                if !daemon.isRunning { throw BenchError("the daemon (\(arguments.joined(separator: " "))) exited: \(daemon.terminationStatus)") }
+                if Date().timeIntervalSince(started) > 60 { throw BenchError("units did not all start within 60 s") }
+                usleep(10_000)
+                guard let list = try? decode(UnitsResponse.self, client.request("GET", "/v1/units").body) else { continue }
+                pids = Dictionary(uniqueKeysWithValues: list.units.compactMap { u in u.state == "running" ? u.pid.map { (u.name, $0) } : nil })
+            }
+            return pids
+        }
+        var daemon = try launch()
         defer {
             kill(daemon.processIdentifier, SIGTERM)
             daemon.waitUntilExit()
             StartedProcesses.remove(daemon.processIdentifier)
         }
-        let dpid = daemon.processIdentifier
-        let client = ControlClient(socketPath: socket, timeoutSeconds: 30)
-        var pids: [String: Int32] = [:]
-        let started = Date()
-        while pids.count < units {
-            if !daemon.isRunning { throw BenchError("the daemon (\(arguments.joined(separator: " "))) exited: \(daemon.terminationStatus)") }
-            if Date().timeIntervalSince(started) > 60 { throw BenchError("units did not all start within 60 s") }
-            usleep(10_000)
-            guard let list = try? decode(UnitsResponse.self, client.request("GET", "/v1/units").body) else { continue }
-            pids = Dictionary(uniqueKeysWithValues: list.units.compactMap { u in u.state == "running" ? u.pid.map { (u.name, $0) } : nil })
+        var pids = try running(daemon)
+        var kills = self.kills
+        if adopted {
+            kill(daemon.processIdentifier, SIGKILL)
+            daemon.waitUntilExit()
+            StartedProcesses.remove(daemon.processIdentifier)
+            daemon = try launch()
+            let found = try running(daemon)
+            guard found == pids else { throw BenchError("the second daemon did not adopt every unit's process") }
+            kills = min(kills, units)
         }
+        let dpid = daemon.processIdentifier
         usleep(1_200_000)
         var known = Set(pids.values)
         var latencies: [Double] = []

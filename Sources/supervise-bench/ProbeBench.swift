@@ -1,8 +1,8 @@
-import AgentSimClient
 import ArgumentParser
 import Foundation
 import SuperviseControl
 import SuperviseCore
+import SuperviseHTTPClient
 import SuperviseProbes
 
 /// 1,000 HTTP liveness probes on loopback at a 1 s interval: throughput, schedule accuracy,
@@ -44,7 +44,7 @@ struct ProbeBench: ParsableCommand {
         if anchorSeconds > 0 {
             let deadline = Date().addingTimeInterval(30)
             for port in ports.prefix(servers) {
-                while PlainHTTP.request(socket: socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: port, "GET", "/", timeout: 1)?.status != 200 {
+                while (try? LocalHTTPClient(.loopback(port: port), timeout: .seconds(1)).request("GET", "/"))?.status != 200 {
                     guard Date() < deadline else { throw BenchError("agent-sim on port \(port) did not answer within 30 s") }
                     usleep(50_000)
                 }
@@ -169,20 +169,7 @@ func launch(_ path: String, _ arguments: [String], log: String) throws -> Proces
 
 /// POSTs to agent-sim on loopback; returns the wall-clock second of day just after the answer.
 func post(port: Int, path: String) -> Double? {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    addr.sin_port = UInt16(port).bigEndian
-    let ok = withUnsafePointer(to: &addr) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard ok == 0 else { return nil }
-    let request = "POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    _ = request.withCString { send(fd, $0, strlen($0), 0) }
-    var buffer = [UInt8](repeating: 0, count: 512)
-    guard recv(fd, &buffer, buffer.count, 0) > 0 else { return nil }
+    guard (try? LocalHTTPClient(.loopback(port: port), timeout: .seconds(5)).request("POST", path)) != nil else { return nil }
     var ts = timespec()
     clock_gettime(CLOCK_REALTIME, &ts)
     return Double(Int(ts.tv_sec) % 86_400) + Double(ts.tv_nsec) / 1e9

@@ -1,8 +1,8 @@
 import ArgumentParser
-import CSuperviseSys
 import Foundation
 import Synchronization
 import AgentSimClient
+import SuperviseHTTPClient
 
 /// Restarting 3 Compose `worker` replicas under a steady load of long calls, on a private dockerd:
 /// (a) `docker-compose restart worker` (Compose's 10 s grace, then SIGKILL) against (b)
@@ -266,8 +266,8 @@ final class WorkerProject: @unchecked Sendable {
 
 /// HTTP/1.1 to 127.0.0.1:8081 inside the network namespace of `pid`.
 func netnsHTTP(pid: Int32, _ method: String, _ path: String, timeout: Int = 3) -> (status: Int, body: String)? {
-    PlainHTTP.request(socket: csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: 8081,
-                      method, path, timeout: Double(timeout))
+    let client = LocalHTTPClient(.loopback(port: 8081, inNetworkNamespaceOf: pid), timeout: .seconds(timeout))
+    return (try? client.request(method, path)).map { ($0.status, $0.text) }
 }
 
 /// Calls on replicas 1...3 through their network namespaces; a call that finds the cached process

@@ -3,10 +3,11 @@ import Foundation
 import SuperviseControl
 import SuperviseCore
 import SuperviseDaemon
+import SuperviseHTTPClient
 
 /// Sends a POST and prints the daemon's message; errors exit with the documented codes.
 func sendPost(_ path: String, socket: SocketOptions) throws {
-    let response: (status: Int, body: [UInt8])
+    let response: LocalHTTPResponse
     do {
         response = try socket.client.request("POST", path)
     } catch {

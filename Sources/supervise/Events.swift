@@ -3,6 +3,7 @@ import Foundation
 import SuperviseControl
 import SuperviseCore
 import SuperviseDaemon
+import SuperviseHTTPClient
 
 /// `supervise events`: follows the daemon's events as `docker events` does (`GET /v1/events`).
 struct Events: ParsableCommand {
@@ -39,7 +40,7 @@ struct Events: ParsableCommand {
 
     func run() throws {
         let decoder = ControlJSON.decoder()
-        let response: (status: Int, body: [UInt8])
+        let response: LocalHTTPResponse
         do {
             response = try socket.client.stream(path) { line in
                 if json {

@@ -3,6 +3,7 @@ import Foundation
 import SuperviseControl
 import SuperviseCore
 import SuperviseDaemon
+import SuperviseHTTPClient
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show every unit, or one, as a table or JSON.")
@@ -13,7 +14,7 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let path = name.map { "/v1/units/\(percentEncode($0))" } ?? "/v1/units"
-        let response: (status: Int, body: [UInt8])
+        let response: LocalHTTPResponse
         do { response = try socket.client.request("GET", path) } catch { fail("\(error)", code: ExitCodes.failure) }
         guard response.status == 200 else { try failFromDaemon(response) }
         if json {
@@ -32,11 +33,26 @@ struct Status: ParsableCommand {
             writeLine("\n\(all.summary)")
             if let containment = all.containment { writeLine(containment.description) }
             for queue in all.queues ?? [] { writeLine(Self.text(queue)) }
+            for service in all.services ?? [] { writeLine(Self.text(service)) }
         }
     }
 }
 
 extension Status {
+    /// `service worker: 4 desired, 4 running, 3 in service (autoscale 2…20: queue call-queue 12/5 → 3 …)`, with any
+    /// replicas leaving and the rollout's progress.
+    static func text(_ s: ServiceStatus) -> String {
+        var text = "service \(s.name): \(s.desired) desired, \(s.running) running, \(s.ready) in service"
+        if !s.leaving.isEmpty { text += ", leaving: \(s.leaving.joined(separator: ", "))" }
+        if let auto = s.autoscale {
+            text += " (autoscale \(auto.min)…\(auto.max)\(auto.paused ? ", paused" : ""))"
+            if let problem = auto.problem { text += "; cannot read \(problem): the count holds" }
+        }
+        text += "; \(s.reason)"
+        if let roll = s.rollout { text += "\n  rollout: \(roll.text)" }
+        return text
+    }
+
     /// `queue call-queue (127.0.0.1:6379 list call-queue, service worker): 12`, or why it cannot be read.
     static func text(_ q: QueueStatus) -> String {
         let list = q.list == q.name ? "" : " list \(q.list)"

@@ -3,6 +3,7 @@ import Foundation
 import SuperviseControl
 import SuperviseCore
 import SuperviseDaemon
+import SuperviseHTTPClient
 
 /// Sends `POST /v1/units/NAME/ACTION` and reports the answer.
 func sendCommand(_ action: OperatorCommand, unit: String, socket: SocketOptions) throws {
@@ -10,7 +11,7 @@ func sendCommand(_ action: OperatorCommand, unit: String, socket: SocketOptions)
 }
 
 /// Turns an error answer into a message and the documented exit code.
-func failFromDaemon(_ response: (status: Int, body: [UInt8])) throws -> Never {
+func failFromDaemon(_ response: LocalHTTPResponse) throws -> Never {
     let message = (try? ControlJSON.decoder().decode(ErrorResponse.self, from: Data(response.body)))?.error
         ?? String(decoding: response.body, as: UTF8.self)
     let code: Int32 = switch response.status {

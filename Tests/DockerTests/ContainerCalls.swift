@@ -1,13 +1,13 @@
-import CSuperviseSys
 import Foundation
 import AgentSimClient
+import SuperviseHTTPClient
 
 /// HTTP/1.1 to a worker's 127.0.0.1:8081 inside a container's network namespace
 /// (`network_mode: none`): the socket is made in the namespace of the container's main pid.
 enum ContainerHTTP {
     static func request(pid: Int32, _ method: String, _ path: String, timeout: Double = 3) -> (status: Int, body: String)? {
-        PlainHTTP.request(socket: csupervise_socket_in_netns(pid, AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: 8081,
-                          method, path, timeout: timeout)
+        let client = LocalHTTPClient(.loopback(port: 8081, inNetworkNamespaceOf: pid), timeout: .milliseconds(Int(timeout * 1000)))
+        return (try? client.request(method, path)).map { ($0.status, $0.text) }
     }
 }
 

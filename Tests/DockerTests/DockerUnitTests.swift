@@ -21,6 +21,20 @@ struct DockerUnitTests {
         }
     }
 
+    /// The configuration's `docker.socket` wins whenever it is set, even to the default path; DOCKER_HOST is read
+    /// only without it, and then refused unless it names a unix socket.
+    @Test func configuredSocketWinsOverDockerHost() throws {
+        let other = ["DOCKER_HOST": "unix:///tmp/other.sock"]
+        #expect(try DockerEndpoint.socketPath(configured: "/var/run/docker.sock", environment: other) == "/var/run/docker.sock")
+        #expect(try DockerEndpoint.socketPath(configured: "/run/d.sock", environment: other) == "/run/d.sock")
+        #expect(try DockerEndpoint.socketPath(configured: nil, environment: other) == "/tmp/other.sock")
+        #expect(try DockerEndpoint.socketPath(configured: nil, environment: [:]) == "/var/run/docker.sock")
+        #expect(try DockerEndpoint.socketPath(configured: "/run/d.sock", environment: ["DOCKER_HOST": "tcp://h:2375"]) == "/run/d.sock")
+        #expect(throws: DockerError.unsupportedDockerHost("tcp://h:2375")) {
+            try DockerEndpoint.socketPath(configured: nil, environment: ["DOCKER_HOST": "tcp://h:2375"])
+        }
+    }
+
     @Test func versionNegotiation() throws {
         #expect(try DockerAPIVersion.negotiate(server: "1.41") == DockerAPIVersion(major: 1, minor: 41))
         #expect(try DockerAPIVersion.negotiate(server: "1.45") == DockerAPIVersion(major: 1, minor: 45))

@@ -35,7 +35,7 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("examples/demo.yaml").path
         let result = try runCommand(Binaries.supervise, ["check-config", demo])
         #expect(result.code == 0)
-        #expect(result.output.contains("OK (5 units: api-sim, worker-1, worker-2, worker-3, flaky-worker)"))
+        #expect(result.output.contains("OK (7 units: api-sim, worker-1, worker-2, worker-3, flaky-worker, agent-1, agent-2)"), "\(result.output)")
     }
 
     @Test func theDaemonRefusesABadConfigWithTheSameErrorsAndNoCrash() throws {

@@ -1,8 +1,8 @@
 import AgentSimClient
-import CSuperviseSys
 import Foundation
 import SuperviseBuildInfo
 import SuperviseControl
+import SuperviseHTTPClient
 import Testing
 
 /// The Debian package (`make deb`) where it will run: a fresh Debian 12 root file system with no
@@ -116,8 +116,7 @@ import Testing
         let daemonBefore = try bed.property("MainPID")
         let netnsPid = try #require(Int32(try bed.docker(["inspect", "-f", "{{.State.Pid}}", bed.name]).output.trimmed))
         let calls = CallGenerator<Int> { port, method, path in
-            PlainHTTP.request(socket: csupervise_socket_in_netns(netnsPid, AF_INET, Int32(SOCK_STREAM.rawValue), 0),
-                              port: port, method, path, timeout: 3)
+            Self.request(netnsPid: netnsPid, port: port, method, path)
         }
         calls.startSteadyLoad(on: Self.ports, durations: 2...5, every: 0.1)
         defer { calls.stop() }
@@ -201,9 +200,14 @@ import Testing
         var description: String { "started \(callsStarted), completed \(callsCompleted), cut \(callsCut)" }
     }
 
+    /// One exchange with 127.0.0.1:`port` inside the container's network namespace.
+    static func request(netnsPid: Int32, port: Int, _ method: String, _ path: String) -> (status: Int, body: String)? {
+        let client = LocalHTTPClient(.loopback(port: port, inNetworkNamespaceOf: netnsPid), timeout: .seconds(3))
+        return (try? client.request(method, path)).map { ($0.status, $0.text) }
+    }
+
     static func worker(netnsPid: Int32, port: Int) -> WorkerCounters? {
-        guard let (status, body) = PlainHTTP.request(socket: csupervise_socket_in_netns(netnsPid, AF_INET, Int32(SOCK_STREAM.rawValue), 0),
-                                                     port: port, "GET", "/worker", timeout: 3), status == 200 else { return nil }
+        guard let (status, body) = request(netnsPid: netnsPid, port: port, "GET", "/worker"), status == 200 else { return nil }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try? decoder.decode(WorkerCounters.self, from: Data(body.utf8))

@@ -1,6 +1,7 @@
 import Foundation
 import SuperviseControl
 import SuperviseCore
+import SuperviseHTTPClient
 import Synchronization
 import Testing
 

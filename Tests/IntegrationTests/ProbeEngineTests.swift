@@ -78,27 +78,6 @@ private func processes(withArgument marker: String) -> [Int32] {
     }
 }
 
-/// A failed check inside an exit test's child process. Issues recorded in the child reach the
-/// parent without their expression or comment, so checks print a line that the parent turns into
-/// an issue with the full text (see ``reportChecks(of:)``).
-private func check(_ condition: Bool, _ message: @autoclosure () -> String = "", line: Int = #line) {
-    guard !condition else { return }
-    let text = "CHECK FAILED at ProbeEngineTests.swift:\(line)\(message().isEmpty ? "" : ": \(message())")\n"
-    FileHandle.standardOutput.write(Data(text.utf8))
-}
-
-/// Records an issue for every failed check the child printed; echoes its other output.
-private func reportChecks(of child: ExitTest.Result?, sourceLocation: SourceLocation = #_sourceLocation) {
-    guard let child else { return }
-    for line in String(decoding: child.standardOutputContent, as: UTF8.self).split(separator: "\n") {
-        if line.hasPrefix("CHECK FAILED") {
-            Issue.record(Comment(rawValue: String(line)), sourceLocation: sourceLocation)
-        } else {
-            print(line)
-        }
-    }
-}
-
 /// Open file descriptors of this process and what each refers to (`socket:[123]`, `pipe:[45]`, a path).
 private func openDescriptors() -> [String: String] {
     let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []

@@ -1,5 +1,5 @@
-import CCurl
 import Foundation
+import SuperviseHTTPClient
 import Testing
 
 /// A real Prometheus server (Debian's `prometheus` package, installed by scripts/setup.sh) for tests: it
@@ -43,9 +43,6 @@ final class TestPrometheus: @unchecked Sendable {
          ruleFiles: [String] = [], readyTimeout: Double = 30) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw FixtureMissing(what: Self.binary, package: "prometheus")
-        }
-        guard csupervise_curl_available() != 0 else {
-            throw FixtureMissing(what: "libcurl.so.4", package: "libcurl4-openssl-dev")
         }
         self.job = job
         directory = makeTemporaryDirectory("supervise-prometheus")
@@ -171,34 +168,11 @@ final class TestPrometheus: @unchecked Sendable {
 
     // MARK: - HTTP and the API's JSON
 
-    /// `GET http://127.0.0.1:port/path` with the project's libcurl shims (libcurl, unlike `PlainHTTP`, reads
-    /// the chunked answers Prometheus gives for bodies over 2 KiB). No proxy, whatever the environment says.
+    /// `GET http://127.0.0.1:port/path` with the project's HTTP client (Prometheus answers chunked for bodies over
+    /// 2 KiB).
     static func get(port: Int, _ path: String, timeout: Double) throws -> (status: Int, body: Data) {
-        guard let easy = curl_easy_init() else { throw FixtureFailure(description: "curl_easy_init failed (libcurl.so.4)") }
-        defer { curl_easy_cleanup(easy) }
-        let body = BodyCollector()
-        let setup: [CURLcode] = [
-            csupervise_easy_setopt_string(easy, CURLOPT_URL, "http://127.0.0.1:\(port)\(path)"),
-            csupervise_easy_setopt_string(easy, CURLOPT_PROXY, ""),
-            csupervise_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeout * 1000)),
-            csupervise_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1),
-            csupervise_easy_setopt_write_callback(easy, { ptr, size, count, user in
-                let collector = Unmanaged<BodyCollector>.fromOpaque(user!).takeUnretainedValue()
-                collector.data.append(Data(bytes: ptr!, count: size * count))
-                return size * count
-            }),
-            csupervise_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, Unmanaged.passUnretained(body).toOpaque()),
-        ]
-        if let bad = setup.first(where: { $0 != CURLE_OK }) {
-            throw FixtureFailure(description: "curl option: \(String(cString: curl_easy_strerror(bad)))")
-        }
-        let code = curl_easy_perform(easy)
-        guard code == CURLE_OK else {
-            throw FixtureFailure(description: "GET http://127.0.0.1:\(port)\(path): \(String(cString: curl_easy_strerror(code)))")
-        }
-        var status = 0
-        _ = csupervise_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        return (status, body.data)
+        let answer = try LocalHTTPClient(.loopback(port: port), timeout: .milliseconds(Int(timeout * 1000))).request("GET", path)
+        return (answer.status, Data(answer.body))
     }
 
     /// A query string value: everything but unreserved characters percent-encoded (PromQL has `{}"=~+` …).

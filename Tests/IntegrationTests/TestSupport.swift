@@ -1,6 +1,6 @@
 import Synchronization
 import Foundation
-import AgentSimClient
+import SuperviseHTTPClient
 import Testing
 
 /// Where the package's built executables are: beside the test bundle, or `SUPERVISE_BIN_DIR`.
@@ -169,9 +169,11 @@ func loopbackPortIsFree(_ port: Int) -> Bool {
     return withLoopbackAddress(port: port) { bind(fd, $0, $1) } == 0
 }
 
-/// A blocking HTTP/1.1 request to loopback, for tests. Returns (status, body).
+/// A blocking HTTP/1.1 request to 127.0.0.1:`port`, for tests. Returns (status, body); nil when there is no complete
+/// answer (nothing listens, or it did not answer within `timeout` seconds).
 func httpRequest(_ method: String, port: Int, path: String, timeout: Double = 5) -> (status: Int, body: String)? {
-    PlainHTTP.request(socket: socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0), port: port, method, path, timeout: timeout)
+    let client = LocalHTTPClient(.loopback(port: port), timeout: .milliseconds(Int(timeout * 1000)))
+    return (try? client.request(method, path)).map { ($0.status, $0.text) }
 }
 
 /// `count` loopback ports that are free now, below the kernel's ephemeral range (32768+) so

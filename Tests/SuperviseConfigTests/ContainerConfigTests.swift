@@ -2,8 +2,8 @@ import SuperviseConfig
 import SuperviseCore
 import Testing
 
-let containerKeys = "compose, container, label, stop_signal, stop_timeout, restart, liveness, readiness, drain or "
-    + "max_unavailable"
+let containerKeys = "compose, container, label, stop_signal, stop_timeout, restart, liveness, readiness, drain, "
+    + "max_unavailable, replicas, max_surge, progress_deadline or autoscale"
 let selectorExpected = "exactly one of compose, container or label"
 
 @Suite("Container entries and docker settings")
@@ -76,11 +76,16 @@ struct ContainerConfigTests {
     func dockerDefaults() throws {
         let config = try ConfigLoader.parse(yaml: "containers:\n  worker:\n    compose: worker\n", file: testFile)
         #expect(config.docker == DockerSettings())
-        #expect(config.docker.socketPath == "/var/run/docker.sock")
+        // No socket named: the daemon takes DOCKER_HOST, else /var/run/docker.sock (DockerEndpoint). Named, even as
+        // the default path, it is kept as named, so that it wins over DOCKER_HOST.
+        #expect(config.docker.socketPath == nil)
+        let named = try ConfigLoader.parse(yaml: "docker: {socket: /var/run/docker.sock}\ncontainers: {}\n", file: testFile)
+        #expect(named.docker.socketPath == "/var/run/docker.sock")
         #expect(config.units.isEmpty)
+        // A compose entry has the replica defaults (as many replicas as Compose made, max_surge 1, 10 minutes).
         #expect(config.containers == [ContainerSelector(
             key: "worker", match: .compose(project: nil, service: "worker"),
-            template: UnitSpec(name: "worker", kind: .container, command: []))])
+            template: UnitSpec(name: "worker", kind: .container, command: []), replicas: ReplicaSettings())])
         #expect(try ConfigLoader.parse(yaml: "units: {}\ncontainers: {}\n", file: testFile).containers.isEmpty)
         #expect(try ConfigLoader.parse(yaml: "units: {}\ncontainers:\n", file: testFile).containers.isEmpty)
     }

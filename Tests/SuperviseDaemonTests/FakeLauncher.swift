@@ -129,4 +129,7 @@ final class FakeLauncher: ProcessLauncher {
 
     /// Made-up, but stable per pid, as a real start time is.
     func startTicks(of pid: Int32) -> UInt64 { UInt64(pid) * 100 }
+
+    /// Nothing to end: the double has no threads.
+    func shutdown() {}
 }

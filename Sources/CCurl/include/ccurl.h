@@ -3,14 +3,35 @@
 #include <curl/curl.h>
 
 /* libcurl is loaded with dlopen on first use (see curl_loader.c), so a daemon without probes
-   does not carry libcurl and its TLS, LDAP and SSH libraries (about 5 MB of RSS). The curl_*
-   functions the project calls are defined there as trampolines with curl's own prototypes.
+   does not carry libcurl and its TLS, LDAP and SSH libraries (about 5 MB of RSS). <curl/curl.h>
+   is included for its types and constants only: the project calls libcurl through the
+   trampolines below, csupervise_ + libcurl's name with libcurl's prototype, and never defines or
+   links a curl_* symbol itself (calling one of <curl/curl.h>'s curl_* functions directly would
+   fail to link: nothing provides it).
 
    curl_easy_setopt, curl_easy_getinfo and curl_multi_setopt are variadic and cannot be called
    from Swift: one typed wrapper per argument type. */
 
-/** Whether libcurl.so.4 could be loaded; every curl_* call fails cleanly when it could not. */
+/** Whether libcurl.so.4 could be loaded; every csupervise_curl_* call fails cleanly when it could not. */
 int csupervise_curl_available(void);
+
+CURLcode csupervise_curl_global_init(long flags);
+CURL *csupervise_curl_easy_init(void);
+void csupervise_curl_easy_cleanup(CURL *h);
+CURLcode csupervise_curl_easy_perform(CURL *h);
+const char *csupervise_curl_easy_strerror(CURLcode code);
+CURLM *csupervise_curl_multi_init(void);
+CURLMcode csupervise_curl_multi_cleanup(CURLM *m);
+CURLMcode csupervise_curl_multi_add_handle(CURLM *m, CURL *h);
+CURLMcode csupervise_curl_multi_remove_handle(CURLM *m, CURL *h);
+CURLMcode csupervise_curl_multi_perform(CURLM *m, int *running);
+CURLMcode csupervise_curl_multi_poll(CURLM *m, struct curl_waitfd *fds, unsigned int n, int timeout_ms, int *numfds);
+CURLMcode csupervise_curl_multi_wakeup(CURLM *m);
+CURLMcode csupervise_curl_multi_timeout(CURLM *m, long *ms);
+CURLMsg *csupervise_curl_multi_info_read(CURLM *m, int *left);
+const char *csupervise_curl_multi_strerror(CURLMcode code);
+struct curl_slist *csupervise_curl_slist_append(struct curl_slist *list, const char *s);
+void csupervise_curl_slist_free_all(struct curl_slist *list);
 
 CURLcode csupervise_easy_setopt_long(CURL *h, CURLoption o, long v);
 CURLcode csupervise_easy_setopt_string(CURL *h, CURLoption o, const char *v);

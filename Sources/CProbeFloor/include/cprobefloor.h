@@ -17,7 +17,7 @@ typedef struct {
 /** HTTP GETs to http://127.0.0.1:PORT/ spread over `nports` ports, `rate` a second, started
     together on `slot_ms` boundaries (as the probe engine does), for `seconds` after a 2 s warm-up.
     Driven as the engine drives them: a fresh easy handle per GET on one multi handle with pooled
-    keep-alive connections, curl_multi_perform and curl_multi_poll. 0 on success, -1 if libcurl
+    keep-alive connections, csupervise_curl_multi_perform and csupervise_curl_multi_poll. 0 on success, -1 if libcurl
     could not be loaded. */
 int csupervise_floor_curl(const int *ports, int nports, int rate, int slot_ms, int seconds,
                           csupervise_floor_result *out);

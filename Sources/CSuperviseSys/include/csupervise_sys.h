@@ -63,6 +63,30 @@ unsigned long long csupervise_process_start_ticks(pid_t pid);
 
 
 
+/** pidfd_open(pid, 0): a descriptor that polls readable once `pid` has ended (kernel 5.3+), close-on-exec.
+    -1 with errno (ENOSYS on older kernels, ESRCH when there is no such process). */
+int csupervise_pidfd_open(pid_t pid);
+
+/** eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): a wake-up counter for an epoll loop. */
+int csupervise_eventfd(void);
+
+/** Adds one to the eventfd `fd`, waking whoever polls it. Returns 0, or -1 with errno. */
+int csupervise_eventfd_signal(int fd);
+
+/** Resets the eventfd `fd` to zero (nothing happens when it already is). */
+void csupervise_eventfd_drain(int fd);
+
+/** Blocks until a child of this process has ended and returns its pid WITHOUT reaping it
+    (waitid P_ALL, WEXITED | WNOWAIT): the caller decides who reaps it. -1 with errno (ECHILD: no
+    children at all). */
+pid_t csupervise_wait_exited_child(void);
+
+/** 1 when `pid` is a child of this process that has ended and is not reaped yet, else 0. */
+int csupervise_is_unreaped_exited(pid_t pid);
+
+/** waitpid(pid, status, WNOHANG), retried on EINTR: pid when reaped, 0 when it has not ended, -1 with errno. */
+pid_t csupervise_reap(pid_t pid, int *status);
+
 /** pipe2(fds, O_CLOEXEC): both ends close on exec. Returns 0 on success. */
 int csupervise_pipe_cloexec(int fds[2]);
 
