@@ -48,7 +48,8 @@ public struct UnitSpec: Sendable, Hashable, Codable {
     public var dependsOn: [DependencySpec]
     /// Unhealthy → restarted through the restart policy.
     public var liveness: ProbeSpec?
-    /// Reported only; never restarts.
+    /// Waited for (dependents, rolling restarts, rollouts); never restarts a unit by itself, but one with a drain
+    /// contract that is alive and not ready is drained and replaced.
     public var readiness: ProbeSpec?
     /// The unit's drain contract; when set, planned stops and restarts drain it first, and
     /// supervise's own shutdown waits up to the drain timeout. `supervise drain` works without it
