@@ -45,14 +45,16 @@ public struct WebhookSpec: Sendable, Hashable, Codable {
     /// Every event name a webhook may subscribe to: the journal's `SUPERVISE_EVENT` values the core logs (see
     /// `Supervisor.log`), those of ``daemonEventNames``, and ``recovered``. Sorted.
     public static let eventNames: [String] = [
-        "action-failed", "added", "adopted", "backoff", "changed", "daemon-start", "discovered",
+        "action-failed", "added", "adopted", "autoscale", "autoscale-blind", "autoscale-pause", "autoscale-resume",
+        "autoscale-sees", "backoff", "changed", "daemon-start", "discovered",
         "docker-connected", "docker-lost", "docker-resync", "drain-cut", "drain-done", "drain-empty", "drain-hung",
         "drain-request-failed", "drain-resume", "drain-start", "drain-timeout", "empty", "exit", "exited", "gave-up",
         "heal-drain", "healthy", "kill", "leftover", "leftovers", "main-exit", "oom", "operator-reset",
         "operator-restart", "operator-start", "operator-stop", "operator-undrain", "output-suppressed",
         "queue-config", "queue-lost", "queue-recovered", "ready", "recovered", "recreated", "reload",
-        "reload-failed", "removed", "restart", "restart-failed", "restart-issued", "rolling-abort", "rolling-done",
-        "rolling-resume", "rolling-start", "rolling-step", "shutdown", "spawn-failed", "start", "state-error",
+        "reload-failed", "removed", "replica-added", "replica-removing", "restart", "restart-failed", "restart-issued",
+        "rolling-abort", "rolling-done", "rolling-resume", "rolling-start", "rolling-step", "rollout-abort",
+        "rollout-aborted", "rollout-done", "rollout-start", "scale", "shutdown", "spawn-failed", "start", "state-error",
         "stop", "stop-failed", "stop-resume", "stop-retry", "unhealthy",
     ]
 

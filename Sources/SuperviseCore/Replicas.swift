@@ -84,7 +84,7 @@ extension Supervisor {
         self.scaling[name] = scaling
         let text = paused ? "autoscaling of \(name) paused at \(scaling.desired) replicas; `supervise scale` sets the count"
             : "autoscaling of \(name) resumed from \(scaling.desired) replicas"
-        log(.notice, nil, paused ? "autoscale-pause" : "autoscale-resume", text)
+        if paused { log(.notice, nil, "autoscale-pause", text) } else { log(.notice, nil, "autoscale-resume", text) }
         emit(.persist)
         return (.accepted(text), takeEffects())
     }
