@@ -112,11 +112,11 @@ public enum Autoscaler {
         } else if recommendation < current {
             limits.append("scale-down waits out its \(DurationText.format(spec.scaleDown.stabilization)) window (highest recent \(downward))")
         }
-        if desired != recommendation && limits.isEmpty && upward > current {
+        if upward > current && upward != recommendation {
             limits.append("scale-up stabilized at the lowest recent \(upward)")
         }
-        var reason = "\(proposalText.isEmpty ? "no trigger read" : proposalText); desired \(desired)"
-        if desired != spec.clamped(largest) && largest != recommendation { reason += " (within \(spec.min)…\(spec.max))" }
+        var reason = "\(proposalText); desired \(desired)"
+        if spec.clamped(largest) != largest { reason += " (kept within \(spec.min)…\(spec.max))" }
         if !limits.isEmpty { reason += "; " + limits.joined(separator: "; ") }
         if let missingText { reason += "; not scaling down without \(missingText)" }
         return AutoscaleDecision(desired: desired, reason: reason, missing: missingText)

@@ -287,3 +287,20 @@ extension Harness {
         #expect(h.core.units.filter { $0.name.hasPrefix("worker-") }.allSatisfy { $0.activeSpec.environment["MODEL"] == "v2" })
     }
 }
+
+@Suite struct AutoscalerReasonTests {
+    @Test func theReasonNamesTheProposalsTheBoundsAndTheLimits() {
+        let queue = QueueTrigger(redis: .tcp(host: "127.0.0.1", port: 6379), list: "call-queue", target: 5)
+        let spec = AutoscaleSpec(min: 2, max: 8, queue: queue)
+        var memory = AutoscaleMemory()
+        let up = Autoscaler.decide(spec, current: 2, reading: AutoscaleReading(queueLength: 100), liveCalls: nil,
+                                   memory: &memory, now: .zero)
+        #expect(up.desired == 6)
+        #expect(up.reason == "queue call-queue 100/5 → 20; desired 6 (kept within 2…8); scale-up limited to 6 in 15s")
+        let hold = Autoscaler.decide(spec, current: 6, reading: AutoscaleReading(queueLength: 0), liveCalls: nil,
+                                     memory: &memory, now: .zero + .seconds(20))
+        #expect(hold.desired == 6)
+        // 0 queued proposes 0, kept at min 2; the 8 recommended 20 s ago holds the count for the 5 min window.
+        #expect(hold.reason == "queue call-queue 0/5 → 0; desired 6 (kept within 2…8); scale-down waits out its 5m window (highest recent 8)")
+    }
+}
