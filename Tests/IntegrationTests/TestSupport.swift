@@ -68,7 +68,8 @@ final class TestProcess: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         guard !process.isRunning else { return nil }
-        waitForEndOfOutput(timeout: 1)
+        // The reader may still be draining the pipe (a large output, a loaded machine): give it time, not 1 s.
+        waitForEndOfOutput(timeout: 15)
         return process.terminationStatus
     }
 
