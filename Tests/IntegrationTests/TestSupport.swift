@@ -30,6 +30,8 @@ final class TestProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var outputData = Data()
     private var reachedEOF = false
+    /// When the last output arrived (nil: none yet).
+    private var lastOutputAt: Date?
     private let pipe = Pipe()
 
     init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
@@ -47,7 +49,10 @@ final class TestProcess: @unchecked Sendable {
                 self.lock.withLock { self.reachedEOF = true }
                 return
             }
-            self.lock.withLock { self.outputData.append(chunk) }
+            self.lock.withLock {
+                self.outputData.append(chunk)
+                self.lastOutputAt = Date()
+            }
         }
         try process.run()
     }
@@ -61,15 +66,20 @@ final class TestProcess: @unchecked Sendable {
     func signal(_ signal: Int32) { if process.isRunning { kill(pid, signal) } }
 
     /// Waits up to `timeout` for exit; returns the exit status or nil if still running. After an
-    /// exit, ``output`` holds what the process printed: it waits (a second at most, for output a
-    /// child that outlives it may still hold) for the pipe's end of file.
+    /// exit, ``output`` holds what the process printed: it waits for the pipe's end of file while
+    /// output still arrives (15 s at most), and a second after the last of it (a child that outlives
+    /// the process may hold the pipe open).
     @discardableResult
     func waitForExit(timeout: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         guard !process.isRunning else { return nil }
-        // The reader may still be draining the pipe (a large output, a loaded machine): give it time, not 1 s.
-        waitForEndOfOutput(timeout: 15)
+        // The end of file, or a second without output: a child that outlives the process may hold the
+        // pipe open for good, while a large output (read slowly on a loaded machine) keeps arriving.
+        let exited = Date()
+        _ = eventually(timeout: 15) {
+            lock.withLock { reachedEOF || Date().timeIntervalSince(max(lastOutputAt ?? exited, exited)) > 1 }
+        }
         return process.terminationStatus
     }
 
