@@ -13,12 +13,33 @@ extension Supervisor {
         return Int(name.dropFirst(service.count + 1)).flatMap { $0 > 0 ? $0 : nil }
     }
 
+    /// Indices of every process unit that is a replica `SERVICE-N` of `service`: its members and
+    /// those being removed alike.
+    func replicaIndices(of service: String) -> [Int] {
+        units.indices.filter { i in
+            !units[i].isContainer && units[i].spec.service == service && Self.replicaNumber(units[i].name, of: service) != nil
+        }
+    }
+
     /// Indices of `service`'s replicas that belong to it (not those being removed), by replica number.
     func members(of service: String) -> [Int] {
-        units.indices.filter { i in
-            !units[i].retired && !units[i].isContainer && units[i].spec.service == service
-                && Self.replicaNumber(units[i].name, of: service) != nil
-        }.sorted { Self.replicaNumber(units[$0].name, of: service)! < Self.replicaNumber(units[$1].name, of: service)! }
+        replicaIndices(of: service).filter { !units[$0].retired }
+            .sorted { Self.replicaNumber(units[$0].name, of: service)! < Self.replicaNumber(units[$1].name, of: service)! }
+    }
+
+    /// Indices of `service`'s replicas being removed that still have a process: they drain or stop.
+    func leaving(_ service: String) -> [Int] {
+        replicaIndices(of: service).filter { units[$0].retired && units[$0].hasProcess }
+    }
+
+    /// Inserts `runtime`, replica `number` of `service`, among the service's replicas by number (so
+    /// status lists them together and in order); its index.
+    mutating func insertReplica(_ runtime: UnitRuntime, number: Int, of service: String) -> Int {
+        let peers = replicaIndices(of: service)
+        let at = peers.first { Self.replicaNumber(units[$0].name, of: service)! > number } ?? peers.last.map { $0 + 1 } ?? units.count
+        units.insert(runtime, at: at)
+        reindex()
+        return at
     }
 
     /// `supervise scale SERVICE N`.
@@ -141,8 +162,7 @@ extension Supervisor {
         // The autoscaler drains one at a time within max_unavailable; an operator's count, all at once.
         var room = current.count - scaling.desired
         if scaling.source == .autoscaler {
-            let leaving = units.indices.filter { units[$0].retired && units[$0].spec.service == service.name && units[$0].hasProcess }.count
-            room = min(room, max(0, service.template.maxUnavailable - leaving))
+            room = min(room, max(0, service.template.maxUnavailable - leaving(service.name).count))
         }
         for i in removalOrder(current).prefix(room) {
             removeReplica(units[i].name, why: "scaled down to \(scaling.desired) (\(scaling.reason))", now: now)
@@ -170,11 +190,7 @@ extension Supervisor {
         while index(service.unitName(replica: number)) != nil { number += 1 }
         if let highest = service.highestReplica, number > highest { return nil }
         let spec = service.unit(replica: number)
-        // Among the service's other replicas by number, so status lists them together and in order.
-        let peers = units.indices.filter { units[$0].spec.service == service.name && Self.replicaNumber(units[$0].name, of: service.name) != nil }
-        let at = peers.first { Self.replicaNumber(units[$0].name, of: service.name)! > number } ?? peers.last.map { $0 + 1 } ?? units.count
-        units.insert(UnitRuntime(spec: spec), at: at)
-        reindex()
+        let at = insertReplica(UnitRuntime(spec: spec), number: number, of: service.name)
         log(.info, spec.name, "replica-added", "replica \(number) of \(service.name) added (\(why)); starting")
         transition(at, to: .waiting(automatic: false), now: now)
         return spec.name
@@ -244,8 +260,7 @@ extension Supervisor {
         // max_unavailable of them leaving at once.
         let newServing = roll.new.keys.filter { isBackInService(units[index($0)!]) }.count
         var serving = newServing + roll.old.filter { isBackInService(units[index($0)!]) }.count
-        let leaving = units.indices.filter { units[$0].retired && units[$0].spec.service == service.name && units[$0].hasProcess }.count
-        var room = max(0, service.template.maxUnavailable - leaving)
+        var room = max(0, service.template.maxUnavailable - leaving(service.name).count)
         for i in removalOrder(roll.old.map { index($0)! }) where room > 0 {
             let inService = isBackInService(units[i])
             guard !inService || serving - 1 >= desired else { break }
@@ -256,8 +271,7 @@ extension Supervisor {
             if inService { serving -= 1 }
             room -= 1
         }
-        let stillLeaving = units.contains { $0.retired && $0.spec.service == service.name && $0.hasProcess }
-        if roll.old.isEmpty && !stillLeaving && roll.new.keys.allSatisfy({ isBackInService(units[index($0)!]) }) {
+        if roll.old.isEmpty && leaving(service.name).isEmpty && roll.new.keys.allSatisfy({ isBackInService(units[index($0)!]) }) {
             log(.notice, nil, "rollout-done", "rollout of \(service.name) done: \(roll.replaced.count) replaced by \(roll.new.keys.sorted().joined(separator: ", "))")
             scaling.rollout = nil
             emit(.persist)
@@ -320,8 +334,8 @@ extension Supervisor {
             // Replicas in service are replaced by a rollout (new ones first, so capacity holds);
             // the others simply start with the new settings when they next start.
             var serving: [String] = []
-            for i in units.indices where units[i].spec.service == service.name && !units[i].isContainer {
-                guard let n = Self.replicaNumber(units[i].name, of: service.name) else { continue }
+            for i in replicaIndices(of: service.name) {
+                let n = Self.replicaNumber(units[i].name, of: service.name)!
                 let spec = service.unit(replica: n)
                 guard units[i].spec != spec else { continue }
                 if units[i].phase == .running && !units[i].retired {

@@ -52,9 +52,8 @@ extension Supervisor {
             self.scaling[service.name] = scaling
 
             let keep = Set(record.members)
-            let existing = units.indices.filter { units[$0].spec.service == service.name && Self.replicaNumber(units[$0].name, of: service.name) != nil }
             var drop: [Int] = []
-            for i in existing where !keep.contains(Self.replicaNumber(units[i].name, of: service.name)!) {
+            for i in replicaIndices(of: service.name) where !keep.contains(Self.replicaNumber(units[i].name, of: service.name)!) {
                 if alive.contains(units[i].name) { units[i].retired = true } else { drop.append(i) }
             }
             for i in drop.reversed() { units.remove(at: i) }
@@ -64,9 +63,7 @@ extension Supervisor {
             for number in (keep.union(leavers)).sorted() where index(service.unitName(replica: number)) == nil {
                 var runtime = UnitRuntime(spec: service.unit(replica: number))
                 runtime.retired = !keep.contains(number)
-                let last = units.indices.last { units[$0].spec.service == service.name && Self.replicaNumber(units[$0].name, of: service.name) != nil }
-                units.insert(runtime, at: last.map { $0 + 1 } ?? units.count)
-                reindex()
+                _ = insertReplica(runtime, number: number, of: service.name)
             }
         }
     }

@@ -51,7 +51,7 @@ extension Supervisor {
     public func serviceStatus(of name: String, now: Instant) -> ServiceStatus? {
         guard let service = processService(name), let s = scaling[name] else { return nil }
         let members = members(of: name)
-        let leaving = units.filter { $0.retired && $0.spec.service == name && $0.hasProcess && Self.replicaNumber($0.name, of: name) != nil }
+        let leavers = leaving(name).map { units[$0].name }
         let rollout = s.rollout.map { roll in
             ServiceStatus.RolloutProgress(
                 old: roll.old, new: roll.new.keys.sorted(),
@@ -63,7 +63,7 @@ extension Supervisor {
             name: name, desired: s.desired, replicas: members.map { units[$0].name },
             running: members.filter { units[$0].phase == .running }.count,
             ready: members.filter { isBackInService(units[$0]) }.count,
-            leaving: leaving.map(\.name), source: s.source.rawValue, reason: s.reason,
+            leaving: leavers, source: s.source.rawValue, reason: s.reason,
             autoscale: service.settings.autoscale.map {
                 ServiceStatus.Autoscale(min: $0.min, max: $0.max, paused: s.autoscalePaused, problem: s.autoscaleProblem)
             },
