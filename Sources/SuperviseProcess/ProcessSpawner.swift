@@ -118,21 +118,17 @@ public final class ProcessSpawner: Sendable {
         }
     }
 
-    /// How many processes of `unit` (main process `main`, ended) are left.
-    public func remaining(_ unit: String, main: Int32) -> Int {
-        Self.remaining(unit, main: main, hierarchy: containment.hierarchy, tracker: tracker, mains: mains())
+    /// How many processes of `unit` (main process `main`, ended) are left. `mainInCgroup`: the
+    /// main process ran in the unit's cgroup, so the cgroup holds the whole unit.
+    public func remaining(_ unit: String, main: Int32, mainInCgroup: Bool = false) -> Int {
+        Self.remaining(unit, main: main, hierarchy: containment.hierarchy, tracker: tracker, mains: mains(), mainInCgroup: mainInCgroup)
     }
 
     /// Calls `onExit` with what is left of `unit` once `pid`, a process a predecessor started
-    /// (not a child), has ended. One found in the unit's cgroup is counted by the cgroup alone:
-    /// its zombie, which whoever inherited it reaps in its own time, must not be waited for
-    /// through a look at every process's group.
+    /// (not a child), has ended.
     public func watchAdopted(_ unit: String, pid: Int32, onExit: @escaping @Sendable (_ remaining: Int) -> Void) {
-        if let tree = containment.hierarchy, tree.processes(of: unit).contains(pid) {
-            watchAdopted(pid: pid) { onExit(tree.populated(unit) ? tree.processes(of: unit).filter { $0 != pid }.count : 0) }
-        } else {
-            watchAdopted(pid: pid) { [self] in onExit(self.remaining(unit, main: pid)) }
-        }
+        let inCgroup = containment.hierarchy?.processes(of: unit).contains(pid) ?? false
+        watchAdopted(pid: pid) { [self] in onExit(self.remaining(unit, main: pid, mainInCgroup: inCgroup)) }
     }
 
     /// Reports what is left of `unit` (main process `main`, ended) now and whenever it changes,
@@ -173,13 +169,14 @@ public final class ProcessSpawner: Sendable {
     private func mains() -> Set<Int32> { reaper.mains() }
 
     static func remaining(_ unit: String, main: Int32, hierarchy: CgroupHierarchy?, tracker: ProcessGroupTracker,
-                          mains: Set<Int32>, orphans: [Int32]? = nil) -> Int {
+                          mains: Set<Int32>, orphans: [Int32]? = nil, mainInCgroup: Bool = false) -> Int {
         if let hierarchy {
             if hierarchy.populated(unit) { return hierarchy.processes(of: unit).filter { $0 != main }.count }
             // A unit adopted from a predecessor that ran without cgroups lives outside its cgroup:
             // its process group, not counting zombies (kill(-pgid, 0) still finds those until
-            // whoever inherited them reaps them, which may take init a second).
-            guard main > 1, kill(-main, 0) == 0 else { return 0 }
+            // whoever inherited them reaps them, which may take init a second). One whose main
+            // process ran in the cgroup is empty with it: its zombie must not cost a look at /proc.
+            guard !mainInCgroup, main > 1, kill(-main, 0) == 0 else { return 0 }
             return ProcessTable.snapshot().members(ofGroup: main).filter { $0 != main }.count
         }
         if tracker.surelyEmpty(unit, main: main, orphans: orphans ?? ProcessGroupTracker.orphans(mains: mains)) { return 0 }
@@ -262,7 +259,7 @@ public final class ProcessSpawner: Sendable {
                                 let orphans = hierarchy == nil ? ProcessGroupTracker.orphans(mains: mains) : []
                                 if hierarchy == nil { tracker.learnOrphans(of: unit, orphans: orphans) }
                                 let remaining = Self.remaining(unit, main: pid, hierarchy: hierarchy, tracker: tracker,
-                                                               mains: mains, orphans: orphans)
+                                                               mains: mains, orphans: orphans, mainInCgroup: true)
                                 let oom = oomBefore.map { before in (hierarchy?.oomKills(of: unit) ?? before) > before } ?? false
                                 onExit(MainProcessEnd(pid: pid, status: status, remaining: remaining, oomKilled: oom))
                             }
