@@ -157,16 +157,16 @@ struct AgentSim: ParsableCommand {
 
         let channel: any Channel
         do {
-            channel = try Server.listen(host: host, port: port, worker: worker)
+            // Logged as the bind completes on the loop: a call taken at once is logged after this line, so
+            // the `listening on` line starts each generation of the log.
+            channel = try Server.listen(host: host, port: port, worker: worker) { channel in
+                worker.log("listening on \(host):\(channel.localAddress?.port ?? port)")
+                if !worker.isHealthy { worker.log("unhealthy") }
+                if worker.isHanging { worker.log("hanging") }
+            }
         } catch {
             log.toStandardError("error: cannot listen on \(host):\(port): \(Server.describe(error))")
             Termination.exit(1)
-        }
-        let boundPort = channel.localAddress?.port ?? port
-        worker.onLoop { worker in
-            worker.log("listening on \(host):\(boundPort)")
-            if !worker.isHealthy { worker.log("unhealthy") }
-            if worker.isHanging { worker.log("hanging") }
         }
         // Calls from the queue only once the worker listens (and so answers /worker and health checks).
         if let location {

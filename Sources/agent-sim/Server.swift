@@ -14,7 +14,11 @@ import Darwin
 enum Server {
     /// Binds `host:port` on the worker's event loop (so every connection runs on the loop that
     /// owns the worker's state) and returns the listening channel.
-    static func listen(host: String, port: Int, worker: Worker) throws -> any Channel {
+    /// `onListening` runs on the worker's loop as the bind completes, before any connection is
+    /// handled: a line it logs comes before the first call's line.
+    static func listen(
+        host: String, port: Int, worker: Worker, onListening: @escaping @Sendable (any Channel) -> Void
+    ) throws -> any Channel {
         try ServerBootstrap(group: worker.loop)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -28,6 +32,10 @@ enum Server {
             // CAP_NET_ADMIN: refused in a container, and NIO then closes every accepted connection.
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: host, port: port)
+            .map { channel in
+                onListening(channel)
+                return channel
+            }
             .wait()
     }
 
