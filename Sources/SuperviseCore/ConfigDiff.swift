@@ -72,8 +72,10 @@ extension Supervisor {
 
     /// A unit gone from the configuration: stopped (drained first, under a drain contract) and
     /// forgotten when its instance has ended; forgotten at once when it has none.
+    /// A Compose replica (a container unit with a replica number) is retired the same way, and its
+    /// container deleted once stopped.
     mutating func retire(_ name: String, why: String = "removed from the configuration", now: Instant) {
-        guard let i = index(name), !units[i].isContainer else { return }
+        guard let i = index(name), !units[i].isContainer || units[i].container?.replica != nil else { return }
         units[i].retired = true
         switch units[i].state {
         case .running(let instance) where instance.spec.drain != nil:

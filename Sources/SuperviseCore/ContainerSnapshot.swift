@@ -66,4 +66,7 @@ public enum ContainerAction: Sendable, Hashable, Codable {
     case stop(timeout: Duration)
     /// `POST /containers/{id}/kill?signal=`.
     case kill(signal: Int32)
+    /// A replica taken out of its service: stopped (SIGKILL after `timeout`), then deleted with its
+    /// anonymous volumes. Success shows as Docker's `destroy` event.
+    case remove(timeout: Duration)
 }

@@ -24,6 +24,9 @@ extension Supervisor {
 
     mutating func onContainerResync(_ snapshots: [ContainerSnapshot], now: Instant) {
         var present: Set<String> = []
+        // A replica's container being deleted and not listed any more is gone.
+        let listed = Set(snapshots.map(\.id))
+        removingReplicas = removingReplicas.filter { listed.contains($0.key) }
         for snapshot in snapshots {
             if let name = upsertContainer(snapshot, now: now) { present.insert(name) }
         }
@@ -50,7 +53,8 @@ extension Supervisor {
     /// Creates or updates the unit for `snapshot`; returns its name, or nil when no selector owns it.
     @discardableResult
     mutating func upsertContainer(_ snapshot: ContainerSnapshot, now: Instant) -> String? {
-        guard let (selector, name, replica) = self.selector(for: snapshot) else { return nil }
+        guard removingReplicas[snapshot.id] == nil, let (selector, name, replica) = self.selector(for: snapshot) else { return nil }
+        creatingReplicas[name] = nil
         // A process unit of the same name wins; the container is not supervised.
         if let i = index(name), !units[i].isContainer { return nil }
         let spec = selector.spec(name: name, replica: replica)
@@ -214,6 +218,7 @@ extension Supervisor {
     }
 
     mutating func onContainerEvent(id: String, _ event: ContainerEvent, now: Instant) {
+        if case .destroyed = event { removingReplicas[id] = nil }
         guard let name = containerUnits[id], let i = index(name), units[i].container?.id == id else { return }
         switch event {
         case .started:
@@ -333,6 +338,7 @@ extension Supervisor {
     }
 
     mutating func onContainerActionFailed(_ name: String, id: String, reason: String, now: Instant) {
+        if removingReplicas[id] != nil { return onReplicaRemoveFailed(id: id, reason: reason) }
         guard let i = index(name), units[i].container?.id == id else { return }
         switch units[i].state {
         case .starting:

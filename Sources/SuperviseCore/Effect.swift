@@ -56,4 +56,26 @@ public enum Effect: Sendable, Equatable {
     case watchProcess(unit: String, pid: Int32)
     /// Count or observe something for the metrics (``Measurement``); nothing else follows from it.
     case measure(Measurement)
+    /// Make a replica of a Compose service by copying a running one through the Docker API; the
+    /// shell answers with `.replicaCreated` or `.replicaCreateFailed`.
+    case createReplica(ReplicaCreation)
+}
+
+/// A Compose replica to make: container `source` (a running replica of the service) copied as
+/// replica `number`, with `image` instead of the source's when set (a rollout's new image).
+public struct ReplicaCreation: Sendable, Hashable {
+    public var service: String
+    /// The unit it will be: `SERVICE-NUMBER`.
+    public var unit: String
+    public var number: Int
+    public var source: String
+    public var image: String?
+
+    public init(service: String, unit: String, number: Int, source: String, image: String?) {
+        self.service = service
+        self.unit = unit
+        self.number = number
+        self.source = source
+        self.image = image
+    }
 }

@@ -36,4 +36,8 @@ public enum Event: Sendable, Equatable {
     case drainProgress(unit: String, generation: UInt64, activeCalls: Int?, error: String?)
     /// A reading of an autoscaled service's triggers (taken every `autoscale.interval`).
     case autoscaleReading(service: String, AutoscaleReading)
+    /// A replica asked for with `.createReplica` was made and started: its container as inspected.
+    case replicaCreated(unit: String, ContainerSnapshot)
+    /// A replica asked for with `.createReplica` could not be made (nothing of it is left).
+    case replicaCreateFailed(unit: String, reason: String)
 }

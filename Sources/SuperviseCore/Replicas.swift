@@ -1,10 +1,16 @@
-/// Replicated process services (`replicas:` on a unit): the count follows `supervise scale`, the
-/// autoscaler or the configuration; replicas are added as units `NAME-N` and removed only by drain;
-/// a rollout replaces every replica, new ones first.
+/// Replicated services (`replicas:` on a unit, or a Compose service): the count follows `supervise
+/// scale`, the autoscaler or the configuration; replicas are added as units `NAME-N` and removed only
+/// by drain; a rollout replaces every replica, new ones first. How a Compose replica is made and
+/// deleted is in `ComposeReplicas.swift`.
 extension Supervisor {
     /// The replicated process service `name`, if the configuration has one.
     func processService(_ name: String) -> ProcessService? {
         config.services.first { $0.name == name }
+    }
+
+    /// The service `name` whose count supervise owns, if the configuration has one.
+    func replicatedService(_ name: String) -> ReplicatedService? {
+        config.replicatedServices.first { $0.name == name }
     }
 
     /// The replica number of a unit named `SERVICE-N`.
@@ -13,12 +19,19 @@ extension Supervisor {
         return Int(name.dropFirst(service.count + 1)).flatMap { $0 > 0 ? $0 : nil }
     }
 
-    /// Indices of every process unit that is a replica `SERVICE-N` of `service`: its members and
-    /// those being removed alike.
+    /// Indices of every unit that is a replica `SERVICE-N` of `service` (a process unit, or a
+    /// container a `compose:` entry numbered): its members and those being removed alike.
     func replicaIndices(of service: String) -> [Int] {
         units.indices.filter { i in
-            !units[i].isContainer && units[i].spec.service == service && Self.replicaNumber(units[i].name, of: service) != nil
+            units[i].spec.service == service && Self.replicaNumber(units[i].name, of: service) != nil
+                && (!units[i].isContainer || units[i].container?.replica != nil)
         }
+    }
+
+    /// How many replicas `service` has or is about to have: its members and the Compose replicas
+    /// asked of Docker and not seen yet.
+    func replicaCount(of service: String) -> Int {
+        members(of: service).count + creating(service).count
     }
 
     /// Indices of `service`'s replicas that belong to it (not those being removed), by replica number.
@@ -45,10 +58,13 @@ extension Supervisor {
     /// `supervise scale SERVICE N`.
     public mutating func scale(service name: String, to count: Int, now: Instant) -> (CommandOutcome, [Effect]) {
         guard !shuttingDown else { return (.refused("the daemon is shutting down"), []) }
-        guard let service = processService(name), var scaling = scaling[name] else {
-            return (.unknownUnit(name: name, known: config.services.map(\.name)), [])
+        guard let service = replicatedService(name), var scaling = scaling[name] else {
+            return (.unknownUnit(name: name, known: config.replicatedServices.map(\.name)), [])
         }
         guard count >= 0 else { return (.refused("a replica count is 0 or more"), []) }
+        if service.isCompose && count < 1 {
+            return (.refused("\(name) is a Compose service: it keeps at least 1 replica, since a new one is made by copying a running one"), [])
+        }
         if let auto = service.settings.autoscale, !scaling.autoscalePaused {
             return (.refused("\(name) is autoscaled (\(auto.min)…\(auto.max), now \(scaling.desired)): run `supervise autoscale pause \(name)` first, "
                              + "or change autoscale.min and max"), [])
@@ -73,17 +89,20 @@ extension Supervisor {
     /// `supervise rollout SERVICE`: every replica replaced, new ones first.
     public mutating func rollout(service name: String, image: String?, now: Instant) -> (CommandOutcome, [Effect]) {
         guard !shuttingDown else { return (.refused("the daemon is shutting down"), []) }
-        guard let service = processService(name), var scaling = scaling[name] else {
-            return (.unknownUnit(name: name, known: config.services.map(\.name)), [])
+        guard let service = replicatedService(name), var scaling = scaling[name] else {
+            return (.unknownUnit(name: name, known: config.replicatedServices.map(\.name)), [])
         }
-        guard image == nil else {
+        guard image == nil || service.isCompose else {
             return (.refused("\(name) is a process service: --image applies to Compose services (a process service runs its configured command)"), [])
+        }
+        if let image, image.isEmpty || image.contains(where: \.isWhitespace) {
+            return (.refused("--image: expected an image reference such as agent-worker:1.4, got \"\(image)\""), [])
         }
         if let roll = scaling.rollout { return (.unchanged("a rollout of \(name) is already under way: \(rolloutProgress(roll))"), []) }
         let old = members(of: name).map { units[$0].name }
-        scaling.rollout = Rollout(service: name, startedAt: now, old: old)
+        scaling.rollout = Rollout(service: name, startedAt: now, image: image, old: old)
         self.scaling[name] = scaling
-        log(.notice, nil, "rollout-start", "rollout of \(name): \(old.count) replica\(old.count == 1 ? "" : "s") to replace, "
+        log(.notice, nil, "rollout-start", "rollout of \(name)\(image.map { " to image \($0)" } ?? ""): \(old.count) replica\(old.count == 1 ? "" : "s") to replace, "
             + "\(service.settings.maxSurge) at a time above \(scaling.desired), progress deadline \(DurationText.format(service.settings.progressDeadline))")
         emit(.persist)
         reconcile(now: now)
@@ -93,8 +112,8 @@ extension Supervisor {
 
     /// `supervise autoscale pause|resume SERVICE`.
     public mutating func setAutoscalePaused(service name: String, _ paused: Bool, now: Instant) -> (CommandOutcome, [Effect]) {
-        guard let service = processService(name), var scaling = scaling[name] else {
-            return (.unknownUnit(name: name, known: config.services.map(\.name)), [])
+        guard let service = replicatedService(name), var scaling = scaling[name] else {
+            return (.unknownUnit(name: name, known: config.replicatedServices.map(\.name)), [])
         }
         guard service.settings.autoscale != nil else { return (.refused("\(name) has no autoscale settings"), []) }
         guard scaling.autoscalePaused != paused else {
@@ -112,7 +131,7 @@ extension Supervisor {
 
     /// A reading of `service`'s autoscale triggers: the autoscaler decides the count.
     mutating func onAutoscaleReading(_ name: String, _ reading: AutoscaleReading, now: Instant) {
-        guard let service = processService(name), let spec = service.settings.autoscale, var scaling = scaling[name],
+        guard let service = replicatedService(name), let spec = service.settings.autoscale, var scaling = scaling[name],
               !scaling.autoscalePaused else { return }
         let memberIndices = members(of: name)
         // Live calls are known only when every running replica reported its count.
@@ -138,11 +157,12 @@ extension Supervisor {
         self.scaling[name] = scaling
     }
 
-    /// Brings every replicated process service to its count: adds replicas, drains surplus ones
-    /// away, moves rollouts on.
+    /// Brings every replicated service to its count: adds replicas, drains surplus ones away, moves
+    /// rollouts on. Compose services wait for a fresh picture of Docker.
     mutating func reconcileReplicas(now: Instant) {
-        for service in config.services {
-            guard scaling[service.name] != nil else { continue }
+        expireReplicaHolds(now: now)
+        for service in config.replicatedServices {
+            guard scaling[service.name] != nil, !service.isCompose || composeReady else { continue }
             if scaling[service.name]?.rollout != nil {
                 advanceRollout(service, now: now)
             } else {
@@ -152,17 +172,24 @@ extension Supervisor {
     }
 
     /// Adds or removes replicas until the service has its desired count.
-    private mutating func matchCount(_ service: ProcessService, now: Instant) {
+    private mutating func matchCount(_ service: ReplicatedService, now: Instant) {
         let scaling = self.scaling[service.name]!
-        var current = members(of: service.name)
-        while current.count < scaling.desired, addReplica(service, now: now, why: scaling.reason) != nil {
-            current = members(of: service.name)
+        if service.followsCompose && scaling.source == .configuration {
+            // No count of its own yet: the count is what Compose made, until `supervise scale`.
+            let made = members(of: service.name).count
+            self.scaling[service.name]?.desired = made
+            return
         }
-        guard current.count > scaling.desired else { return }
+        var count = replicaCount(of: service.name)
+        while count < scaling.desired, addReplica(service, now: now, why: scaling.reason) != nil {
+            count += 1
+        }
+        let current = members(of: service.name)
+        guard count > scaling.desired, !current.isEmpty else { return }
         // The autoscaler drains one at a time within max_unavailable; an operator's count, all at once.
-        var room = current.count - scaling.desired
+        var room = count - scaling.desired
         if scaling.source == .autoscaler {
-            room = min(room, max(0, service.template.maxUnavailable - leaving(service.name).count))
+            room = min(room, max(0, service.maxUnavailable - leaving(service.name).count))
         }
         for i in removalOrder(current).prefix(room) {
             removeReplica(units[i].name, why: "scaled down to \(scaling.desired) (\(scaling.reason))", now: now)
@@ -182,10 +209,18 @@ extension Supervisor {
         }
     }
 
+    /// Adds a replica of `service`: a process unit at once, a Compose replica asked of Docker (one at
+    /// a time, with `image` when given); its name, or nil when none can be added now.
+    private mutating func addReplica(_ service: ReplicatedService, image: String? = nil, now: Instant, why: String) -> String? {
+        switch service {
+        case .process(let process): addProcessReplica(process, now: now, why: why)
+        case .compose: createComposeReplica(service, image: image, now: now, why: why)
+        }
+    }
+
     /// Adds the lowest free replica of `service` (one no unit, even one being removed, is named after);
     /// its name, or nil when no number is left (`{port}` past 65535).
-    @discardableResult
-    private mutating func addReplica(_ service: ProcessService, now: Instant, why: String) -> String? {
+    private mutating func addProcessReplica(_ service: ProcessService, now: Instant, why: String) -> String? {
         var number = 1
         while index(service.unitName(replica: number)) != nil { number += 1 }
         if let highest = service.highestReplica, number > highest { return nil }
@@ -204,32 +239,35 @@ extension Supervisor {
     }
 
     /// One step of `service`'s rollout.
-    private mutating func advanceRollout(_ service: ProcessService, now: Instant) {
+    private mutating func advanceRollout(_ service: ReplicatedService, now: Instant) {
         var scaling = self.scaling[service.name]!
         var roll = scaling.rollout!
         let deadline = service.settings.progressDeadline
         defer {
             self.scaling[service.name] = scaling
         }
-        roll.new = roll.new.filter { index($0.key) != nil }
+        // New replicas: those that exist, and Compose replicas Docker is still making.
+        roll.new = roll.new.filter { index($0.key) != nil || creatingReplicas[$0.key] != nil }
         if roll.abort == nil {
             for (name, added) in roll.new.sorted(by: { $0.key < $1.key }) {
-                let u = units[index(name)!]
+                guard let i = index(name) else { continue }
+                let u = units[i]
                 if u.phase == .failed {
                     roll.abort = "new replica \(name) failed: \(u.reason ?? "gave up")"
                 } else if !isBackInService(u) && now >= added + deadline {
                     roll.abort = "new replica \(name) did not come into service within the progress deadline of \(DurationText.format(deadline))"
                         + (u.reason.map { " (\($0))" } ?? "")
                 }
-                if roll.abort != nil { break }
-            }
-            if let why = roll.abort {
-                log(.error, nil, "rollout-abort", "rollout of \(service.name) aborted: \(why); its new replicas are drained away, the old ones keep serving")
-                emit(.persist)
+                if let why = roll.abort {
+                    logRolloutAbort(service.name, why)
+                    break
+                }
             }
         }
         if let why = roll.abort {
-            for name in roll.new.keys.sorted() where !(units[index(name)!].retired) {
+            // Replicas still being made are taken out once they appear.
+            for name in roll.new.keys.sorted() {
+                guard let i = index(name), !units[i].retired else { continue }
                 removeReplica(name, why: "rollout aborted: \(why)", now: now)
             }
             if roll.new.isEmpty {
@@ -252,15 +290,15 @@ extension Supervisor {
         roll.old = roll.old.filter { index($0) != nil && !units[index($0)!].retired }
         let desired = scaling.desired
         // New replicas first: up to max_surge above the count.
-        while roll.new.count < desired && members(of: service.name).count < desired + service.settings.maxSurge {
-            guard let name = addReplica(service, now: now, why: "rollout") else { break }
+        while roll.new.count < desired && replicaCount(of: service.name) < desired + service.settings.maxSurge {
+            guard let name = addReplica(service, image: roll.image, now: now, why: "rollout") else { break }
             roll.new[name] = now
         }
         // Then old ones drained, while what stays in service is at least the count; at most
         // max_unavailable of them leaving at once.
-        let newServing = roll.new.keys.filter { isBackInService(units[index($0)!]) }.count
-        var serving = newServing + roll.old.filter { isBackInService(units[index($0)!]) }.count
-        var room = max(0, service.template.maxUnavailable - leaving(service.name).count)
+        let newServing = roll.new.keys.filter(inService).count
+        var serving = newServing + roll.old.filter(inService).count
+        var room = max(0, service.maxUnavailable - leaving(service.name).count)
         for i in removalOrder(roll.old.map { index($0)! }) where room > 0 {
             let inService = isBackInService(units[i])
             guard !inService || serving - 1 >= desired else { break }
@@ -271,7 +309,7 @@ extension Supervisor {
             if inService { serving -= 1 }
             room -= 1
         }
-        if roll.old.isEmpty && leaving(service.name).isEmpty && roll.new.keys.allSatisfy({ isBackInService(units[index($0)!]) }) {
+        if roll.old.isEmpty && leaving(service.name).isEmpty && roll.new.keys.allSatisfy(inService) {
             log(.notice, nil, "rollout-done", "rollout of \(service.name) done: \(roll.replaced.count) replaced by \(roll.new.keys.sorted().joined(separator: ", "))")
             scaling.rollout = nil
             emit(.persist)
@@ -281,9 +319,20 @@ extension Supervisor {
         scaling.rollout = roll
     }
 
+    /// Whether the unit `name` exists and is in service.
+    func inService(_ name: String) -> Bool {
+        index(name).map { isBackInService(units[$0]) } ?? false
+    }
+
+    /// The log record of a rollout being called off.
+    mutating func logRolloutAbort(_ service: String, _ why: String) {
+        log(.error, nil, "rollout-abort", "rollout of \(service) aborted: \(why); its new replicas are drained away, the old ones keep serving")
+        emit(.persist)
+    }
+
     /// A rollout's progress in words.
     func rolloutProgress(_ roll: Rollout) -> String {
-        let ready = roll.new.keys.filter { index($0).map { isBackInService(units[$0]) } ?? false }.count
+        let ready = roll.new.keys.filter(inService).count
         var text = "\(roll.replaced.count) replaced, \(roll.old.count) old left, \(ready) of \(roll.new.count) new in service"
         if let abort = roll.abort { text += "; aborting: \(abort)" }
         return text
@@ -292,7 +341,7 @@ extension Supervisor {
     /// The earliest progress deadline of a rollout's new replicas not yet in service.
     var nextRolloutDeadline: Instant? {
         scaling.values.compactMap { s -> Instant? in
-            guard let roll = s.rollout, roll.abort == nil, let service = processService(s.service) else { return nil }
+            guard let roll = s.rollout, roll.abort == nil, let service = replicatedService(s.service) else { return nil }
             return roll.new.filter { index($0.key).map { !isBackInService(units[$0]) } ?? false }
                 .map { $0.value + service.settings.progressDeadline }.min()
         }.min()
@@ -300,37 +349,44 @@ extension Supervisor {
 }
 
 extension Supervisor {
-    /// A service's record when the daemon starts, or the service first appears: its configured count.
-    static func initialScaling(_ service: ProcessService) -> ServiceScaling {
-        let reason = service.settings.autoscale.map { "autoscaled within \($0.min)…\($0.max); starting at \(service.replicas)" }
-            ?? "replicas: \(service.replicas) in the configuration"
-        return ServiceScaling(service: service.name, desired: service.replicas, source: .configuration, reason: reason,
-                              configured: service.replicas)
+    /// A service's record when the daemon starts, or the service first appears: its configured count
+    /// (a Compose service without one follows what Compose made).
+    static func initialScaling(_ service: ReplicatedService) -> ServiceScaling {
+        let count = service.configuredReplicas
+        let reason = service.settings.autoscale.map { "autoscaled within \($0.min)…\($0.max); starting at \(count)" }
+            ?? (service.followsCompose ? "as many as Compose made (no replicas: in the configuration)" : "replicas: \(count) in the configuration")
+        return ServiceScaling(service: service.name, desired: count, source: .configuration, reason: reason, configured: count)
     }
 
     /// After a reload: a service's count follows the file only when the file's `replicas` changed;
-    /// every replica takes the new template (replaced as any changed unit is); services gone from
-    /// the file have their replicas drained away, new ones start at their configured count.
+    /// every replica of a process service takes the new template (replaced as any changed unit is);
+    /// process services gone from the file have their replicas drained away (a Compose service's
+    /// containers are Docker's and stay); new ones start at their configured count.
     mutating func reloadServices(from old: SupervisorConfig, now: Instant) {
-        let before = Dictionary(old.services.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for service in config.services {
-            guard var scaling = scaling[service.name] else {
-                scaling[service.name] = Self.initialScaling(service)
-                log(.info, nil, "scale", "\(service.name): added by reload with \(service.replicas) replica\(service.replicas == 1 ? "" : "s")")
+        let before = Dictionary(old.replicatedServices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for replicated in config.replicatedServices {
+            let name = replicated.name
+            let count = replicated.configuredReplicas
+            guard var scaling = scaling[name] else {
+                scaling[name] = Self.initialScaling(replicated)
+                log(.info, nil, "scale", replicated.followsCompose ? "\(name): added by reload; as many replicas as Compose made"
+                    : "\(name): added by reload with \(count) replica\(count == 1 ? "" : "s")")
                 continue
             }
-            if service.replicas != scaling.configured {
-                log(.notice, nil, "scale", "\(service.name): replicas \(scaling.configured) → \(service.replicas) in the file; "
-                    + "the count is \(service.replicas) (was \(scaling.desired))")
-                scaling = Self.initialScaling(service)
-            } else if let auto = service.settings.autoscale, auto.clamped(scaling.desired) != scaling.desired {
+            if count != scaling.configured {
+                log(.notice, nil, "scale", "\(name): replicas \(scaling.configured) → \(count) in the file; "
+                    + (replicated.followsCompose ? "the count follows Compose again" : "the count is \(count) (was \(scaling.desired))"))
+                scaling = Self.initialScaling(replicated)
+            } else if let auto = replicated.settings.autoscale, auto.clamped(scaling.desired) != scaling.desired {
                 scaling.desired = auto.clamped(scaling.desired)
                 scaling.reason = "autoscale bounds changed to \(auto.min)…\(auto.max)"
             }
-            if service.settings.autoscale == nil { scaling.autoscalePaused = false }
-            scaling.rollout = self.scaling[service.name]?.rollout
-            self.scaling[service.name] = scaling
-            guard before[service.name] != service else { continue }
+            if replicated.settings.autoscale == nil { scaling.autoscalePaused = false }
+            scaling.rollout = self.scaling[name]?.rollout
+            self.scaling[name] = scaling
+            // A Compose replica's settings are taken up as its container is seen; only a process
+            // service's replicas are replaced.
+            guard case .process(let service) = replicated, before[name] != replicated else { continue }
             // Replicas in service are replaced by a rollout (new ones first, so capacity holds);
             // the others simply start with the new settings when they next start.
             var serving: [String] = []
@@ -354,8 +410,9 @@ extension Supervisor {
                 log(.notice, nil, "rollout-start", "\(service.name)'s configuration changed during its rollout: the replicas it adds from now on have it")
             }
         }
-        for name in before.keys.sorted() where processService(name) == nil {
+        for (name, service) in before.sorted(by: { $0.key < $1.key }) where replicatedService(name) == nil {
             scaling[name] = nil
+            guard !service.isCompose else { continue }
             for i in members(of: name) { retire(units[i].name, now: now) }
         }
     }

@@ -1,5 +1,6 @@
-/// What a replicated process service keeps across a daemon restart: its count and who set it, the
-/// replica numbers that belong to it, the autoscaler's pause and memory, and a rollout under way.
+/// What a replicated service keeps across a daemon restart: its count and who set it, the replica
+/// numbers that belong to it (a process service's; a Compose service's are its containers), the
+/// autoscaler's pause and memory, and a rollout under way.
 public struct PersistedService: Sendable, Codable, Equatable {
     public var desired: Int
     public var source: ScaleSource
@@ -31,15 +32,15 @@ extension Supervisor {
     /// A count changed in the file while no daemon ran wins over the saved one.
     mutating func restoreServices(_ saved: [String: PersistedService]?, alive: Set<String>, now: Instant) {
         guard let saved else { return }
-        for service in config.services {
-            guard let record = saved[service.name], var scaling = scaling[service.name] else { continue }
+        for replicated in config.replicatedServices {
+            guard let record = saved[replicated.name], var scaling = scaling[replicated.name] else { continue }
             if record.configured == scaling.configured {
                 scaling.desired = record.desired
                 scaling.source = record.source
                 scaling.reason = record.reason
-                if let auto = service.settings.autoscale { scaling.desired = auto.clamped(scaling.desired) }
+                if let auto = replicated.settings.autoscale { scaling.desired = auto.clamped(scaling.desired) }
             } else {
-                log(.notice, nil, "scale", "\(service.name): replicas changed in the file from \(record.configured) to \(scaling.configured) "
+                log(.notice, nil, "scale", "\(replicated.name): replicas changed in the file from \(record.configured) to \(scaling.configured) "
                     + "while no daemon ran; \(scaling.desired) it is")
             }
             scaling.autoscalePaused = record.autoscalePaused ?? false
@@ -49,7 +50,9 @@ extension Supervisor {
                 roll.new = roll.new.mapValues { $0 > now ? now : $0 }
                 scaling.rollout = roll
             }
-            self.scaling[service.name] = scaling
+            self.scaling[replicated.name] = scaling
+            // A Compose service's replicas are its containers, found in Docker.
+            guard case .process(let service) = replicated else { continue }
 
             let keep = Set(record.members)
             var drop: [Int] = []

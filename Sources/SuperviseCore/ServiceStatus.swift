@@ -1,4 +1,4 @@
-/// A replicated process service as `supervise status` and `GET /v1/services` show it.
+/// A replicated service (process or Compose) as `supervise status` and `GET /v1/services` show it.
 public struct ServiceStatus: Sendable, Codable, Equatable {
     /// An autoscaler's settings and state.
     public struct Autoscale: Sendable, Codable, Equatable {
@@ -34,6 +34,12 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public var ready: Int
     /// Replicas leaving: draining or stopping on their way out.
     public var leaving: [String]
+    /// `process` or `compose`.
+    public var kind: String?
+    /// Compose replicas Docker is making.
+    public var adding: [String]?
+    /// Why no replica could be made lately (a Compose service), while that is so.
+    public var held: String?
     /// Who set the count: configuration, operator or autoscaler.
     public var source: String
     public var reason: String
@@ -42,20 +48,20 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
 }
 
 extension Supervisor {
-    /// Every replicated process service, in file order.
+    /// Every replicated service, in file order: process services, then Compose services.
     public func serviceStatus(now: Instant) -> [ServiceStatus] {
-        config.services.compactMap { serviceStatus(of: $0.name, now: now) }
+        config.replicatedServices.compactMap { serviceStatus(of: $0.name, now: now) }
     }
 
-    /// The status of service `name`, if it is a replicated process service.
+    /// The status of service `name`, if it is a replicated service.
     public func serviceStatus(of name: String, now: Instant) -> ServiceStatus? {
-        guard let service = processService(name), let s = scaling[name] else { return nil }
+        guard let service = replicatedService(name), let s = scaling[name] else { return nil }
         let members = members(of: name)
         let leavers = leaving(name).map { units[$0].name }
         let rollout = s.rollout.map { roll in
             ServiceStatus.RolloutProgress(
                 old: roll.old, new: roll.new.keys.sorted(),
-                newInService: roll.new.keys.sorted().filter { index($0).map { isBackInService(units[$0]) } ?? false },
+                newInService: roll.new.keys.sorted().filter(inService),
                 replaced: roll.replaced, secondsElapsed: (now - roll.startedAt).seconds, aborting: roll.abort,
                 text: rolloutProgress(roll))
         }
@@ -63,7 +69,9 @@ extension Supervisor {
             name: name, desired: s.desired, replicas: members.map { units[$0].name },
             running: members.filter { units[$0].phase == .running }.count,
             ready: members.filter { isBackInService(units[$0]) }.count,
-            leaving: leavers, source: s.source.rawValue, reason: s.reason,
+            leaving: leavers, kind: service.isCompose ? "compose" : "process",
+            adding: service.isCompose ? creating(name) : nil, held: replicaHolds[name]?.reason,
+            source: s.source.rawValue, reason: s.reason,
             autoscale: service.settings.autoscale.map {
                 ServiceStatus.Autoscale(min: $0.min, max: $0.max, paused: s.autoscalePaused, problem: s.autoscaleProblem)
             },

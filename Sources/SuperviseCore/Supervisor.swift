@@ -24,8 +24,14 @@ public struct Supervisor: Sendable {
     var persistedUnseen: [String: PersistedUnit] = [:]
     /// Rolling restarts in progress, by service.
     public internal(set) var rolling: [String: RollingRestart] = [:]
-    /// Replicated process services' counts, autoscalers and rollouts, by service.
+    /// Replicated services' counts, autoscalers and rollouts, by service.
     public internal(set) var scaling: [String: ServiceScaling] = [:]
+    /// Compose replicas asked of Docker and not seen yet, by unit name (one per service at a time).
+    var creatingReplicas: [String: PendingReplica] = [:]
+    /// Containers of replicas being deleted, id → unit name: not units, even if seen again meanwhile.
+    var removingReplicas: [String: String] = [:]
+    /// Compose services that could not have a replica made, by service: they wait before trying again.
+    var replicaHolds: [String: ReplicaHold] = [:]
     /// Docker's containers have been listed since the daemon started: container units not found
     /// then are gone, not merely unseen yet.
     var containersResynced = false
@@ -36,7 +42,7 @@ public struct Supervisor: Sendable {
         self.random = SplitMix64(seed: seed)
         self.units = config.units.map { UnitRuntime(spec: $0) }
         reindex()
-        for service in config.services { scaling[service.name] = Self.initialScaling(service) }
+        for service in config.replicatedServices { scaling[service.name] = Self.initialScaling(service) }
     }
 
     // MARK: - Lookup
@@ -199,6 +205,8 @@ public struct Supervisor: Sendable {
         case .drainProgress(let name, let generation, let active, let error):
             onDrainProgress(name, generation: generation, activeCalls: active, error: error, now: now)
         case .autoscaleReading(let service, let reading): onAutoscaleReading(service, reading, now: now)
+        case .replicaCreated(let unit, let snapshot): onReplicaCreated(unit, snapshot, now: now)
+        case .replicaCreateFailed(let unit, let reason): onReplicaCreateFailed(unit, reason: reason, now: now)
         }
         reconcile(now: now)
         return takeEffects()
@@ -206,9 +214,7 @@ public struct Supervisor: Sendable {
 
     /// The earliest time at which a timer is due, if any; the shell sends `.tick` then.
     public var nextDeadline: Instant? {
-        let unitDeadline = units.lazy.compactMap(\.state.deadline).min()
-        guard let rollout = nextRolloutDeadline else { return unitDeadline }
-        return min(unitDeadline ?? rollout, rollout)
+        [units.lazy.compactMap(\.state.deadline).min(), nextRolloutDeadline, nextReplicaRetry].compactMap { $0 }.min()
     }
 
     /// Returns the effects of the current step and clears them.
@@ -359,8 +365,13 @@ public struct Supervisor: Sendable {
         guard units[i].retired else { return false }
         let name = units[i].name
         stopProbes(i, roles: ProbeRole.allCases)
-        if let id = units[i].container?.id { containerUnits[id] = nil }
-        log(.info, name, "removed", "removed from the configuration")
+        if let id = units[i].container?.id {
+            containerUnits[id] = nil
+            removeReplicaContainer(i)
+            log(.info, name, "removed", "replica removed from \(units[i].spec.service); its container is deleted")
+        } else {
+            log(.info, name, "removed", "removed from the configuration")
+        }
         units.remove(at: i)
         reindex()
         emit(.persist)

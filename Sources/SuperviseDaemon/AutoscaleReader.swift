@@ -2,7 +2,7 @@ import Logging
 import SuperviseCore
 import SuperviseQueues
 
-/// Takes the readings of every autoscaled process service, each every its `autoscale.interval`,
+/// Takes the readings of every autoscaled service (process or Compose), each every its `autoscale.interval`,
 /// and feeds them to the loop, where the core decides the count: the queue trigger's list length
 /// through hiredis on a poller thread of its own (a failed reading is fed too, with its error:
 /// the count then holds), and for a service with only the live-calls trigger a bare tick, the
@@ -14,7 +14,7 @@ final class AutoscaleReader: Sendable {
     private let ticks: Task<Void, Never>?
 
     /// Starts reading; `passwords` by service name (the queue trigger's password, read at start-up and reload).
-    init(services: [ProcessService], passwords: [String: String], feed: AsyncStream<DaemonInput>.Continuation) {
+    init(services: [ReplicatedService], passwords: [String: String], feed: AsyncStream<DaemonInput>.Continuation) {
         let autoscaled = services.compactMap { s in s.settings.autoscale.map { (s.name, $0) } }
         self.services = Dictionary(autoscaled, uniquingKeysWith: { a, _ in a })
         let queues = autoscaled.compactMap { name, spec in spec.queue?.queueSpec(name: name, interval: spec.interval) }
@@ -44,7 +44,7 @@ final class AutoscaleReader: Sendable {
     }
 
     /// The queue triggers' passwords, by service name.
-    static func passwords(for services: [ProcessService]) throws -> [String: String] {
+    static func passwords(for services: [ReplicatedService]) throws -> [String: String] {
         let specs = services.compactMap { s in s.settings.autoscale?.queue.map { $0.queueSpec(name: s.name, interval: .seconds(1)) } }
         return try QueuePassword.resolve(for: specs)
     }

@@ -12,4 +12,7 @@ package protocol ContainerDriving: Sendable {
     func stop()
     /// Carries out the core's `action` on container `id` of `unit`, off the loop.
     func perform(unit: String, id: String, _ action: ContainerAction)
+    /// Makes a Compose replica, off the loop; feeds `.replicaCreated` with its container, or
+    /// `.replicaCreateFailed`.
+    func createReplica(_ creation: ReplicaCreation)
 }

@@ -125,7 +125,7 @@ public final class Daemon: Sendable {
         // configuration error at start, not a queue that never reads.
         do {
             _ = try QueuePassword.resolve(for: config.queues)
-            _ = try AutoscaleReader.passwords(for: config.services)
+            _ = try AutoscaleReader.passwords(for: config.replicatedServices)
         } catch {
             FileHandle.standardError.write(Data("supervise: cannot load configuration:\n\(options.configPath): \(error)\n".utf8))
             return .failure(StartupExit(code: ExitCodes.configInvalid))

@@ -147,9 +147,26 @@ final class DockerWatcher: ContainerDriving {
                 case .restart(let timeout): try await client.restart(id, timeoutSeconds: Self.seconds(timeout))
                 case .stop(let timeout): try await client.stop(id, timeoutSeconds: Self.seconds(timeout))
                 case .kill(let signal): try await client.kill(id, signal: signal)
+                case .remove(let timeout): try await client.removeComposeReplica(id, stopTimeoutSeconds: Self.seconds(timeout))
                 }
             } catch {
                 feed.yield(.event(.containerActionFailed(unit: unit, id: id, reason: "\(error)")))
+            }
+        }
+    }
+
+    func createReplica(_ creation: ReplicaCreation) {
+        let client = self.client, feed = self.feed, logger = self.logger
+        Task {
+            let started = ContinuousClock.now
+            do {
+                let made = try await client.createComposeReplica(from: creation.source, image: creation.image, number: creation.number)
+                let container = try await client.inspect(made.id)
+                logger.info("made \(made.name) (\(made.image)) in \(String(format: "%.0f", (ContinuousClock.now - started).milliseconds)) ms",
+                            metadata: ["unit": "\(creation.unit)", "event": "docker-create"])
+                feed.yield(.event(.replicaCreated(unit: creation.unit, Self.snapshot(container))))
+            } catch {
+                feed.yield(.event(.replicaCreateFailed(unit: creation.unit, reason: "\(error)")))
             }
         }
     }
@@ -159,6 +176,7 @@ final class DockerWatcher: ContainerDriving {
         case .restart(let t): "restart (t=\(seconds(t)))"
         case .stop(let t): "stop (t=\(seconds(t)))"
         case .kill(let signal): "kill (\(Signals.name(signal)))"
+        case .remove(let t): "remove (t=\(seconds(t)))"
         }
     }
 

@@ -76,7 +76,7 @@ package final class SignalWatcher: Sendable {
                 if let socket { config.control.socketPath = socket }
                 if let stateDir { config.stateDirectory = stateDir }
                 _ = try QueuePassword.resolve(for: config.queues)
-                _ = try AutoscaleReader.passwords(for: config.services)
+                _ = try AutoscaleReader.passwords(for: config.replicatedServices)
                 try config.resolveDockerSocket()
                 feed.yield(.reload(.success(config)))
             } catch {

@@ -225,6 +225,8 @@ package struct SupervisionLoop {
                 guard let failure else { return }
                 feed.yield(.event(.drainProgress(unit: unit, generation: 0, activeCalls: nil, error: failure)))
             }
+        case .createReplica(let creation):
+            createReplica(creation)
         case .watchProcess(let unit, let pid):
             let feed = self.feed
             launcher.watchAdopted(unit, pid: pid) { remaining in
@@ -256,7 +258,7 @@ package struct SupervisionLoop {
     /// Reads the autoscaled services' triggers, anew when their `autoscale:` changed on a reload.
     /// A password that cannot be read leaves the reader as it was (see ``watchQueues()``).
     private mutating func watchAutoscale() {
-        let services = core.config.services
+        let services = core.config.replicatedServices
         let wanted = Dictionary(services.compactMap { s in s.settings.autoscale.map { (s.name, $0) } }, uniquingKeysWith: { a, _ in a })
         guard wanted != autoscaleReader?.services ?? [:] else { return }
         let passwords: [String: String]
@@ -350,6 +352,15 @@ package struct SupervisionLoop {
             return
         }
         docker.perform(unit: unit, id: id, action)
+    }
+
+    /// Asks Docker for a Compose replica; the result comes back as `.replicaCreated` or `.replicaCreateFailed`.
+    private func createReplica(_ creation: ReplicaCreation) {
+        guard let docker else {
+            feed.yield(.event(.replicaCreateFailed(unit: creation.unit, reason: "Docker is not configured")))
+            return
+        }
+        docker.createReplica(creation)
     }
 
     /// Starts watching Docker once the configuration has container selectors.

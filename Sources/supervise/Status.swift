@@ -44,11 +44,13 @@ extension Status {
     static func text(_ s: ServiceStatus) -> String {
         var text = "service \(s.name): \(s.desired) desired, \(s.running) running, \(s.ready) in service"
         if !s.leaving.isEmpty { text += ", leaving: \(s.leaving.joined(separator: ", "))" }
+        if let adding = s.adding, !adding.isEmpty { text += ", being made: \(adding.joined(separator: ", "))" }
         if let auto = s.autoscale {
             text += " (autoscale \(auto.min)…\(auto.max)\(auto.paused ? ", paused" : ""))"
             if let problem = auto.problem { text += "; cannot read \(problem): the count holds" }
         }
         text += "; \(s.reason)"
+        if let held = s.held { text += "\n  held: \(held)" }
         if let roll = s.rollout { text += "\n  rollout: \(roll.text)" }
         return text
     }

@@ -26,4 +26,8 @@ final class RecordingContainerDriver: ContainerDriving {
     func perform(unit: String, id: String, _ action: ContainerAction) {
         state.withLock { $0.actions.append("\(unit) \(id) \(action)") }
     }
+
+    func createReplica(_ creation: ReplicaCreation) {
+        state.withLock { $0.actions.append("create \(creation.unit) from \(creation.source)") }
+    }
 }

@@ -107,6 +107,9 @@ extension PropRunner {
             world.containers[i] = c
             note("Docker kills \(unit)#\(c.pid)")
             dockerSays([.container(id: id, .killed(signal: signal)), .container(id: id, .died(exitCode: 128 + signal))], later: later)
+        case .remove:
+            // Only a replica the core scaled away is removed, and the universe's service has no count the core owns.
+            violate(0, "removed a container of a service whose count it does not own", unit)
         }
         return before
     }

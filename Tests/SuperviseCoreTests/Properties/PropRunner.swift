@@ -267,6 +267,7 @@ struct PropRunner {
                  .stopProbe(let unit, _, _), .watchProcess(let unit, _), .container(let unit, _, _), .watchUnit(let unit, _):
                 touched.insert(unit)
             case .log(let record): if let unit = record.unit { touched.insert(unit) }
+            case .createReplica(let creation): touched.insert(creation.unit)
             case .persist, .shutdownComplete, .measure: break
             }
             switch effect {
@@ -299,6 +300,9 @@ struct PropRunner {
                 if case .restart = action { checkSpawn(unit) }
                 let pid = act(unit, id, action)
                 actions.append(PropContainerAction(unit: unit, pid: pid, action: action))
+            case .createReplica(let creation):
+                // The universe's selector gives no replica count: the core owns none, so asks for none.
+                violate(0, "asked for a replica of a service whose count it does not own", creation.unit)
             case .log, .persist, .measure:
                 break
             }
