@@ -272,6 +272,7 @@ extension Supervisor {
             }
             if roll.new.isEmpty {
                 log(.notice, nil, "rollout-aborted", "rollout of \(service.name) called off: \(why)")
+                scaling.lastRollout = RolloutEnd(roll, endedAt: now)
                 scaling.rollout = nil
                 emit(.persist)
                 // Old replicas lost meanwhile are made up for like any missing replica.
@@ -311,6 +312,7 @@ extension Supervisor {
         }
         if roll.old.isEmpty && leaving(service.name).isEmpty && roll.new.keys.allSatisfy(inService) {
             log(.notice, nil, "rollout-done", "rollout of \(service.name) done: \(roll.replaced.count) replaced by \(roll.new.keys.sorted().joined(separator: ", "))")
+            scaling.lastRollout = RolloutEnd(roll, endedAt: now)
             scaling.rollout = nil
             emit(.persist)
             return

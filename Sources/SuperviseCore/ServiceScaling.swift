@@ -27,6 +27,9 @@ public struct ServiceScaling: Sendable, Hashable, Codable {
     public var autoscaleProblem: String?
     /// The rollout under way, if any.
     public var rollout: Rollout?
+    /// How the last rollout ended (since the daemon started): what `supervise rollout` reports when the rollout
+    /// ended before it looked.
+    public var lastRollout: RolloutEnd?
 
     public init(service: String, desired: Int, source: ScaleSource, reason: String, configured: Int) {
         self.service = service
@@ -58,5 +61,23 @@ public struct Rollout: Sendable, Hashable, Codable {
         self.startedAt = startedAt
         self.image = image
         self.old = old
+    }
+}
+
+/// How a rollout ended: done, or called off and why.
+public struct RolloutEnd: Sendable, Hashable, Codable {
+    public var startedAt: Instant
+    public var endedAt: Instant
+    public var image: String?
+    /// Why it was called off; nil when it was done.
+    public var abort: String?
+    public var replaced: [String]
+
+    public init(_ roll: Rollout, endedAt: Instant) {
+        startedAt = roll.startedAt
+        self.endedAt = endedAt
+        image = roll.image
+        abort = roll.abort
+        replaced = roll.replaced
     }
 }

@@ -45,6 +45,17 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
     public var reason: String
     public var autoscale: Autoscale?
     public var rollout: RolloutProgress?
+    /// How the last rollout ended, since the daemon started.
+    public var lastRollout: LastRollout?
+
+    /// A rollout that ended: done, or aborted with its reason.
+    public struct LastRollout: Sendable, Codable, Equatable {
+        public var aborted: String?
+        public var replaced: [String]
+        public var secondsAgo: Double
+        public var secondsTaken: Double
+        public var image: String?
+    }
 }
 
 extension Supervisor {
@@ -75,6 +86,10 @@ extension Supervisor {
             autoscale: service.settings.autoscale.map {
                 ServiceStatus.Autoscale(min: $0.min, max: $0.max, paused: s.autoscalePaused, problem: s.autoscaleProblem)
             },
-            rollout: rollout)
+            rollout: rollout,
+            lastRollout: s.lastRollout.map {
+                ServiceStatus.LastRollout(aborted: $0.abort, replaced: $0.replaced, secondsAgo: (now - $0.endedAt).seconds,
+                                          secondsTaken: ($0.endedAt - $0.startedAt).seconds, image: $0.image)
+            })
     }
 }

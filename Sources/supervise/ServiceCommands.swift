@@ -46,23 +46,36 @@ struct Rollout: ParsableCommand {
     func run() throws {
         if status {
             let current = try serviceStatus(service, socket: socket)
-            writeLine(current.rollout.map { "\(service): rollout: \($0.text)" } ?? "\(service): no rollout under way (\(current.ready) of \(current.desired) in service)")
+            if let roll = current.rollout {
+                writeLine("\(service): rollout: \(roll.text)")
+            } else {
+                let last = current.lastRollout.map { end in
+                    "; the last one " + (end.aborted.map { "was aborted: \($0)" } ?? "was done")
+                        + " \(DurationText.format(.seconds(end.secondsAgo.rounded()))) ago"
+                } ?? ""
+                writeLine("\(service): no rollout under way (\(current.ready) of \(current.desired) in service)\(last)")
+            }
             return
         }
         let query = image.map { "?image=\(percentEncode($0))" } ?? ""
+        let sent = ContinuousClock.now
         try sendPost("/v1/services/\(percentEncode(service))/rollout\(query)", socket: socket)
         guard !noWait else { return }
         var last = ""
         var abort: String?
+        var done: ServiceStatus
         while true {
-            let current = try serviceStatus(service, socket: socket)
-            guard let roll = current.rollout else { break }
+            done = try serviceStatus(service, socket: socket)
+            guard let roll = done.rollout else { break }
             abort = roll.aborting ?? abort
             let line = "\(service): \(roll.text)"
             if line != last { writeLine(line); last = line }
             Thread.sleep(forTimeInterval: 1)
         }
-        let done = try serviceStatus(service, socket: socket)
+        // A rollout that ended before the first look (Docker refused its first replica at once) says how in
+        // the service's last rollout.
+        let waited = (ContinuousClock.now - sent) / .seconds(1)
+        if let end = done.lastRollout, end.secondsAgo <= waited + 1 { abort = end.aborted ?? abort }
         if let abort {
             writeLine("\(service): rollout aborted: \(abort); \(done.ready) of \(done.desired) in service")
             throw ExitCode(ExitCodes.failure)

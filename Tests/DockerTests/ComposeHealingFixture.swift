@@ -268,6 +268,11 @@ final class SuperviseProcess: @unchecked Sendable {
         }
     }
 
+    /// The records with `event`, of any unit.
+    func records(event: String) -> [[String: String]] {
+        records().filter { $0["event"] == event }
+    }
+
     /// The records of `unit` (or of no unit, with nil) with `event`.
     func records(unit: String?, event: String) -> [[String: String]] {
         records().filter { $0["unit"] == unit && $0["event"] == event }

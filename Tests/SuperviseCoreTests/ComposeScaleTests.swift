@@ -173,6 +173,8 @@ extension DockerPlay {
         #expect(d.h.core.scaling["worker"]?.rollout == nil)
         #expect(d.h.logEvents.contains("-:rollout-abort") && d.h.logEvents.contains("-:rollout-aborted"))
         #expect(d.h.logReasons.contains { $0.contains("No such image: agent-sim:missing") })
+        #expect(d.h.core.serviceStatus(of: "worker", now: d.h.now)?.lastRollout?.aborted?.contains("could not be made") == true,
+                "the CLI learns how a rollout that ended before it looked ended")
         #expect(d.members == ["worker-1", "worker-2"])
         #expect(d.phase("worker-1") == .running && d.phase("worker-2") == .running)
     }
