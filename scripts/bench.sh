@@ -10,6 +10,8 @@
 #                                    Docker's restart: always vs supervise; HEALTHCHECK unhealthy -> restart issued
 #   scripts/bench.sh rolling [opts]  calls dropped: docker-compose restart vs supervise restart --rolling
 #                                    (3 Compose workers on a private dockerd; root, docker.io, docker-compose)
+#   scripts/bench.sh rollout [opts]  calls dropped by a new worker image: docker-compose up -d with the image
+#                                    changed vs supervise rollout --image (3 Compose workers, private dockerd)
 #   scripts/bench.sh output [opts]   one unit writing flat out (yes): log bytes, daemon CPU and peak RSS
 #                                    with the output rate limit, and without it (the anchor)
 #   scripts/bench.sh metrics [opts]  time and size of a Prometheus scrape; daemon CPU scraped every 1 s vs not
@@ -41,6 +43,7 @@ if [ $# -eq 0 ]; then
   .build/release/supervise-bench probes
   .build/release/supervise-bench docker
   .build/release/supervise-bench rolling
+  .build/release/supervise-bench rollout
   .build/release/supervise-bench output
   .build/release/supervise-bench metrics
   .build/release/supervise-bench autoscale

@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "supervise-bench",
         abstract: "Measure restart latency after kill -9, and idle RSS and CPU, with N supervised sleep processes.",
-        subcommands: [RestartBench.self, ContainmentBench.self, ProbeBench.self, DockerBench.self, RollingBench.self, OutputBench.self,
+        subcommands: [RestartBench.self, ContainmentBench.self, ProbeBench.self, DockerBench.self, RollingBench.self, RolloutBench.self, OutputBench.self,
                       MetricsBench.self, AutoscaleBench.self],
         defaultSubcommand: RestartBench.self)
 }

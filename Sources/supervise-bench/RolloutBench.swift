@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import Synchronization
+import AgentSimClient
+
+/// A new worker image for 3 Compose replicas under a steady load of long calls, on a private dockerd:
+/// (a) the image changed in the Compose file and `docker-compose up -d` (every replica recreated at once, Compose's
+/// 10 s grace, then SIGKILL) against (b) `supervise rollout worker --image NEW` (new replicas first, then the old
+/// ones drained). Counts calls dropped (accepted, never completed) from the workers' own output, which each worker
+/// writes to a file on the host, since Compose deletes the containers it recreates and their logs with them.
+struct RolloutBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout",
+        abstract: "Calls dropped by a new image through docker-compose up -d vs supervise rollout --image (private dockerd, root).")
+
+    @Option(help: "Seconds between calls (round-robin over the running workers).") var every = 0.5
+    @Option(name: .customLong("min-call"), help: "Shortest call, seconds.") var minCall = 5.0
+    @Option(name: .customLong("max-call"), help: "Longest call, seconds.") var maxCall = 20.0
+    @Option(help: "Seconds of load before each rollout.") var warmup = 20.0
+    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+
+    func run() throws {
+        guard getuid() == 0 else { throw BenchError("rollout: run as root (private dockerd, network namespaces)") }
+        StartedProcesses.stopOnSignals()
+        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+        let superviseBinary = supervise ?? binDir + "/supervise"
+        print("supervise-bench rollout: \(superviseBinary)")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 3 worker replicas, a call every \(every)s "
+              + "round-robin, \(Int(minCall))-\(Int(maxCall)) s each, \(Int(warmup)) s of load before each rollout")
+
+        guard let testbed = DockerBench.testbed(from: URL(fileURLWithPath: binDir)) else {
+            throw BenchError("scripts/systemd-testbed/start-dockerd.sh not found (run from the repository)")
+        }
+        let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bo-"), testbed: testbed)
+        let cleanup = StartedProcesses.addCleanup { engine.tearDown() }
+        defer { engine.tearDown(); StartedProcesses.removeCleanup(cleanup) }
+        try engine.start()
+        let project = try RolloutProject(engine: engine, binDir: binDir)
+        let durations = minCall...maxCall
+
+        // (a) docker-compose up -d with the new image in the file.
+        try project.up(image: project.images[0])
+        try project.waitServing(image: project.images[0])
+        let a = try measure(project, durations: durations, image: project.images[1]) {
+            try project.up(image: project.images[1])
+        }
+
+        // (b) supervise rollout --image, on the containers (a) left.
+        let dir = try makeTemporaryDirectory("/tmp/sv-bench-rollout-")
+        let removeDir = StartedProcesses.addCleanup { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); StartedProcesses.removeCleanup(removeDir) }
+        let config = dir + "/supervise.yaml"
+        try """
+            docker: {socket: \(engine.socket), project: \(project.name)}
+            containers:
+              worker:
+                compose: worker
+                stop_timeout: 5s
+                restart: {policy: always}
+                readiness: {http: "http://127.0.0.1:8081/", interval: 1s, network: container}
+                drain: {progress: "http://127.0.0.1:8081/worker", network: container, timeout: 60s}
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let socket = dir + "/control.sock", logPath = dir + "/daemon.log"
+        let daemon = try launch(superviseBinary, ["run", "--config", config, "--socket", socket, "--state-dir", dir + "/state",
+                                                  "--log-format", "json"], log: logPath)
+        defer { stop(daemon) }
+        try waitUntil(60, "supervise: 3 workers ready") {
+            guard let out = try? runCommand(superviseBinary, ["status", "--json", "--socket", socket]), out.status == 0,
+                  let object = try? JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any],
+                  let units = object["units"] as? [[String: Any]] else { return false }
+            return units.filter { $0["state"] as? String == "running" && $0["ready"] as? Bool == true }.count == 3
+        }
+        let b = try measure(project, durations: durations, image: project.images[0]) {
+            let out = try runCommand(superviseBinary, ["rollout", "worker", "--image", project.images[0], "--socket", socket])
+            guard out.status == 0 else { throw BenchError("supervise rollout: \(out.output)\n\(daemonTail(logPath))") }
+        }
+
+        func row(_ name: String, _ r: Measurement) -> String {
+            name.padding(toLength: 44, withPad: " ", startingAt: 0)
+                + "\(r.dropped)/\(r.liveAtStart)".padding(toLength: 14, withPad: " ", startingAt: 0)
+                + "\(r.accepted)".padding(toLength: 10, withPad: " ", startingAt: 0)
+                + "\(fmt1(r.seconds)) s".padding(toLength: 10, withPad: " ", startingAt: 0)
+                + "\(fmt1(r.longestLiveAtStart)) s".padding(toLength: 14, withPad: " ", startingAt: 0)
+                + "\(r.fewestServing)"
+        }
+        print("""
+
+            == a new image for 3 Compose workers under load (calls \(Int(minCall))-\(Int(maxCall)) s) ==
+              rollout                                     dropped/live  accepted  took      longest live  fewest serving
+              \(row("docker-compose up -d (image changed, t=10)", a))
+              \(row("supervise rollout worker --image", b))
+              dropped: calls accepted but never completed, from the workers' own output; live: calls in progress when the
+              rollout began; took: until every running worker ran the new image (supervise: until the command returned);
+              fewest serving: the fewest workers taking calls at once (answering /worker, not draining), sampled
+              every 0.2 s; the service's count is 3.
+            """)
+    }
+
+    struct Measurement {
+        var dropped = 0, liveAtStart = 0, accepted = 0
+        var seconds = 0.0, longestLiveAtStart = 0.0
+        var fewestServing = Int.max
+    }
+
+    /// Load for `warmup` seconds, the rollout, until every running worker runs `image`; load for 5 s more, then every
+    /// call left to end; drops from the workers' files.
+    private func measure(_ project: RolloutProject, durations: ClosedRange<Double>, image: String,
+                         rollout: @escaping @Sendable () throws -> Void) throws -> Measurement {
+        let before = try project.callCounts()
+        let calls = project.calls()
+        calls.startSteadyLoad(on: [0, 1, 2], durations: durations, every: every)
+        defer { calls.stop() }
+        Thread.sleep(forTimeInterval: warmup)
+        var m = Measurement()
+        let t0 = Date()
+        let live = calls.accepted.filter { $0.endsAt > t0 }
+        m.liveAtStart = live.count
+        m.longestLiveAtStart = live.map { $0.endsAt.timeIntervalSince(t0) }.max() ?? 0
+        let failure = Mutex<(any Error)?>(nil)
+        let done = Mutex(false)
+        let thread = Thread {
+            do { try rollout() } catch { failure.withLock { $0 = error } }
+            done.withLock { $0 = true }
+        }
+        thread.start()
+        while try !done.withLock({ $0 }) || !project.allRun(image: image) {
+            m.fewestServing = min(m.fewestServing, project.serving())
+            guard Date().timeIntervalSince(t0) < 600 else { throw BenchError("the rollout did not finish within 10 min") }
+            usleep(200_000)
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        m.seconds = Date().timeIntervalSince(t0)
+        Thread.sleep(forTimeInterval: 5)
+        calls.stop()
+        Thread.sleep(forTimeInterval: durations.upperBound + 1.5)
+        let after = try project.callCounts()
+        m.accepted = calls.accepted.count
+        m.dropped = (after.started - before.started) - (after.ended - before.ended)
+        if after.started - before.started != m.accepted {
+            print("  note: the workers logged \(after.started - before.started) calls started, the generator \(m.accepted) accepted")
+        }
+        return m
+    }
+}
+
+/// The last lines of a daemon's log, for an error.
+private func daemonTail(_ path: String) -> String {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
+}
+
+/// A Compose v1 project with `scale: 3` workers (agent-sim from the host's build directory, `network_mode: none`),
+/// whose image is one of two tags of the same root file system with different ids; each worker appends its output
+/// to `calls/HOSTNAME.log` in the engine's directory (through `sh -c exec`, so agent-sim is still the container's
+/// main process and gets Docker's signals).
+final class RolloutProject: Sendable {
+    let engine: PrivateDockerd
+    let name = "svrollout\(getpid())"
+    let file: String
+    let binDir: String
+    let callsDirectory: String
+    /// The two images: `supervise-agent-root:bench-1` and `-2`.
+    let images = ["supervise-agent-root:bench-1", "supervise-agent-root:bench-2"]
+    private let picked = Mutex<(pids: [Int32], at: Date)>(([], .distantPast))
+
+    init(engine: PrivateDockerd, binDir: String) throws {
+        self.engine = engine
+        self.binDir = binDir
+        file = engine.directory + "/docker-compose.yml"
+        callsDirectory = engine.directory + "/calls"
+        try FileManager.default.createDirectory(atPath: callsDirectory, withIntermediateDirectories: true)
+        let script = """
+            set -e
+            root=$(mktemp -d /tmp/sv-bench-rootfs-XXXXXX)
+            trap 'rm -rf "$root"' EXIT
+            mkdir -p "$root/usr/lib" "$root/usr/lib64" "$root/usr/bin" "$root/usr/sbin" "$root/opt/swift" "$root/etc" "$root/tmp" \\
+              "$root/proc" "$root/sys" "$root/dev" "$root/calls"
+            chmod 1777 "$root/tmp"
+            ln -s usr/lib "$root/lib"; ln -s usr/lib64 "$root/lib64"; ln -s usr/bin "$root/bin"; ln -s usr/sbin "$root/sbin"
+            tar -C "$root" -c . | docker -H "unix://\(engine.socket)" import - \(images[0]) >/dev/null
+            printf 'FROM \(images[0])\\nLABEL supervise.bench=2\\n' | docker -H "unix://\(engine.socket)" build -q -t \(images[1]) - >/dev/null
+            """
+        let imported = try runCommand("/bin/bash", ["-c", script])
+        guard imported.status == 0 else { throw BenchError("making the images: \(imported.output)") }
+    }
+
+    /// Writes the Compose file with `image` and runs `docker-compose up -d`.
+    func up(image: String) throws {
+        // `$$`: a literal `$` for Compose, which interpolates `$`.
+        let command = "exec \(binDir)/agent-sim --port 8081 --name worker >>/calls/$$(cat /etc/hostname).log 2>&1"
+        try """
+            version: "2.4"
+            services:
+              worker:
+                image: \(image)
+                scale: 3
+                command: ["/bin/sh", "-c", "\(command)"]
+                network_mode: none
+                volumes: ["/usr:/usr:ro", "/opt/swift:/opt/swift:ro", "\(binDir):\(binDir):ro", "\(callsDirectory):/calls"]
+
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let out = try runCommand("docker-compose", ["--no-ansi", "-p", name, "-f", file, "up", "-d"],
+                                 environment: ["DOCKER_HOST": "unix://" + engine.socket, "COMPOSE_INTERACTIVE_NO_CLI": "1"])
+        guard out.status == 0 else { throw BenchError("docker-compose up -d: \(out.output)") }
+    }
+
+    /// The running workers: id, image and main pid, by replica number.
+    func running() throws -> [(number: Int, image: String, pid: Int32)] {
+        let lines = try engine.cli(["ps", "--no-trunc", "--filter", "label=com.docker.compose.project=\(name)",
+                                    "--format", "{{.ID}} {{.Label \"com.docker.compose.container-number\"}}"])
+        return try lines.split(separator: "\n").compactMap { line -> (Int, String, Int32)? in
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, let n = Int(parts[1]) else { return nil }
+            let f = try engine.cli(["inspect", "-f", "{{.Config.Image}} {{.State.Pid}}", String(parts[0])]).split(separator: " ")
+            guard f.count == 2, let pid = Int32(f[1].trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
+            return (n, String(f[0]), pid)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Whether exactly 3 workers run, all on `image`.
+    func allRun(image: String) throws -> Bool {
+        let now = try running()
+        return now.count == 3 && now.allSatisfy { $0.image == image }
+    }
+
+    /// How many running workers take calls now: `GET /worker` answered, and not draining.
+    func serving() -> Int {
+        ((try? running()) ?? []).filter { worker in
+            guard let answer = netnsHTTP(pid: worker.pid, "GET", "/worker", timeout: 1), answer.status == 200 else { return false }
+            return answer.body.contains("\"draining\":false")
+        }.count
+    }
+
+    func waitServing(image: String) throws {
+        try waitUntil(60, "3 workers answering") { try allRun(image: image) && serving() == 3 }
+    }
+
+    /// Calls to slot 0, 1, 2: the running workers in replica order (refreshed every 0.5 s, and at once when a worker
+    /// is gone or draining, trying the next one).
+    func calls() -> CallGenerator<Int> {
+        CallGenerator { [self] slot, method, path in
+            var pids = workers(refresh: false)
+            for attempt in 0..<2 {
+                guard !pids.isEmpty else { return nil }
+                let answer = netnsHTTP(pid: pids[(slot + attempt) % pids.count], method, path)
+                if let answer, answer.status != 503 { return answer }
+                pids = workers(refresh: true)
+            }
+            return nil
+        }
+    }
+
+    private func workers(refresh: Bool) -> [Int32] {
+        if !refresh, let cached = picked.withLock({ Date().timeIntervalSince($0.at) < 0.5 ? $0.pids : nil }) { return cached }
+        let pids = ((try? running()) ?? []).map(\.pid)
+        picked.withLock { $0 = (pids, Date()) }
+        return pids
+    }
+
+    /// "call N started" and "call N ended" lines over every worker's file, old containers' too.
+    func callCounts() throws -> (started: Int, ended: Int) {
+        var started = 0, ended = 0
+        for entry in try FileManager.default.contentsOfDirectory(atPath: callsDirectory) {
+            let text = (try? String(contentsOfFile: callsDirectory + "/" + entry, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") {
+                guard let r = line.range(of: "] call ") else { continue }
+                let words = line[r.upperBound...].split(separator: " ")
+                if words.count >= 2, words[1] == "started" { started += 1 }
+                if words.count >= 2, words[1] == "ended" { ended += 1 }
+            }
+        }
+        return (started, ended)
+    }
+}
