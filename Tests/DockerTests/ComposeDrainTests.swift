@@ -268,7 +268,13 @@ struct ComposeDrainTests {
 
         let second = try SuperviseProcess(config: config(project), reusing: first)
         defer { second.stop() }
-        let resumed = try #require(try second.unit("worker-1"))
+        // Container units appear once the new daemon has listed Docker's containers, a moment after it answers.
+        var found: [String: Any]?
+        _ = try poll(timeout: 10) {
+            found = try second.unit("worker-1")
+            return found != nil
+        }
+        let resumed = try #require(found, "\(second.log)")
         #expect(resumed["state"] as? String == "draining", "\(resumed)\n\(second.log)")
         #expect((resumed["pid"] as? Int).map(Int32.init) == before.pid)
         #expect(second.records(unit: "worker-1", event: "drain-resume").count == 1, "\(second.log)")

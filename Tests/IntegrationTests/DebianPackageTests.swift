@@ -84,8 +84,12 @@ import Testing
                     "man \(page): \(man.output.prefix(2000))")
         }
         // A page for supervise and one for each subcommand (help included) its parser describes.
-        let dump = try runCommand(Binaries.supervise, ["--experimental-dump-help"])
-        let tool = try JSONSerialization.jsonObject(with: Data(dump.output.utf8)) as? [String: Any]
+        // Into a file, read once the command has exited: a pipe's output can arrive after the exit on a loaded
+        // machine, and a JSON document cut short is no count at all.
+        let dumpFile = bed.directory + "/dump-help.json"
+        let dump = try runCommand("/bin/sh", ["-c", "exec \"$0\" --experimental-dump-help > \"$1\"", Binaries.supervise, dumpFile])
+        try #require(dump.code == 0, "supervise --experimental-dump-help: \(dump.output)")
+        let tool = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dumpFile))) as? [String: Any]
         let subcommands = ((tool?["command"] as? [String: Any])?["subcommands"] as? [Any])?.count ?? 0
         #expect(subcommands >= 11)
         #expect(try bed.run("sh", "-c", "ls /usr/share/man/man1 | grep -c '^supervise'").output.trimmed == "\(subcommands + 1)")
