@@ -9,7 +9,19 @@ let package = Package(
     products: [
         .executable(name: "supervise", targets: ["supervise"]),
         .executable(name: "agent-sim", targets: ["agent-sim"]),
-        .executable(name: "supervise-bench", targets: ["supervise-bench"]),
+        // For the benchmarks package (Benchmarks/Package.swift) only, which may use another package's products but
+        // not its targets: exactly the modules supervise-bench and its anchors import, one product each so that a
+        // target there builds only what it needs. Not an API: nothing outside this repository should depend on them.
+        .library(name: "SuperviseCore", targets: ["SuperviseCore"]),
+        .library(name: "SuperviseControl", targets: ["SuperviseControl"]),
+        .library(name: "SuperviseProbes", targets: ["SuperviseProbes"]),
+        .library(name: "SuperviseMetrics", targets: ["SuperviseMetrics"]),
+        .library(name: "SuperviseHTTPClient", targets: ["SuperviseHTTPClient"]),
+        .library(name: "AgentSimClient", targets: ["AgentSimClient"]),
+        .library(name: "AgentSimQueue", targets: ["AgentSimQueue"]),
+        // The bare-libcurl anchor (Benchmarks/Sources/CProbeFloor) calls libcurl through the daemon's own dlopen shim,
+        // as the probe engine does, so the anchor and the engine load the same libcurl the same way.
+        .library(name: "CCurl", targets: ["CCurl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.6.0"),  // 1.6: @ParentCommand
@@ -29,10 +41,6 @@ let package = Package(
         // of their own. No pkgConfig: hiredis.pc's cflags carry -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
         // warning at every build planning; the module map includes <hiredis/hiredis.h> and links hiredis itself.
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
-        // Anchors for the probe benchmark: the same probe load from bare libcurl and bare sockets.
-        .target(name: "CProbeFloor", dependencies: ["CCurl"]),
-        // The respawn floor: kill -9, waitpid, posix_spawn in a bare C loop (supervise-bench containment).
-        .target(name: "CRespawnFloor"),
         // fork/exec with process groups, credentials and a clean signal state; peer credentials.
         .target(name: "CSuperviseSys"),
 
@@ -97,11 +105,6 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ], swiftSettings: strict),
-        .executableTarget(name: "supervise-bench", dependencies: [
-            "SuperviseControl", "SuperviseCore", "CSuperviseSys", "AgentSimClient", "CProbeFloor", "SuperviseProbes",
-            "CRespawnFloor", "SuperviseMetrics", "SuperviseHTTPClient", "AgentSimQueue",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: strict),
         // Placing calls on agent-sim workers from tests and benchmarks (the HTTP exchange is the caller's).
         .target(name: "AgentSimClient", swiftSettings: strict),
         // agent-sim's call queue: jobs on a Redis list, taken with BLPOP and queued with RPUSH through hiredis (blocking:
@@ -128,7 +131,7 @@ let package = Package(
         .target(name: "CTestSeccomp", path: "Tests/CTestSeccomp"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SuperviseControl", "SuperviseCore", "SuperviseSystemd", "CSystemd", "CCurl", "SuperviseProbes", "SuperviseProcess",
-            "AgentSimClient", "CProbeFloor", "SuperviseQueues", "SuperviseNotify", "CTestSeccomp", "AgentSimQueue",
+            "AgentSimClient", "SuperviseQueues", "SuperviseNotify", "CTestSeccomp", "AgentSimQueue",
             "SuperviseHTTPClient", "SuperviseBuildInfo",
         ], swiftSettings: strict),
     ],

@@ -24,29 +24,32 @@
 #                                    loads it from the toolchain (.build-dynamic, built here)
 # The release builds link the Swift runtime statically (--static-swift-stdlib), as `make build` and the
 # Debian package do: the figures are those of the binary hosts run.
+# The benchmarks are a package of their own (Benchmarks/Package.swift), built in Benchmarks/.build; what they
+# measure is the root package's release build, .build/release/supervise and .build/release/agent-sim, which
+# Benchmarks/.build/release/supervise-bench finds from its own path (from any working directory).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
 swift build -c release --static-swift-stdlib --product supervise
-swift build -c release --static-swift-stdlib --product supervise-bench
 swift build -c release --static-swift-stdlib --product agent-sim
+swift build --package-path Benchmarks -c release --static-swift-stdlib --product supervise-bench
+bench=Benchmarks/.build/release/supervise-bench
 if [ "${1:-}" = rss ]; then
   shift
   swift build -c release --scratch-path .build-dynamic --product supervise
-  exec .build/release/supervise-bench restart --supervise .build/release/supervise \
-    --supervise .build-dynamic/release/supervise "$@"
+  exec "$bench" restart --supervise .build/release/supervise --supervise .build-dynamic/release/supervise "$@"
 fi
 if [ $# -eq 0 ]; then
-  .build/release/supervise-bench restart
-  .build/release/supervise-bench containment
-  .build/release/supervise-bench probes
-  .build/release/supervise-bench docker
-  .build/release/supervise-bench rolling
-  .build/release/supervise-bench rollout
-  .build/release/supervise-bench output
-  .build/release/supervise-bench metrics
-  .build/release/supervise-bench autoscale
+  "$bench" restart
+  "$bench" containment
+  "$bench" probes
+  "$bench" docker
+  "$bench" rolling
+  "$bench" rollout
+  "$bench" output
+  "$bench" metrics
+  "$bench" autoscale
 else
-  exec .build/release/supervise-bench "$@"
+  exec "$bench" "$@"
 fi

@@ -64,3 +64,5 @@ if [ $(( ${#missing[@]} + ${#missing_bare[@]} )) -gt 0 ]; then
 fi
 
 swift package resolve >/dev/null
+# The benchmarks' own package (Benchmarks/Package.swift: the root package by path, swift-argument-parser).
+swift package resolve --package-path Benchmarks >/dev/null

@@ -17,15 +17,14 @@ struct ContainmentBench: ParsableCommand {
 
     @Option(help: "Supervised units (each killed in turn).") var units = 100
     @Option(help: "kill -9 events per arm.") var kills = 300
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
     @Option(help: "Milliseconds between a restart and the next kill, in every arm: each restart is timed from a quiet start, not queued behind the last one's bookkeeping.")
     var gap = 2
 
     func run() throws {
         guard getuid() == 0 else { throw BenchError("containment needs root (it mounts a cgroup2 hierarchy of its own)") }
         StartedProcesses.stopOnSignals()
-        let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("supervise").path
+        let binary = supervise ?? ProductBinaries.supervise
         print("supervise-bench containment: \(binary), \(units) units, \(kills) kills per arm, \(gap) ms after each restart")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, kernel \(kernelRelease())")
 

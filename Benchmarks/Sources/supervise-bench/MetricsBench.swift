@@ -14,12 +14,11 @@ struct MetricsBench: ParsableCommand {
     @Option(help: "Supervised units.") var units = 1000
     @Option(help: "Scrapes timed back to back.") var scrapes = 100
     @Option(help: "Seconds of each CPU window (unscraped, then scraped every second).") var window = 30
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("supervise").path
+        let binary = supervise ?? ProductBinaries.supervise
         print("supervise-bench metrics: \(binary), \(units) units")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, kernel \(kernelRelease())")
         let render = renderTimes()

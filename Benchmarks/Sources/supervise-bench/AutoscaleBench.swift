@@ -28,8 +28,8 @@ struct AutoscaleBench: ParsableCommand {
     @Option(name: .customLong("readiness-interval"), help: "The replicas' readiness probe interval.") var readinessInterval = "100ms"
     @Option(name: .customLong("poll-ms"), help: "GET /v1/services/worker every this many ms (a cross-check of the log's times).")
     var pollMs = 50
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
-    @Option(name: .customLong("agent-sim"), help: "The agent-sim binary (default: beside this one).") var agentSim: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
+    @Option(name: .customLong("agent-sim"), help: ArgumentHelp(ProductBinaries.help("agent-sim"))) var agentSim: String?
     @Option(name: .customLong("redis-server"), help: "The redis-server binary (Debian's redis-server).") var redisServer = "/usr/bin/redis-server"
 
     /// The service's shape: issue 14's benchmark (KEDA's default `listLength` of 5).
@@ -48,9 +48,8 @@ struct AutoscaleBench: ParsableCommand {
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-        let superviseBinary = supervise ?? binDir + "/supervise"
-        let agentBinary = agentSim ?? binDir + "/agent-sim"
+        let superviseBinary = supervise ?? ProductBinaries.supervise
+        let agentBinary = agentSim ?? ProductBinaries.agentSim
         for binary in [superviseBinary, agentBinary] where !FileManager.default.isExecutableFile(atPath: binary) {
             throw BenchError("\(binary) not found: swift build -c release --product \(URL(fileURLWithPath: binary).lastPathComponent)")
         }

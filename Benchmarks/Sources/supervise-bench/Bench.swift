@@ -21,16 +21,14 @@ struct RestartBench: ParsableCommand {
     @Option(help: "kill -9 events per unit count.") var kills = 200
     @Option(name: .customLong("idle-seconds"), help: "How long to measure idle RSS and CPU.") var idleSeconds = 60
     @Option(help: ArgumentHelp("""
-        A supervise binary to measure (default: the one beside this one). Repeat it to compare builds, e.g. the \
-        static release build with a dynamic one: a table of their idle RSS closes the run.
+        A supervise binary to measure (default: the root package's, \(ProductBinaries.supervise)). \
+        Repeat it to compare builds, e.g. the static release build with a dynamic one: a table of their idle RSS closes \
+        the run.
         """, valueName: "path")) var supervise: [String] = []
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binaries = supervise.isEmpty
-            ? [URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-                .deletingLastPathComponent().appendingPathComponent("supervise").path]
-            : supervise
+        let binaries = supervise.isEmpty ? [ProductBinaries.supervise] : supervise
         print("supervise-bench restart: \(binaries.joined(separator: ", "))")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory / 1_048_576) MiB")
         var rows: [(binary: String, result: RestartScenario.Result)] = []

@@ -16,18 +16,18 @@ struct RollingBench: ParsableCommand {
     @Option(name: .customLong("min-call"), help: "Shortest call, seconds.") var minCall = 5.0
     @Option(name: .customLong("max-call"), help: "Longest call, seconds.") var maxCall = 20.0
     @Option(help: "Seconds of load before each restart.") var warmup = 20.0
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
 
     func run() throws {
         guard getuid() == 0 else { throw BenchError("rolling: run as root (private dockerd, network namespaces)") }
         StartedProcesses.stopOnSignals()
-        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
-        let superviseBinary = supervise ?? binDir + "/supervise"
+        let binDir = ProductBinaries.directory.path
+        let superviseBinary = supervise ?? ProductBinaries.supervise
         print("supervise-bench rolling: \(superviseBinary)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 3 worker replicas, a call every \(every)s "
               + "round-robin, \(Int(minCall))-\(Int(maxCall)) s each, \(Int(warmup)) s of load before each restart")
 
-        guard let testbed = DockerBench.testbed(from: URL(fileURLWithPath: binDir)) else {
+        guard let testbed = DockerBench.testbed() else {
             throw BenchError("scripts/systemd-testbed/start-dockerd.sh not found (run from the repository)")
         }
         let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bk-"), testbed: testbed)

@@ -18,14 +18,13 @@ struct DockerBench: ParsableCommand {
     var gap = 10.5
     @Option(help: "Extra kills per side 1 s after each restart, showing Docker's backoff growing (0: none).") var burst = 5
     @Option(name: .customLong("unhealthy-trials"), help: "HEALTHCHECK unhealthy-to-restart measurements.") var trials = 5
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let daemonBinary = supervise ?? binDir.appendingPathComponent("supervise").path
+        let daemonBinary = supervise ?? ProductBinaries.supervise
         guard getuid() == 0 else { throw BenchError("the docker benchmark runs a private dockerd and needs root") }
-        guard let testbed = Self.testbed(from: binDir) else {
+        guard let testbed = Self.testbed() else {
             throw BenchError("scripts/systemd-testbed/start-dockerd.sh not found (run from the repository)")
         }
         print("supervise-bench docker: \(daemonBinary)")
@@ -203,10 +202,12 @@ struct DockerBench: ParsableCommand {
         }
     }
 
-    /// scripts/systemd-testbed from the working directory or above the binary.
-    static func testbed(from binDir: URL) -> String? {
-        var candidates = [FileManager.default.currentDirectoryPath]
-        var d = binDir
+    /// scripts/systemd-testbed of the repository this bench was built in, else from the working directory or above
+    /// this executable.
+    static func testbed() -> String? {
+        var candidates = ProductBinaries.repository.map { [$0.path] } ?? []
+        candidates.append(FileManager.default.currentDirectoryPath)
+        var d = ProductBinaries.executable.deletingLastPathComponent()
         for _ in 0..<6 { d = d.deletingLastPathComponent(); candidates.append(d.path) }
         return candidates.map { $0 + "/scripts/systemd-testbed" }
             .first { FileManager.default.isExecutableFile(atPath: $0 + "/start-dockerd.sh") }

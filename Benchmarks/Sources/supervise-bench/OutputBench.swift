@@ -16,12 +16,11 @@ struct OutputBench: ParsableCommand {
     @Option(name: .customLong("max-line"), help: "The unit's max_line, in bytes.") var maxLine = 16_384
     @Option(name: .customLong("long-line-bytes"),
             help: "Length of the lines of the long-line run (at most 131071); 0 skips it.") var longLineBytes = 65_536
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binary = supervise ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("supervise").path
+        let binary = supervise ?? ProductBinaries.supervise
         print("supervise-bench output: \(binary)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
         let limits = "{rate_limit_burst: \(burst), rate_limit_interval: \(interval), max_line: \(maxLine)}"

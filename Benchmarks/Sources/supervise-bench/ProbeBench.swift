@@ -14,15 +14,14 @@ struct ProbeBench: ParsableCommand {
     @Option(help: "agent-sim servers the targets are spread over.") var servers = 10
     @Option(help: "Measurement window in seconds.") var seconds = 60
     @Option(name: .customLong("unhealthy-trials"), help: "Unhealthy-to-restart measurements.") var trials = 5
-    @Option(help: "The supervise binary (default: beside this one).") var supervise: String?
+    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
     @Option(name: .customLong("anchor-seconds"),
             help: "Seconds for each anchor (bare libcurl, bare sockets) at the same load; 0 skips them.") var anchorSeconds = 20
 
     func run() throws {
         StartedProcesses.stopOnSignals()
-        let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let daemonBinary = supervise ?? binDir.appendingPathComponent("supervise").path
-        let agentSim = binDir.appendingPathComponent("agent-sim").path
+        let daemonBinary = supervise ?? ProductBinaries.supervise
+        let agentSim = ProductBinaries.agentSim
         print("supervise-bench probes: \(daemonBinary)")
         print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
