@@ -82,6 +82,7 @@ public struct ComposeService: Sendable, Hashable {
     /// Where the service was first defined.
     public var place: SourcePlace
     public var image: String?
+    public var imagePlace: SourcePlace?
     /// `command`: the image's CMD replaced (Kubernetes' `args`).
     public var command: [String]?
     /// `entrypoint`: the image's ENTRYPOINT replaced (Kubernetes' `command`).
@@ -131,6 +132,11 @@ public struct ComposeService: Sendable, Hashable {
 public struct EnvironmentVariable: Sendable, Hashable {
     public var name: String
     public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// The services of one or more Compose files, merged.

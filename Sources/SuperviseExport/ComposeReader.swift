@@ -99,7 +99,10 @@ public enum ComposeReader {
 extension ComposeService {
     /// `later` laid over this service, as Compose merges a service defined in several files.
     mutating func merge(_ later: ComposeService) {
-        image = later.image ?? image
+        if let laterImage = later.image {
+            image = laterImage
+            imagePlace = later.imagePlace
+        }
         command = later.command ?? command
         entrypoint = later.entrypoint ?? entrypoint
         for variable in later.environment {
@@ -221,7 +224,9 @@ final class ComposeFileReader {
         for (key, keyNode, value) in keys {
             let keyPath = "\(path).\(key)"
             switch key {
-            case "image": service.image = string(value, keyPath, expected: "an image reference such as redis:7")
+            case "image":
+                service.image = string(value, keyPath, expected: "an image reference such as redis:7")
+                service.imagePlace = place(value, keyPath)
             case "command": service.command = commandLine(value, keyPath)
             case "entrypoint": service.entrypoint = commandLine(value, keyPath)
             case "environment": service.environment = environment(value, keyPath)
@@ -229,7 +234,7 @@ final class ComposeFileReader {
             case "ports": service.ports = ports(value, keyPath)
             case "deploy": deploy(value, keyPath, into: &service)
             case "scale": service.replicas = service.replicas ?? count(value, keyPath)
-            case "healthcheck": service.healthcheck = healthcheck(value, keyPath)
+            case "healthcheck": service.healthcheck = healthcheck(value, keyPath, key: keyNode)
             case "depends_on": service.dependsOn = dependsOn(value, keyPath)
             case "restart":
                 service.restart = restartPolicy(value, keyPath)
@@ -533,14 +538,14 @@ final class ComposeFileReader {
 
     // MARK: healthcheck
 
-    private func healthcheck(_ node: Node, _ path: String) -> ComposeHealthcheck? {
+    private func healthcheck(_ node: Node, _ path: String, key: Node) -> ComposeHealthcheck? {
         guard let keys = mapping(node, path, expected: "a mapping with test, interval, timeout, retries") else {
             return nil
         }
         var check = ComposeHealthcheck(command: [], interval: ComposeHealthcheck.defaultInterval,
                                        timeout: ComposeHealthcheck.defaultTimeout,
                                        retries: ComposeHealthcheck.defaultRetries, startPeriod: .zero,
-                                       place: place(node, path))
+                                       place: place(key, path))
         var disabled = false
         var hasTest = false
         for (key, keyNode, value) in keys {

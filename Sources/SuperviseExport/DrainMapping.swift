@@ -51,7 +51,9 @@ extension ServiceExport {
         }
         note("drain.http", "a preStop hook POSTs the drain request and waits for the live calls to end: it runs /bin/sh, "
                  + "curl and sed inside the container, so the image must have them")
-        return ["/bin/sh", "-c", Self.escapingReferences(script)]
+        // A hook's command is run as written: unlike a container's command and args or a probe's, the kubelet expands
+        // no $(NAME) in it, so its $( stays as it is.
+        return ["/bin/sh", "-c", script]
     }
 
     /// A drain URL as seen from inside the pod: loopback at the container's port.

@@ -41,6 +41,16 @@ public struct Probe: Sendable, Hashable {
     public var timeoutSeconds: Int
     public var successThreshold: Int
     public var failureThreshold: Int
+
+    public init(handler: ProbeHandler, initialDelaySeconds: Int, periodSeconds: Int, timeoutSeconds: Int,
+                successThreshold: Int, failureThreshold: Int) {
+        self.handler = handler
+        self.initialDelaySeconds = initialDelaySeconds
+        self.periodSeconds = periodSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.successThreshold = successThreshold
+        self.failureThreshold = failureThreshold
+    }
 }
 
 /// A port of a container, and of its Service.
@@ -56,6 +66,11 @@ public struct PortSpec: Sendable, Hashable {
 public struct ResourceAmounts: Sendable, Hashable {
     public var cpu: String?
     public var memory: String?
+
+    public init(cpu: String? = nil, memory: String? = nil) {
+        self.cpu = cpu
+        self.memory = memory
+    }
 
     var isEmpty: Bool { cpu == nil && memory == nil }
 }
@@ -112,6 +127,11 @@ public struct ScaleTrigger: Sendable, Hashable {
     public var type: String
     /// KEDA's trigger metadata: every value a string.
     public var metadata: [Label]
+
+    public init(type: String, metadata: [Label]) {
+        self.type = type
+        self.metadata = metadata
+    }
 }
 
 /// A KEDA `keda.sh/v1alpha1` ScaledObject.
@@ -134,6 +154,13 @@ public struct ScaleUpBehavior: Sendable, Hashable {
     public var pods: Int
     public var percent: Int
     public var periodSeconds: Int
+
+    public init(stabilizationWindowSeconds: Int, pods: Int, percent: Int, periodSeconds: Int) {
+        self.stabilizationWindowSeconds = stabilizationWindowSeconds
+        self.pods = pods
+        self.percent = percent
+        self.periodSeconds = periodSeconds
+    }
 }
 
 /// One object of the export.

@@ -11,7 +11,7 @@ extension ServiceExport {
             note(compose.place, "named \(objectName) in Kubernetes (object names are lowercase letters, digits and -)")
         }
         if Self.isUnpinned(image) {
-            note(SourcePlace(file: compose.place.file, keyPath: "\(compose.place.keyPath).image"),
+            note(compose.imagePlace ?? SourcePlace(file: compose.place.file, keyPath: "\(compose.place.keyPath).image"),
                  "\(image) is not pinned: nodes pull \"latest\" again whenever they start a pod, so one Deployment may "
                      + "run different builds; export with a version (VERSION=1.4.2 supervise export kubernetes …)")
         }
