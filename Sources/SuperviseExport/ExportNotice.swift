@@ -7,6 +7,7 @@ public struct ExportNotice: Sendable, Hashable, CustomStringConvertible {
     /// What happens to it, and what to do instead.
     public var message: String
 
+    /// A notice about `place`.
     public init(_ place: SourcePlace, _ message: String) {
         self.place = place
         self.message = message

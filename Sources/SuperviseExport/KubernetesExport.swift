@@ -10,6 +10,7 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A service without an image (built by Compose): a cluster has nothing to pull.
     case noImage(service: String, place: SourcePlace)
 
+    /// One line, as the CLI prints it.
     public var description: String {
         switch self {
         case .unknownService(let name, let available):
@@ -28,6 +29,7 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// The result of an export: the objects, their YAML, and the notices.
 public struct KubernetesExportResult: Sendable {
+    /// The objects, in the order written.
     public var manifests: [Manifest]
     /// Multi-document YAML: a comment naming the inputs, then each object, `---` before each.
     public var yaml: String
@@ -43,15 +45,18 @@ public struct KubernetesExportResult: Sendable {
 /// `ScaledObject`. What has no counterpart (process units, `depends_on` conditions, restart policies other than
 /// always, the start limit, …) is returned as ``ExportNotice``s with what to do instead.
 public struct KubernetesExport: Sendable {
+    /// The loaded configuration.
     public var config: SupervisorConfig
     /// The configuration file's name, as notices name it.
     public var configFile: String
+    /// The Compose files, read and merged.
     public var compose: ComposeProject
     /// Every object's `metadata.namespace`; nil leaves it out.
     public var namespace: String?
     /// Only these services (Compose service or entry names); empty: every one.
     public var services: [String]
 
+    /// An export of `config` with `compose`.
     public init(config: SupervisorConfig, configFile: String, compose: ComposeProject, namespace: String? = nil,
                 services: [String] = []) {
         self.config = config

@@ -2,11 +2,14 @@
 
 /// `metadata` of an object.
 public struct ObjectMeta: Sendable, Hashable {
+    /// `metadata.name`.
     public var name: String
     /// Nil: left out (the namespace of `kubectl apply`'s context).
     public var namespace: String?
+    /// `metadata.labels`, in order.
     public var labels: [Label]
 
+    /// Metadata.
     public init(name: String, namespace: String?, labels: [Label]) {
         self.name = name
         self.namespace = namespace
@@ -16,9 +19,12 @@ public struct ObjectMeta: Sendable, Hashable {
 
 /// A label or annotation.
 public struct Label: Sendable, Hashable {
+    /// The key, such as `app.kubernetes.io/name`.
     public var key: String
+    /// The value.
     public var value: String
 
+    /// A label or annotation.
     public init(_ key: String, _ value: String) {
         self.key = key
         self.value = value
@@ -35,13 +41,20 @@ public enum ProbeHandler: Sendable, Hashable {
 
 /// A container probe (`livenessProbe`, `readinessProbe`, `startupProbe`).
 public struct Probe: Sendable, Hashable {
+    /// What it checks.
     public var handler: ProbeHandler
+    /// `initialDelaySeconds` (left out at 0).
     public var initialDelaySeconds: Int
+    /// `periodSeconds`.
     public var periodSeconds: Int
+    /// `timeoutSeconds`.
     public var timeoutSeconds: Int
+    /// `successThreshold` (1 for liveness and startup probes).
     public var successThreshold: Int
+    /// `failureThreshold`.
     public var failureThreshold: Int
 
+    /// A probe.
     public init(handler: ProbeHandler, initialDelaySeconds: Int, periodSeconds: Int, timeoutSeconds: Int,
                 successThreshold: Int, failureThreshold: Int) {
         self.handler = handler
@@ -57,6 +70,7 @@ public struct Probe: Sendable, Hashable {
 public struct PortSpec: Sendable, Hashable {
     /// `tcp-8000`: an IANA service name as Kubernetes wants one (at most 15 characters).
     public var name: String
+    /// The port in the container; also the Service's port.
     public var containerPort: Int
     /// `TCP`, `UDP`, `SCTP`.
     public var proto: String
@@ -64,9 +78,12 @@ public struct PortSpec: Sendable, Hashable {
 
 /// `resources` of a container.
 public struct ResourceAmounts: Sendable, Hashable {
+    /// `500m`, `"2"`.
     public var cpu: String?
+    /// `512Mi`, `2Gi`.
     public var memory: String?
 
+    /// Amounts; nil ones are left out.
     public init(cpu: String? = nil, memory: String? = nil) {
         self.cpu = cpu
         self.memory = memory
@@ -124,10 +141,12 @@ public struct PodDisruptionBudget: Sendable, Hashable {
 
 /// One trigger of a ScaledObject.
 public struct ScaleTrigger: Sendable, Hashable {
+    /// The scaler, such as `redis`.
     public var type: String
     /// KEDA's trigger metadata: every value a string.
     public var metadata: [Label]
 
+    /// A trigger.
     public init(type: String, metadata: [Label]) {
         self.type = type
         self.metadata = metadata
@@ -155,6 +174,7 @@ public struct ScaleUpBehavior: Sendable, Hashable {
     public var percent: Int
     public var periodSeconds: Int
 
+    /// A scale-up behaviour.
     public init(stabilizationWindowSeconds: Int, pods: Int, percent: Int, periodSeconds: Int) {
         self.stabilizationWindowSeconds = stabilizationWindowSeconds
         self.pods = pods

@@ -2,6 +2,7 @@
 /// look for first: `apiVersion`, `kind`, `metadata`, `spec`; in a spec the count and selector before the template; in
 /// a container its name and image before the rest.
 public enum ManifestYAML {
+    /// The object as an ordered YAML value.
     public static func value(_ manifest: Manifest) -> YAMLValue {
         switch manifest {
         case .service(let s): service(s)

@@ -45,9 +45,12 @@ struct ServiceExport {
         var label = String(name.lowercased().unicodeScalars.map { scalar -> Character in
             scalar.isASCIIAlphanumeric ? Character(scalar) : "-"
         })
-        while label.first.map({ !$0.isLetter }) ?? false { label.removeFirst() }
+        while label.first == "-" { label.removeFirst() }
+        // A Service's name (RFC 1035) starts with a letter.
+        if label.first.map({ !$0.isLetter }) ?? true { label = "svc-" + label }
+        label = String(label.prefix(63))
         while label.last == "-" { label.removeLast() }
-        return String(label.prefix(63))
+        return label
     }
 
     /// `app.kubernetes.io/name` and `app.kubernetes.io/part-of`: the labels of every object, and the selector.

@@ -10,6 +10,7 @@ public indirect enum YAMLValue: Sendable, Hashable {
     /// Keys in the order they are written.
     case map([(String, YAMLValue)])
 
+    /// Equal when of the same kind and content, keys in the same order.
     public static func == (a: YAMLValue, b: YAMLValue) -> Bool {
         switch (a, b) {
         case (.string(let x), .string(let y)): x == y
@@ -21,6 +22,7 @@ public indirect enum YAMLValue: Sendable, Hashable {
         }
     }
 
+    /// Hashes kind and content.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .string(let s): hasher.combine(0); hasher.combine(s)

@@ -308,6 +308,8 @@ struct MappingTests {
                                 compose: "services:\n  Agent_API: {image: \"x:1\"}\n")
         #expect(result.deployments.first?.metadata.name == "agent-api")
         #expect(result.noted("services.Agent_API", "named agent-api"))
+        let digit = try export("containers:\n  pool: {compose: 1st.pool}\n", compose: "services:\n  1st.pool: {image: \"x:1\"}\n")
+        #expect(digit.deployments.first?.metadata.name == "svc-1st-pool")
     }
 
     @Test func yamlIsOrderedAndQuotedAsKubectlReadsIt() throws {
