@@ -56,6 +56,9 @@ let package = Package(
         .target(name: "SuperviseCore", swiftSettings: strict),
         // YAML -> core model, with file:line:column errors.
         .target(name: "SuperviseConfig", dependencies: ["SuperviseCore", "Yams"], swiftSettings: strict),
+        // `supervise export kubernetes`: a configuration and its Compose files -> Kubernetes manifests (no I/O but
+        // reading the files it is given).
+        .target(name: "SuperviseExport", dependencies: ["SuperviseCore", "SuperviseConfig", "Yams"], swiftSettings: strict),
 
         // Imperative shell: adapters.
         .target(name: "SuperviseProcess", dependencies: ["SuperviseCore", "CSuperviseSys", "SuperviseThreads"], swiftSettings: strict),
@@ -96,6 +99,7 @@ let package = Package(
 
         .executableTarget(name: "supervise", dependencies: [
             "SuperviseDaemon", "SuperviseControl", "SuperviseConfig", "SuperviseCore", "SuperviseHTTPClient", "SuperviseBuildInfo",
+            "SuperviseExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "agent-sim", dependencies: [
@@ -124,6 +128,10 @@ let package = Package(
         // The notifier's pure parts: its queue, URL redaction, headers files, recoveries, backoff.
         .testTarget(name: "SuperviseNotifyTests", dependencies: ["SuperviseNotify", "SuperviseCore"], swiftSettings: strict),
         .testTarget(name: "SuperviseConfigTests", dependencies: ["SuperviseConfig", "SuperviseCore"], swiftSettings: strict),
+        // The export's mapping, its golden example (examples/kubernetes/), and its output checked by kubernetes-validate
+        // and against KEDA's ScaledObject schema (scripts/setup.sh installs the validators).
+        .testTarget(name: "SuperviseExportTests", dependencies: ["SuperviseExport", "SuperviseConfig", "SuperviseCore"],
+                    exclude: ["Resources"], swiftSettings: strict),
         // Against a private dockerd started by the tests (scripts/systemd-testbed/start-dockerd.sh).
         .testTarget(name: "DockerTests", dependencies: ["SuperviseDocker", "CSuperviseSys", "AgentSimClient", "SuperviseHTTPClient"],
                     swiftSettings: strict),

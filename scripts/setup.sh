@@ -23,8 +23,10 @@ command -v swift >/dev/null 2>&1 || { echo "setup: no Swift toolchain found (exp
 # binutils: nm, with which CurlShimTests checks that the supervise binary defines no curl_* symbol of its own, and strip
 # for `make deb`. dpkg-dev and lintian: `make deb` (dpkg-deb, dpkg-shlibdeps for the Depends) checks the package with
 # lintian; the package tests (DebianPackageTests) also make the image's local apt repository with dpkg-scanpackages.
+# python3 and python3-venv: the virtual environment of the Kubernetes validators (below).
 packages=(libcurl4-openssl-dev libsystemd-dev libhiredis-dev pkg-config curl util-linux procps iproute2 systemd docker.io docker-compose
-          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools binutils dpkg-dev lintian)
+          busybox-static debootstrap make nginx postgresql-15 postgresql-client-15 redis-server redis-tools binutils dpkg-dev lintian
+          python3 python3-venv)
 # prometheus: its promtool checks and unit-tests the alert rules (alerts/, `promtool check rules`, `promtool test
 # rules`) and lints exposition text (`promtool check metrics`); the prometheus binary itself is the real scraper of
 # the metrics tests (Tests/IntegrationTests/TestPrometheus.swift), started on a free loopback port with a temporary
@@ -61,6 +63,23 @@ if [ $(( ${#missing[@]} + ${#missing_bare[@]} )) -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing_bare[@]}" >/dev/null
   fi
   if [ -n "$made_policy" ]; then $SUDO rm -f "$policy"; trap - EXIT; fi
+fi
+
+# kubernetes-validate (PyPI): the export tests (Tests/SuperviseExportTests) check `supervise export kubernetes`'s
+# manifests with it, offline, against the Kubernetes schemas it bundles; jsonschema and PyYAML, which it depends on,
+# check the KEDA ScaledObject against KEDA's schema (Tests/SuperviseExportTests/Resources). Pinned, in a virtual
+# environment of the checkout's own (.build-tools/python, git-ignored) made with Debian's python3: Debian's own pip
+# refuses to install into the system (PEP 668), and nothing else of the machine is touched. Installed again only when
+# the pins change.
+validators="kubernetes-validate==1.34.1 jsonschema==4.26.0 PyYAML==6.0.2"
+venv=.build-tools/python
+if [ "$(cat "$venv/pins" 2>/dev/null)" != "$validators" ] || [ ! -x "$venv/bin/kubernetes-validate" ]; then
+  echo "setup: installing $validators in $venv"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  # shellcheck disable=SC2086 # the pins are words
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $validators
+  echo "$validators" >"$venv/pins"
 fi
 
 swift package resolve >/dev/null

@@ -21,7 +21,7 @@ struct Supervise: AsyncParsableCommand {
             """,
         version: BuildInfo.description,
         subcommands: [Run.self, Status.self, Start.self, Stop.self, Restart.self, Reset.self, Drain.self, Undrain.self,
-                      Scale.self, Rollout.self, Autoscale.self, Events.self, CheckConfig.self, Version.self])
+                      Scale.self, Rollout.self, Autoscale.self, Events.self, CheckConfig.self, Export.self, Version.self])
 
     /// `AsyncParsableCommand.main()`, except that a synchronous command runs on a thread of its
     /// own (``BlockingCommand``): its socket I/O and `drain --wait`'s pauses never hold a thread of
