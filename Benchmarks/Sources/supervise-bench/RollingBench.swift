@@ -12,72 +12,30 @@ struct RollingBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rolling", abstract: "Calls dropped by docker-compose restart vs supervise restart --rolling (private dockerd, root).")
 
-    @Option(help: "Seconds between calls (round-robin over the 3 workers).") var every = 0.5
-    @Option(name: .customLong("min-call"), help: "Shortest call, seconds.") var minCall = 5.0
-    @Option(name: .customLong("max-call"), help: "Longest call, seconds.") var maxCall = 20.0
-    @Option(help: "Seconds of load before each restart.") var warmup = 20.0
-    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
+    @OptionGroup var load: ComposeLoadOptions
 
     func run() throws {
-        guard getuid() == 0 else { throw BenchError("rolling: run as root (private dockerd, network namespaces)") }
-        StartedProcesses.stopOnSignals()
-        let binDir = ProductBinaries.directory.path
-        let superviseBinary = supervise ?? ProductBinaries.supervise
-        print("supervise-bench rolling: \(superviseBinary)")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 3 worker replicas, a call every \(every)s "
-              + "round-robin, \(Int(minCall))-\(Int(maxCall)) s each, \(Int(warmup)) s of load before each restart")
+        try load.begin("rolling", what: "restart")
+        let (a, b) = try PrivateDockerd.withEngine(prefix: "/tmp/sv-bk-") { engine -> (Measurement, Measurement) in
+            let project = try WorkerProject(engine: engine, binDir: ProductBinaries.directory.path)
 
-        guard let testbed = DockerBench.testbed() else {
-            throw BenchError("scripts/systemd-testbed/start-dockerd.sh not found (run from the repository)")
-        }
-        let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bk-"), testbed: testbed)
-        let cleanup = StartedProcesses.addCleanup { engine.tearDown() }
-        defer { engine.tearDown(); StartedProcesses.removeCleanup(cleanup) }
-        try engine.start()
-        let project = try WorkerProject(engine: engine, binDir: binDir)
-        let durations = minCall...maxCall
-
-        // (a) docker-compose restart.
-        try project.compose(["up", "-d", "--scale", "worker=3", "worker"])
-        try project.waitServing()
-        let a = try measure(project, durations: durations) {
-            try project.compose(["restart", "worker"])
-            return nil
-        }
-
-        // (b) supervise restart --rolling, on the same containers.
-        let dir = try makeTemporaryDirectory("/tmp/sv-bench-roll-")
-        let removeDir = StartedProcesses.addCleanup { try? FileManager.default.removeItem(atPath: dir) }
-        defer { try? FileManager.default.removeItem(atPath: dir); StartedProcesses.removeCleanup(removeDir) }
-        let config = dir + "/supervise.yaml"
-        try """
-            docker: {socket: \(engine.socket), project: \(project.name)}
-            containers:
-              worker:
-                compose: worker
-                stop_timeout: 5s
-                restart: {policy: always}
-                readiness: {http: "http://127.0.0.1:8081/", interval: 1s, network: container}
-                drain: {progress: "http://127.0.0.1:8081/worker", network: container, timeout: 60s}
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let socket = dir + "/control.sock", logPath = dir + "/daemon.log"
-        let daemon = try launch(superviseBinary, ["run", "--config", config, "--socket", socket, "--state-dir", dir + "/state",
-                                                  "--log-format", "json"], log: logPath)
-        defer { stop(daemon) }
-        try waitUntil(60, "supervise: worker-1..3 ready") {
-            guard let out = try? runCommand(superviseBinary, ["status", "--json", "--socket", socket]), out.status == 0,
-                  let object = try? JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any],
-                  let units = object["units"] as? [[String: Any]] else { return false }
-            return units.filter { $0["state"] as? String == "running" && $0["ready"] as? Bool == true }.count == 3
-        }
-        let b = try measure(project, durations: durations) {
-            let out = try runCommand(superviseBinary, ["restart", "worker", "--rolling", "--socket", socket])
-            guard out.status == 0 else { throw BenchError("supervise restart --rolling: \(out.output)") }
-            try waitUntil(600, "the rolling restart to finish") {
-                ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").contains("\"event\":\"rolling-done\"")
+            // (a) docker-compose restart.
+            try project.compose(["up", "-d", "--scale", "worker=3", "worker"])
+            try project.waitServing()
+            let a = try measure(project) {
+                try project.compose(["restart", "worker"])
+                return nil
             }
-            return logPath
+
+            // (b) supervise restart --rolling, on the same containers.
+            let daemon = try ComposeBenchDaemon(binary: load.superviseBinary, engine: engine, project: project.name, workers: 3)
+            defer { daemon.stop() }
+            let b = try measure(project) {
+                try daemon.cli(["restart", "worker", "--rolling"])
+                try waitUntil(600, "the rolling restart to finish") { daemon.log.contains("\"event\":\"rolling-done\"") }
+                return daemon.logPath
+            }
+            return (a, b)
         }
 
         func row(_ name: String, _ r: Measurement) -> String {
@@ -90,7 +48,7 @@ struct RollingBench: ParsableCommand {
         }
         print("""
 
-            == restarting 3 Compose workers under load (calls \(Int(minCall))-\(Int(maxCall)) s) ==
+            == restarting 3 Compose workers under load (calls \(Int(load.minCall))-\(Int(load.maxCall)) s) ==
               restart                                 dropped/live  accepted  took        longest live  extra
               \(row("docker-compose restart worker (t=10)", a))
               \(row("supervise restart worker --rolling", b))
@@ -117,12 +75,13 @@ struct RollingBench: ParsableCommand {
 
     /// Load for `warmup` seconds, the restart (`restart` returns the daemon log for per-step
     /// figures, or nil), load for 5 s more, then every call left to end; drops from the logs.
-    private func measure(_ project: WorkerProject, durations: ClosedRange<Double>, restart: () throws -> String?) throws -> Measurement {
+    private func measure(_ project: WorkerProject, restart: () throws -> String?) throws -> Measurement {
+        let durations = load.durations
         let before = try project.callCounts()
         let calls = benchCalls(project)
-        calls.startSteadyLoad(on: [1, 2, 3], durations: durations, every: every)
+        calls.startSteadyLoad(on: [1, 2, 3], durations: durations, every: load.every)
         defer { calls.stop() }
-        Thread.sleep(forTimeInterval: warmup)
+        Thread.sleep(forTimeInterval: load.warmup)
         var m = Measurement()
         let t0 = Date()
         let live = calls.accepted.filter { $0.endsAt > t0 }

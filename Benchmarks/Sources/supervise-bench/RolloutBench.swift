@@ -13,67 +13,27 @@ struct RolloutBench: ParsableCommand {
         commandName: "rollout",
         abstract: "Calls dropped by a new image through docker-compose up -d vs supervise rollout --image (private dockerd, root).")
 
-    @Option(help: "Seconds between calls (round-robin over the running workers).") var every = 0.5
-    @Option(name: .customLong("min-call"), help: "Shortest call, seconds.") var minCall = 5.0
-    @Option(name: .customLong("max-call"), help: "Longest call, seconds.") var maxCall = 20.0
-    @Option(help: "Seconds of load before each rollout.") var warmup = 20.0
-    @Option(help: ArgumentHelp(ProductBinaries.help("supervise"))) var supervise: String?
+    @OptionGroup var load: ComposeLoadOptions
 
     func run() throws {
-        guard getuid() == 0 else { throw BenchError("rollout: run as root (private dockerd, network namespaces)") }
-        StartedProcesses.stopOnSignals()
-        let binDir = ProductBinaries.directory.path
-        let superviseBinary = supervise ?? ProductBinaries.supervise
-        print("supervise-bench rollout: \(superviseBinary)")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores; 3 worker replicas, a call every \(every)s "
-              + "round-robin, \(Int(minCall))-\(Int(maxCall)) s each, \(Int(warmup)) s of load before each rollout")
+        try load.begin("rollout", what: "rollout")
+        let (a, b) = try PrivateDockerd.withEngine(prefix: "/tmp/sv-bo-") { engine -> (Measurement, Measurement) in
+            let project = try RolloutProject(engine: engine, binDir: ProductBinaries.directory.path)
 
-        guard let testbed = DockerBench.testbed() else {
-            throw BenchError("scripts/systemd-testbed/start-dockerd.sh not found (run from the repository)")
-        }
-        let engine = PrivateDockerd(directory: try makeTemporaryDirectory("/tmp/sv-bo-"), testbed: testbed)
-        let cleanup = StartedProcesses.addCleanup { engine.tearDown() }
-        defer { engine.tearDown(); StartedProcesses.removeCleanup(cleanup) }
-        try engine.start()
-        let project = try RolloutProject(engine: engine, binDir: binDir)
-        let durations = minCall...maxCall
+            // (a) docker-compose up -d with the new image in the file.
+            try project.up(image: project.images[0])
+            try project.waitServing(image: project.images[0])
+            let a = try measure(project, image: project.images[1]) {
+                try project.up(image: project.images[1])
+            }
 
-        // (a) docker-compose up -d with the new image in the file.
-        try project.up(image: project.images[0])
-        try project.waitServing(image: project.images[0])
-        let a = try measure(project, durations: durations, image: project.images[1]) {
-            try project.up(image: project.images[1])
-        }
-
-        // (b) supervise rollout --image, on the containers (a) left.
-        let dir = try makeTemporaryDirectory("/tmp/sv-bench-rollout-")
-        let removeDir = StartedProcesses.addCleanup { try? FileManager.default.removeItem(atPath: dir) }
-        defer { try? FileManager.default.removeItem(atPath: dir); StartedProcesses.removeCleanup(removeDir) }
-        let config = dir + "/supervise.yaml"
-        try """
-            docker: {socket: \(engine.socket), project: \(project.name)}
-            containers:
-              worker:
-                compose: worker
-                stop_timeout: 5s
-                restart: {policy: always}
-                readiness: {http: "http://127.0.0.1:8081/", interval: 1s, network: container}
-                drain: {progress: "http://127.0.0.1:8081/worker", network: container, timeout: 60s}
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let socket = dir + "/control.sock", logPath = dir + "/daemon.log"
-        let daemon = try launch(superviseBinary, ["run", "--config", config, "--socket", socket, "--state-dir", dir + "/state",
-                                                  "--log-format", "json"], log: logPath)
-        defer { stop(daemon) }
-        try waitUntil(60, "supervise: 3 workers ready") {
-            guard let out = try? runCommand(superviseBinary, ["status", "--json", "--socket", socket]), out.status == 0,
-                  let object = try? JSONSerialization.jsonObject(with: Data(out.output.utf8)) as? [String: Any],
-                  let units = object["units"] as? [[String: Any]] else { return false }
-            return units.filter { $0["state"] as? String == "running" && $0["ready"] as? Bool == true }.count == 3
-        }
-        let b = try measure(project, durations: durations, image: project.images[0]) {
-            let out = try runCommand(superviseBinary, ["rollout", "worker", "--image", project.images[0], "--socket", socket])
-            guard out.status == 0 else { throw BenchError("supervise rollout: \(out.output)\n\(daemonTail(logPath))") }
+            // (b) supervise rollout --image, on the containers (a) left.
+            let daemon = try ComposeBenchDaemon(binary: load.superviseBinary, engine: engine, project: project.name, workers: 3)
+            defer { daemon.stop() }
+            let b = try measure(project, image: project.images[0]) {
+                try daemon.cli(["rollout", "worker", "--image", project.images[0]])
+            }
+            return (a, b)
         }
 
         func row(_ name: String, _ r: Measurement) -> String {
@@ -86,7 +46,7 @@ struct RolloutBench: ParsableCommand {
         }
         print("""
 
-            == a new image for 3 Compose workers under load (calls \(Int(minCall))-\(Int(maxCall)) s) ==
+            == a new image for 3 Compose workers under load (calls \(Int(load.minCall))-\(Int(load.maxCall)) s) ==
               rollout                                     dropped/live  accepted  took      longest live  fewest serving
               \(row("docker-compose up -d (image changed, t=10)", a))
               \(row("supervise rollout worker --image", b))
@@ -105,13 +65,13 @@ struct RolloutBench: ParsableCommand {
 
     /// Load for `warmup` seconds, the rollout, until every running worker runs `image`; load for 5 s more, then every
     /// call left to end; drops from the workers' files.
-    private func measure(_ project: RolloutProject, durations: ClosedRange<Double>, image: String,
-                         rollout: @escaping @Sendable () throws -> Void) throws -> Measurement {
+    private func measure(_ project: RolloutProject, image: String, rollout: @escaping @Sendable () throws -> Void) throws -> Measurement {
+        let durations = load.durations
         let before = try project.callCounts()
         let calls = project.calls()
-        calls.startSteadyLoad(on: [0, 1, 2], durations: durations, every: every)
+        calls.startSteadyLoad(on: [0, 1, 2], durations: durations, every: load.every)
         defer { calls.stop() }
-        Thread.sleep(forTimeInterval: warmup)
+        Thread.sleep(forTimeInterval: load.warmup)
         var m = Measurement()
         let t0 = Date()
         let live = calls.accepted.filter { $0.endsAt > t0 }
@@ -142,11 +102,6 @@ struct RolloutBench: ParsableCommand {
         }
         return m
     }
-}
-
-/// The last lines of a daemon's log, for an error.
-private func daemonTail(_ path: String) -> String {
-    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").suffix(20).joined(separator: "\n")
 }
 
 /// A Compose v1 project with `scale: 3` workers (agent-sim from the host's build directory, `network_mode: none`),
