@@ -105,3 +105,9 @@ final class ComposeBenchDaemon: @unchecked Sendable {
         StartedProcesses.removeCleanup(cleanup)
     }
 }
+
+/// One line of a figures table: each cell padded to its width (the last one as it is).
+func tableRow(_ cells: [(text: String, width: Int)]) -> String {
+    cells.dropLast().map { $0.text.padding(toLength: $0.width, withPad: " ", startingAt: 0) }.joined()
+        + (cells.last?.text ?? "")
+}

@@ -39,12 +39,8 @@ struct RollingBench: ParsableCommand {
         }
 
         func row(_ name: String, _ r: Measurement) -> String {
-            name.padding(toLength: 40, withPad: " ", startingAt: 0)
-                + "\(r.dropped)/\(r.liveAtStart)".padding(toLength: 14, withPad: " ", startingAt: 0)
-                + "\(r.accepted)".padding(toLength: 10, withPad: " ", startingAt: 0)
-                + "\(fmt1(r.seconds)) s".padding(toLength: 12, withPad: " ", startingAt: 0)
-                + "\(fmt1(r.longestLiveAtStart)) s".padding(toLength: 14, withPad: " ", startingAt: 0)
-                + "\(fmt1(r.seconds - r.longestLiveAtStart)) s"
+            tableRow([(name, 40), ("\(r.dropped)/\(r.liveAtStart)", 14), ("\(r.accepted)", 10), ("\(fmt1(r.seconds)) s", 12),
+                      ("\(fmt1(r.longestLiveAtStart)) s", 14), ("\(fmt1(r.seconds - r.longestLiveAtStart)) s", 0)])
         }
         print("""
 

@@ -37,12 +37,8 @@ struct RolloutBench: ParsableCommand {
         }
 
         func row(_ name: String, _ r: Measurement) -> String {
-            name.padding(toLength: 44, withPad: " ", startingAt: 0)
-                + "\(r.dropped)/\(r.liveAtStart)".padding(toLength: 14, withPad: " ", startingAt: 0)
-                + "\(r.accepted)".padding(toLength: 10, withPad: " ", startingAt: 0)
-                + "\(fmt1(r.seconds)) s".padding(toLength: 10, withPad: " ", startingAt: 0)
-                + "\(fmt1(r.longestLiveAtStart)) s".padding(toLength: 14, withPad: " ", startingAt: 0)
-                + "\(r.fewestServing)"
+            tableRow([(name, 44), ("\(r.dropped)/\(r.liveAtStart)", 14), ("\(r.accepted)", 10), ("\(fmt1(r.seconds)) s", 10),
+                      ("\(fmt1(r.longestLiveAtStart)) s", 14), ("\(r.fewestServing)", 0)])
         }
         print("""
 
