@@ -150,9 +150,8 @@ public final class Daemon: Sendable {
         if persisted == nil && stateUnusable {
             // Without the file, find the units' processes in their cgroups, or by their environment:
             // adopted, never started twice.
-            let scanned = containment.hierarchy.map { UnitProcessScan.state(in: $0, units: Set(config.units.map(\.name)), bootID: StateStore.bootID()) }
-                ?? UnitProcessScan.state(instance: config.stateDirectory, units: Set(config.units.map(\.name)),
-                                         bootID: StateStore.bootID())
+            let scanned = containment.hierarchy.map { UnitProcessScan.state(in: $0, bootID: StateStore.bootID(), where: config.configures(unit:)) }
+                ?? UnitProcessScan.state(instance: config.stateDirectory, bootID: StateStore.bootID(), where: config.configures(unit:))
             if !scanned.units.isEmpty {
                 logger.warning("found \(scanned.units.count) running units of this daemon by their environment: \(scanned.units.keys.sorted().joined(separator: ", ")); adopting them",
                                metadata: ["event": "state-error"])
@@ -160,21 +159,25 @@ public final class Daemon: Sendable {
             }
         }
 
-        if let hierarchy = containment.hierarchy {
-            // The cgroups are the truth about what runs: a unit whose saved state has no process
-            // (saved before it started, or lost) but whose cgroup holds one is adopted, not started twice.
-            let found = UnitProcessScan.state(in: hierarchy, units: Set(config.units.map(\.name)), bootID: StateStore.bootID())
+        // What runs is the truth: a unit whose saved state has no process (started a moment before its
+        // predecessor was SIGKILLed, before the state was written, or the state was lost) but which has one in its
+        // cgroup, or (without cgroups) one carrying its name and this daemon's instance in its environment, is
+        // adopted, not started twice. Replicas a service added beyond the file's count are looked for too.
+        do {
+            let found = containment.hierarchy.map { UnitProcessScan.state(in: $0, bootID: StateStore.bootID(), where: config.configures(unit:)) }
+                ?? UnitProcessScan.state(instance: config.stateDirectory, bootID: StateStore.bootID(), where: config.configures(unit:))
             var merged = persisted ?? PersistedState(bootID: StateStore.bootID(), units: [:])
-            var adoptedFromCgroups: [String] = []
+            var adoptedUnsaved: [String] = []
             for (name, unit) in found.units where merged.units[name]?.pid == nil {
                 var entry = merged.units[name] ?? PersistedUnit()
                 entry.pid = unit.pid
                 entry.pidStartTicks = unit.pidStartTicks
                 merged.units[name] = entry
-                adoptedFromCgroups.append(name)
+                adoptedUnsaved.append(name)
             }
-            if !adoptedFromCgroups.isEmpty {
-                logger.notice("found running processes in the cgroups of \(adoptedFromCgroups.sorted().joined(separator: ", ")), which the saved state does not name; adopting them",
+            if !adoptedUnsaved.isEmpty {
+                let place = containment.hierarchy == nil ? "by their environment" : "in their cgroups"
+                logger.notice("found running processes of \(adoptedUnsaved.sorted().joined(separator: ", ")) \(place), which the saved state does not name; adopting them",
                               metadata: ["event": "adopted"])
                 persisted = merged
             }

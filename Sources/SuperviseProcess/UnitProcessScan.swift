@@ -8,8 +8,8 @@ public enum UnitProcessScan {
     public static let instanceVariable = "SUPERVISE_INSTANCE"
 
     /// A state with the pid and start time of every live group leader started by `instance` for
-    /// one of `units`; adopting them keeps a lost state file from starting any unit twice.
-    public static func state(instance: String, units: Set<String>, bootID: String) -> PersistedState {
+    /// a unit `wanted` names; adopting them keeps a lost state file from starting any unit twice.
+    public static func state(instance: String, bootID: String, where wanted: (String) -> Bool) -> PersistedState {
         var found: [String: PersistedUnit] = [:]
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
@@ -22,7 +22,7 @@ public enum UnitProcessScan {
                 if text.hasPrefix("SUPERVISE_UNIT=") { unit = String(text.dropFirst(15)) }
                 if text == "\(instanceVariable)=\(instance)" { mine = true }
             }
-            guard mine, let unit, units.contains(unit), found[unit] == nil else { continue }
+            guard mine, let unit, found[unit] == nil, wanted(unit) else { continue }
             let ticks = LeftoverProcesses.startTicks(of: pid)
             guard ticks != 0 else { continue }
             found[unit] = PersistedUnit(pid: pid, pidStartTicks: ticks)
@@ -30,12 +30,12 @@ public enum UnitProcessScan {
         return PersistedState(bootID: bootID, units: found)
     }
 
-    /// A state with the main process of every unit of `units` that has processes in its cgroup:
+    /// A state with the main process of every unit `wanted` names that has processes in its cgroup:
     /// the oldest process there that leads its own process group (every unit's main process does),
     /// else the oldest one.
-    public static func state(in hierarchy: CgroupHierarchy, units: Set<String>, bootID: String) -> PersistedState {
+    public static func state(in hierarchy: CgroupHierarchy, bootID: String, where wanted: (String) -> Bool) -> PersistedState {
         var found: [String: PersistedUnit] = [:]
-        for unit in hierarchy.unitNames() where units.contains(unit) {
+        for unit in hierarchy.unitNames() where wanted(unit) {
             let members = hierarchy.processes(of: unit).map { (pid: $0, ticks: LeftoverProcesses.startTicks(of: $0)) }
                 .filter { $0.ticks != 0 }.sorted { $0.ticks < $1.ticks }
             guard let main = members.first(where: { getpgid($0.pid) == $0.pid }) ?? members.first else { continue }

@@ -8,7 +8,9 @@ import Testing
 /// autoscaler following the list, `supervise scale` and `supervise rollout` under call load, and
 /// the count kept across a daemon SIGKILL. Calls cut are read from the daemon's own counter.
 @Suite(.serialized) struct DaemonReplicaTests {
-    static func config(redisPort: Int, basePort: Int, replicas: Int, autoscale: Bool) -> String {
+    /// `workerFlags`: more agent-sim flags (`--unhealthy`); `progressDeadline`: the rollout's, when not the default.
+    static func config(redisPort: Int, basePort: Int, replicas: Int, autoscale: Bool, workerFlags: [String] = [],
+                       progressDeadline: String? = nil) -> String {
         let scaling = autoscale ? """
                 autoscale:
                   min: 2
@@ -23,9 +25,9 @@ import Testing
             units:
               worker:
                 command: [\(Binaries.agentSim), --port, "{port}", --name, "worker-{replica}",
-                          --queue, "redis://127.0.0.1:\(redisPort)/0/call-queue", --max-calls, "5"]
+                          --queue, "redis://127.0.0.1:\(redisPort)/0/call-queue", --max-calls, "5"\(workerFlags.map { ", \($0)" }.joined())]
                 port: \(basePort)
-                replicas: \(replicas)
+                replicas: \(replicas)\(progressDeadline.map { "\n    progress_deadline: \($0)" } ?? "")
                 readiness: {http: "http://127.0.0.1:{port}/", interval: 200ms}
                 drain:
                   signal: SIGTERM
@@ -145,5 +147,147 @@ import Testing
         #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.running == 3 })
         #expect(Set(try daemon.units().compactMap(\.pid)) == pids, "every worker adopted, none restarted: \(pids) then \((try? daemon.units().map { "\($0.name) \($0.state) \($0.pid ?? 0) \($0.reason ?? "")" }) ?? [])\n\(daemon.output.suffix(3000))")
         #expect((try? Self.service(daemon))?.desired == 3)
+    }
+
+    /// SIGKILL to the daemon, then a new one on the same state; `before` gets the old one's output.
+    static func killAndRestart(_ daemon: DaemonHarness, keeping before: inout String) throws {
+        before += daemon.output
+        kill(daemon.pid, SIGKILL)
+        daemon.process?.waitForExit(timeout: 5)
+        try daemon.start()
+    }
+
+    @Test("a daemon SIGKILLed mid-scale-down and mid-rollout carries on: the leaving replicas finish their calls, the rollout ends, nothing is cut")
+    func scaleDownAndRolloutResumeAfterADaemonKill() throws {
+        let redis = try QueueRedisServer()
+        defer { redis.finish() }
+        let base = freeLoopbackPort() - 10
+        let daemon = try Self.daemon(Self.config(redisPort: redis.port, basePort: base, replicas: 3, autoscale: false))
+        defer { daemon.stop() }
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 3 })
+        let started = Set(try daemon.units().compactMap(\.pid))
+        // Should a daemon not adopt them, they are this test's to stop.
+        defer { for pid in started where processAlive(pid) { kill(pid, SIGKILL) } }
+
+        // Down to 1 with calls of 4 s on every worker; the daemon dies while two drain.
+        redis.cli(["RPUSH", "call-queue"] + (1...6).map { "{\"id\":\"k-\($0)\",\"duration\":4}" })
+        #expect(eventually(timeout: 10) { redis.cli(["LLEN", "call-queue"]).output == "0" })
+        let down = try daemon.cli(["scale", "worker", "1"])
+        #expect(down.code == 0, "\(down.output)")
+        #expect(daemon.waitForSavedState { state in
+            state.services?["worker"]?.desired == 1 && state.units.values.filter { $0.drain != nil }.count == 2
+        }, "\(String(describing: daemon.savedState()))")
+        var output = ""
+        try Self.killAndRestart(daemon, keeping: &output)
+        #expect(eventually(timeout: 30) {
+            guard let s = try? Self.service(daemon) else { return false }
+            return s.desired == 1 && s.replicas.count == 1 && s.leaving.isEmpty
+        }, "\((try? Self.service(daemon)).map { "\($0)" } ?? "")\n\(daemon.output.suffix(3000))")
+        #expect(daemon.output.contains(#""event":"drain-resume""#), "the drains went on under the new daemon")
+        #expect(Self.cutDrains(daemon).isEmpty && !output.contains(#""event":"drain-cut""#), "\(Self.cutDrains(daemon))")
+
+        // Back to 2, then a rollout with calls in flight; the daemon dies once a new replica has been added.
+        _ = try daemon.cli(["scale", "worker", "2"])
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 2 })
+        let before = Set(try daemon.units().filter { $0.name.hasPrefix("worker-") }.compactMap(\.pid))
+        defer { for pid in before where processAlive(pid) { kill(pid, SIGKILL) } }
+        redis.cli(["RPUSH", "call-queue"] + (1...4).map { "{\"id\":\"r-\($0)\",\"duration\":3}" })
+        let rollout = try daemon.cli(["rollout", "worker", "--no-wait"])
+        #expect(rollout.code == 0, "\(rollout.output)")
+        #expect(daemon.waitForSavedState { !($0.services?["worker"]?.rollout?.new.isEmpty ?? true) },
+                "\(String(describing: daemon.savedState()?.services))")
+        let added = try daemon.units().compactMap(\.pid)
+        defer { for pid in added where processAlive(pid) { kill(pid, SIGKILL) } }
+        try Self.killAndRestart(daemon, keeping: &output)
+        #expect(eventually(timeout: 60) { (try? Self.service(daemon)).map { $0.rollout == nil && $0.ready == 2 } ?? false },
+                "\((try? Self.service(daemon)).map { "\($0)" } ?? "")\n\(daemon.output.suffix(6000))")
+        #expect(daemon.output.contains(#""event":"rollout-done""#), "\(daemon.output.suffix(3000))")
+        let after = Set(try daemon.units().filter { $0.name.hasPrefix("worker-") && $0.state == "running" }.compactMap(\.pid))
+        #expect(after.count == 2 && after.isDisjoint(with: before), "before \(before), after \(after)")
+        #expect(Self.cutDrains(daemon).isEmpty && !output.contains(#""event":"drain-cut""#), "\(Self.cutDrains(daemon))")
+    }
+
+    @Test("a rollout whose new replicas never come into service is called off at its progress deadline; the old ones keep serving")
+    func aRolloutThatCannotProgressIsCalledOff() throws {
+        let redis = try QueueRedisServer()
+        defer { redis.finish() }
+        let base = freeLoopbackPort() - 10
+        let daemon = try Self.daemon(Self.config(redisPort: redis.port, basePort: base, replicas: 2, autoscale: false,
+                                                 progressDeadline: "3s"))
+        defer { daemon.stop() }
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 2 })
+        let old = try daemon.units().filter { $0.name.hasPrefix("worker-") }.map { "\($0.name) \($0.pid ?? 0)" }
+        // A new release that never answers its readiness probe: the reload rolls it out.
+        try daemon.writeConfig(Self.config(redisPort: redis.port, basePort: base, replicas: 2, autoscale: false,
+                                           workerFlags: ["--unhealthy"], progressDeadline: "3s"))
+        kill(daemon.pid, SIGHUP)
+        #expect(eventually(timeout: 10) { daemon.output.contains(#""event":"rollout-start""#) })
+        var lowest = Int.max
+        #expect(eventually(timeout: 30) {
+            guard let s = try? Self.service(daemon) else { return false }
+            lowest = min(lowest, s.ready)
+            return s.rollout == nil && s.leaving.isEmpty && s.replicas.count == 2
+        }, "\(daemon.output.suffix(3000))")
+        #expect(daemon.output.contains(#""event":"rollout-abort""#) && daemon.output.contains("progress deadline of 3s"),
+                "\(daemon.output.suffix(3000))")
+        #expect(lowest >= 2, "capacity fell to \(lowest)")
+        let now = try daemon.units().filter { $0.name.hasPrefix("worker-") }.map { "\($0.name) \($0.pid ?? 0)" }
+        #expect(now == old, "the old replicas serve on: \(old) then \(now)")
+        let status = try daemon.cli(["rollout", "worker", "--status"])
+        #expect(status.output.contains("the last one was aborted: new replica worker-3 did not come into service"), "\(status.output)")
+    }
+
+    @Test("Redis going away holds the autoscaled count and says why; once it is back the readings resume")
+    func theCountHoldsWhileRedisIsAway() throws {
+        let redis = try QueueRedisServer()
+        defer { redis.finish() }
+        let base = freeLoopbackPort() - 10
+        let daemon = try Self.daemon(Self.config(redisPort: redis.port, basePort: base, replicas: 2, autoscale: true))
+        defer { daemon.stop() }
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 2 })
+        redis.kill()
+        #expect(eventually(timeout: 10) { (try? Self.service(daemon))?.autoscale?.problem != nil })
+        let status = try daemon.cli(["status"])
+        #expect(status.output.contains("cannot read") && status.output.contains("the count holds"), "\(status.output)")
+        #expect(daemon.output.contains(#""event":"autoscale-blind""#))
+        Thread.sleep(forTimeInterval: 1)
+        #expect((try? Self.service(daemon))?.desired == 2, "held while blind")
+        try redis.start()
+        #expect(eventually(timeout: 10) { (try? Self.service(daemon)).map { $0.autoscale?.problem == nil } ?? false })
+        #expect(daemon.output.contains(#""event":"autoscale-sees""#))
+        // And it follows the queue again.
+        // 40 calls of 3 s: the two workers take 10, the 30 left want 6 replicas.
+        redis.cli(["RPUSH", "call-queue"] + (1...40).map { "{\"id\":\"b-\($0)\",\"duration\":3}" })
+        #expect(eventually(timeout: 20) { ((try? Self.service(daemon))?.desired ?? 0) > 2 }, "\(daemon.output.suffix(2000))")
+    }
+
+    @Test("a replica started just before the daemon's SIGKILL, whose pid the state file never got, is found by its environment and adopted")
+    func aReplicaWhosePidWasNeverSavedIsAdopted() throws {
+        let redis = try QueueRedisServer()
+        defer { redis.finish() }
+        let base = freeLoopbackPort() - 10
+        let daemon = try Self.daemon(Self.config(redisPort: redis.port, basePort: base, replicas: 2, autoscale: false))
+        defer { daemon.stop() }
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 2 })
+        _ = try daemon.cli(["scale", "worker", "3"])
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 3 })
+        #expect(daemon.waitForSavedState { $0.units["worker-3"]?.pid != nil && $0.services?["worker"]?.members == [1, 2, 3] })
+        let pid = try #require(try daemon.unit("worker-3")?.pid)
+        defer { if processAlive(pid) { kill(pid, SIGKILL) } }
+        kill(daemon.pid, SIGKILL)
+        daemon.process?.waitForExit(timeout: 5)
+        // As if the daemon had died between the spawn and the next write of its state (200 ms later): the state
+        // names the replica but not its process.
+        let path = daemon.stateDirectory + "/state.json"
+        var state = try JSONDecoder().decode(PersistedState.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        state.units["worker-3"]?.pid = nil
+        state.units["worker-3"]?.pidStartTicks = nil
+        try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: path))
+
+        try daemon.start()
+        #expect(eventually(timeout: 20) { (try? Self.service(daemon))?.ready == 3 }, "\(daemon.output.suffix(3000))")
+        #expect(try daemon.unit("worker-3")?.pid == pid, "adopted, not started a second time: \(daemon.output.suffix(3000))")
+        #expect(daemon.output.contains("found running processes of worker-3 by their environment"), "\(daemon.output.suffix(3000))")
+        #expect(!daemon.output.contains("Address already in use"))
     }
 }
