@@ -159,10 +159,12 @@ final class RolloutProject: Sendable {
     func running() throws -> [(number: Int, image: String, pid: Int32)] {
         let lines = try engine.cli(["ps", "--no-trunc", "--filter", "label=com.docker.compose.project=\(name)",
                                     "--format", "{{.ID}} {{.Label \"com.docker.compose.container-number\"}}"])
-        return try lines.split(separator: "\n").compactMap { line -> (Int, String, Int32)? in
+        return lines.split(separator: "\n").compactMap { line -> (Int, String, Int32)? in
             let parts = line.split(separator: " ")
-            guard parts.count == 2, let n = Int(parts[1]) else { return nil }
-            let f = try engine.cli(["inspect", "-f", "{{.Config.Image}} {{.State.Pid}}", String(parts[0])]).split(separator: " ")
+            guard parts.count == 2, let n = Int(parts[1]),
+                  // Removed since `ps` listed it (a rollout deletes replicas): not running.
+                  let inspected = try? engine.cli(["inspect", "-f", "{{.Config.Image}} {{.State.Pid}}", String(parts[0])]) else { return nil }
+            let f = inspected.split(separator: " ")
             guard f.count == 2, let pid = Int32(f[1].trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 else { return nil }
             return (n, String(f[0]), pid)
         }.sorted { $0.0 < $1.0 }
