@@ -1,3 +1,4 @@
+import AgentSimClient
 import ArgumentParser
 import Foundation
 
@@ -110,4 +111,20 @@ final class ComposeBenchDaemon: @unchecked Sendable {
 func tableRow(_ cells: [(text: String, width: Int)]) -> String {
     cells.dropLast().map { $0.text.padding(toLength: $0.width, withPad: " ", startingAt: 0) }.joined()
         + (cells.last?.text ?? "")
+}
+
+/// The end of a Compose benchmark's measurement, after the restart or rollout: 5 s more of load, then every call
+/// left to end (`longest` s at most); the calls dropped (started less ended in the workers' output since `before`,
+/// as `counts` reads it) and accepted.
+func finishLoad(_ calls: CallGenerator<Int>, longest: Double, before: (started: Int, ended: Int),
+                counts: () throws -> (started: Int, ended: Int)) throws -> (dropped: Int, accepted: Int) {
+    Thread.sleep(forTimeInterval: 5)
+    calls.stop()
+    Thread.sleep(forTimeInterval: longest + 1.5)
+    let after = try counts()
+    let accepted = calls.accepted.count
+    if after.started - before.started != accepted {
+        print("  note: the workers logged \(after.started - before.started) calls started, the generator \(accepted) accepted")
+    }
+    return ((after.started - before.started) - (after.ended - before.ended), accepted)
 }

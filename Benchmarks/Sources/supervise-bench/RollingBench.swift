@@ -86,15 +86,7 @@ struct RollingBench: ParsableCommand {
         let log = try restart()
         m.seconds = Date().timeIntervalSince(t0)
         if let log { m.steps = steps(log: log, calls: calls.accepted) }
-        Thread.sleep(forTimeInterval: 5)
-        calls.stop()
-        Thread.sleep(forTimeInterval: durations.upperBound + 1.5)
-        let after = try project.callCounts()
-        m.accepted = calls.accepted.count
-        m.dropped = (after.started - before.started) - (after.ended - before.ended)
-        if after.started - before.started != m.accepted {
-            print("  note: the workers logged \(after.started - before.started) calls started, the generator \(m.accepted) accepted")
-        }
+        (m.dropped, m.accepted) = try finishLoad(calls, longest: durations.upperBound, before: before, counts: project.callCounts)
         return m
     }
 

@@ -87,15 +87,7 @@ struct RolloutBench: ParsableCommand {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         m.seconds = Date().timeIntervalSince(t0)
-        Thread.sleep(forTimeInterval: 5)
-        calls.stop()
-        Thread.sleep(forTimeInterval: durations.upperBound + 1.5)
-        let after = try project.callCounts()
-        m.accepted = calls.accepted.count
-        m.dropped = (after.started - before.started) - (after.ended - before.ended)
-        if after.started - before.started != m.accepted {
-            print("  note: the workers logged \(after.started - before.started) calls started, the generator \(m.accepted) accepted")
-        }
+        (m.dropped, m.accepted) = try finishLoad(calls, longest: durations.upperBound, before: before, counts: project.callCounts)
         return m
     }
 }
