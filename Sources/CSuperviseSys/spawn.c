@@ -112,7 +112,12 @@ static void child_exec(const csupervise_spawn_request *req, int report_fd, int j
         signal(s, SIG_DFL); /* ignored dispositions survive exec; reset them */
     }
     int step = 0;
-    if (reset_scheduling(req->nice, &step) != 0) child_fail(report_fd, step);
+    if (req->inherit_scheduling) {
+        /* Three system calls fewer before the exec, on every restart. */
+        if (req->nice != 0 && setpriority(PRIO_PROCESS, 0, req->nice) != 0) child_fail(report_fd, STEP_NICE);
+    } else if (reset_scheduling(req->nice, &step) != 0) {
+        child_fail(report_fd, step);
+    }
     sigset_t none; sigemptyset(&none);
     int in = move_above(req->stdin_fd, 3), out = move_above(req->stdout_fd, 3), err = move_above(req->stderr_fd, 3);
     int null_fd = -1;

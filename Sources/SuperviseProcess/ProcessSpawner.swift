@@ -44,6 +44,11 @@ public final class ProcessSpawner: Sendable {
     /// The last look at `/proc` for status answers in the process-group mode, and when (monotonic
     /// ns): 250 ms old at most, so polling the status does not scan `/proc` for each request.
     private let statusTable = Mutex<(at: UInt64, table: ProcessTable)?>(nil)
+    /// Executables found on a PATH, by command name, PATH and working directory: a restart checks the one path
+    /// (one `access`) instead of searching the PATH again.
+    private let resolvedPaths = Mutex<[String: String]>([:])
+    /// `/dev/null`, open once: every unit's standard input, so the child opens nothing before its exec.
+    private static let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
     /// Default `PATH` when a unit sets none, as systemd gives services.
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -197,9 +202,15 @@ public final class ProcessSpawner: Sendable {
         if let instance { environment[UnitProcessScan.instanceVariable] = instance }
         guard let argv0 = spec.command.first else { return .failure(SpawnError(description: "empty command")) }
         let path: String
-        switch Self.resolveExecutable(argv0, path: environment["PATH"]!, workingDirectory: spec.workingDirectory) {
-        case .success(let p): path = p
-        case .failure(let e): return .failure(e)
+        let resolvedKey = "\(argv0)\u{0}\(environment["PATH"]!)\u{0}\(spec.workingDirectory ?? "")"
+        if let known = resolvedPaths.withLock({ $0[resolvedKey] }), access(known, X_OK) == 0 {
+            path = known
+        } else {
+            switch Self.resolveExecutable(argv0, path: environment["PATH"]!, workingDirectory: spec.workingDirectory) {
+            case .success(let p): path = p
+            case .failure(let e): return .failure(e)
+            }
+            if !argv0.contains("/") { resolvedPaths.withLock { $0[resolvedKey] = path } }
         }
         if let dir = spec.workingDirectory, access(dir, X_OK) != 0 {
             return .failure(SpawnError(description: "working_dir \(dir): \(errnoText())"))
@@ -238,8 +249,10 @@ public final class ProcessSpawner: Sendable {
                         working_dir: spec.workingDirectory == nil ? nil : cwdC,
                         set_user: credentials == nil ? 0 : 1, uid: credentials?.uid ?? 0, gid: credentials?.gid ?? 0,
                         groups: groupsC.baseAddress, group_count: Int32(groups.count),
-                        stdin_fd: -1, stdout_fd: outPipe[1], stderr_fd: errPipe[1],
-                        cgroup_fd: cgroupFD, nice: spec.nice)
+                        stdin_fd: Self.devNull, stdout_fd: outPipe[1], stderr_fd: errPipe[1],
+                        cgroup_fd: cgroupFD, nice: spec.nice,
+                        // The spawn thread runs at the defaults (WorkThread normalizes it): the child keeps them.
+                        inherit_scheduling: spawnThread.isCurrent ? 1 : 0)
                     // Hold the reaper's registry across fork+register: a child that exits at once
                     // is then looked up only after it is registered.
                     return reaper.registry.withLock { registry -> Int32 in

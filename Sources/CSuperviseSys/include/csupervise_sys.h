@@ -19,6 +19,9 @@ typedef struct csupervise_spawn_request {
     int stderr_fd;
     int cgroup_fd;               /* >= 0: a cgroup v2 directory the child starts in (CLONE_INTO_CGROUP) */
     int nice;                    /* the child's nice value (0 for the default) */
+    int inherit_scheduling;      /* nonzero: the calling thread already has the default policy, I/O priority and
+                                    nice 0 (csupervise_normalize_thread_priority), so the child keeps them and only
+                                    sets a nice of its own; 0: the child resets all three */
 } csupervise_spawn_request;
 
 /**
