@@ -10,7 +10,7 @@ extension Supervisor {
 
     /// The service `name` whose count supervise owns, if the configuration has one.
     func replicatedService(_ name: String) -> ReplicatedService? {
-        config.replicatedServices.first { $0.name == name }
+        replicatedServices.first { $0.name == name }
     }
 
     /// The replica number of a unit named `SERVICE-N`.
@@ -59,7 +59,7 @@ extension Supervisor {
     public mutating func scale(service name: String, to count: Int, now: Instant) -> (CommandOutcome, [Effect]) {
         guard !shuttingDown else { return (.refused("the daemon is shutting down"), []) }
         guard let service = replicatedService(name), var scaling = scaling[name] else {
-            return (.unknownUnit(name: name, known: config.replicatedServices.map(\.name)), [])
+            return (.unknownUnit(name: name, known: replicatedServices.map(\.name)), [])
         }
         guard count >= 0 else { return (.refused("a replica count is 0 or more"), []) }
         if service.isCompose && count < 1 {
@@ -90,7 +90,7 @@ extension Supervisor {
     public mutating func rollout(service name: String, image: String?, now: Instant) -> (CommandOutcome, [Effect]) {
         guard !shuttingDown else { return (.refused("the daemon is shutting down"), []) }
         guard let service = replicatedService(name), var scaling = scaling[name] else {
-            return (.unknownUnit(name: name, known: config.replicatedServices.map(\.name)), [])
+            return (.unknownUnit(name: name, known: replicatedServices.map(\.name)), [])
         }
         guard image == nil || service.isCompose else {
             return (.refused("\(name) is a process service: --image applies to Compose services (a process service runs its configured command)"), [])
@@ -113,7 +113,7 @@ extension Supervisor {
     /// `supervise autoscale pause|resume SERVICE`.
     public mutating func setAutoscalePaused(service name: String, _ paused: Bool, now: Instant) -> (CommandOutcome, [Effect]) {
         guard let service = replicatedService(name), var scaling = scaling[name] else {
-            return (.unknownUnit(name: name, known: config.replicatedServices.map(\.name)), [])
+            return (.unknownUnit(name: name, known: replicatedServices.map(\.name)), [])
         }
         guard service.settings.autoscale != nil else { return (.refused("\(name) has no autoscale settings"), []) }
         guard scaling.autoscalePaused != paused else {
@@ -161,7 +161,7 @@ extension Supervisor {
     /// rollouts on. Compose services wait for a fresh picture of Docker.
     mutating func reconcileReplicas(now: Instant) {
         expireReplicaHolds(now: now)
-        for service in config.replicatedServices {
+        for service in replicatedServices {
             guard scaling[service.name] != nil, !service.isCompose || composeReady else { continue }
             if scaling[service.name]?.rollout != nil {
                 advanceRollout(service, now: now)
@@ -366,7 +366,7 @@ extension Supervisor {
     /// containers are Docker's and stay); new ones start at their configured count.
     mutating func reloadServices(from old: SupervisorConfig, now: Instant) {
         let before = Dictionary(old.replicatedServices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for replicated in config.replicatedServices {
+        for replicated in replicatedServices {
             let name = replicated.name
             let count = replicated.configuredReplicas
             guard var scaling = scaling[name] else {

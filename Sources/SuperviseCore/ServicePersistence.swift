@@ -32,7 +32,7 @@ extension Supervisor {
     /// A count changed in the file while no daemon ran wins over the saved one.
     mutating func restoreServices(_ saved: [String: PersistedService]?, alive: Set<String>, now: Instant) {
         guard let saved else { return }
-        for replicated in config.replicatedServices {
+        for replicated in replicatedServices {
             guard let record = saved[replicated.name], var scaling = scaling[replicated.name] else { continue }
             if record.configured == scaling.configured {
                 scaling.desired = record.desired

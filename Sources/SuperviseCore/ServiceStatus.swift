@@ -61,7 +61,7 @@ public struct ServiceStatus: Sendable, Codable, Equatable {
 extension Supervisor {
     /// Every replicated service, in file order: process services, then Compose services.
     public func serviceStatus(now: Instant) -> [ServiceStatus] {
-        config.replicatedServices.compactMap { serviceStatus(of: $0.name, now: now) }
+        replicatedServices.compactMap { serviceStatus(of: $0.name, now: now) }
     }
 
     /// The status of service `name`, if it is a replicated service.

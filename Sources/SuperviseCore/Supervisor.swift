@@ -9,6 +9,9 @@ public struct Supervisor: Sendable {
     /// Position of each unit in `units`, so events find their unit without a scan; see ``reindex()``.
     private var positions: [String: Int] = [:]
     public private(set) var config: SupervisorConfig
+    /// ``SupervisorConfig/replicatedServices`` of ``config``, worked out when the configuration is set rather than
+    /// on every event.
+    private(set) var replicatedServices: [ReplicatedService]
     public private(set) var shuttingDown = false
     private var shutdownReported = false
     private var random: SplitMix64
@@ -39,10 +42,11 @@ public struct Supervisor: Sendable {
     /// Creates the core for `config`. Call ``boot(now:persisted:)`` to start the units.
     public init(config: SupervisorConfig, seed: UInt64) {
         self.config = config
+        self.replicatedServices = config.replicatedServices
         self.random = SplitMix64(seed: seed)
         self.units = config.units.map { UnitRuntime(spec: $0) }
         reindex()
-        for service in config.replicatedServices { scaling[service.name] = Self.initialScaling(service) }
+        for service in replicatedServices { scaling[service.name] = Self.initialScaling(service) }
     }
 
     // MARK: - Lookup
@@ -601,5 +605,8 @@ public struct Supervisor: Sendable {
     }
 
     /// Replaces the configuration (used by reload).
-    mutating func setConfig(_ newConfig: SupervisorConfig) { config = newConfig }
+    mutating func setConfig(_ newConfig: SupervisorConfig) {
+        config = newConfig
+        replicatedServices = newConfig.replicatedServices
+    }
 }
