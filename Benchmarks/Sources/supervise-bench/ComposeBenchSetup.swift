@@ -128,3 +128,14 @@ func finishLoad(_ calls: CallGenerator<Int>, longest: Double, before: (started: 
     }
     return ((after.started - before.started) - (after.ended - before.ended), accepted)
 }
+
+/// The start of a Compose benchmark's measurement: `calls` placed on `targets` for the warm-up; when it ends, the calls
+/// live then and the longest time one of them still had to run.
+func startLoad(_ calls: CallGenerator<Int>, on targets: [Int], _ load: ComposeLoadOptions)
+    -> (start: Date, live: Int, longestLive: Double) {
+    calls.startSteadyLoad(on: targets, durations: load.durations, every: load.every)
+    Thread.sleep(forTimeInterval: load.warmup)
+    let start = Date()
+    let live = calls.accepted.filter { $0.endsAt > start }
+    return (start, live.count, live.map { $0.endsAt.timeIntervalSince(start) }.max() ?? 0)
+}

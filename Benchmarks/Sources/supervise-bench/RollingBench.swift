@@ -72,21 +72,16 @@ struct RollingBench: ParsableCommand {
     /// Load for `warmup` seconds, the restart (`restart` returns the daemon log for per-step
     /// figures, or nil), load for 5 s more, then every call left to end; drops from the logs.
     private func measure(_ project: WorkerProject, restart: () throws -> String?) throws -> Measurement {
-        let durations = load.durations
         let before = try project.callCounts()
         let calls = benchCalls(project)
-        calls.startSteadyLoad(on: [1, 2, 3], durations: durations, every: load.every)
         defer { calls.stop() }
-        Thread.sleep(forTimeInterval: load.warmup)
         var m = Measurement()
-        let t0 = Date()
-        let live = calls.accepted.filter { $0.endsAt > t0 }
-        m.liveAtStart = live.count
-        m.longestLiveAtStart = live.map { $0.endsAt.timeIntervalSince(t0) }.max() ?? 0
+        let t0: Date
+        (t0, m.liveAtStart, m.longestLiveAtStart) = startLoad(calls, on: [1, 2, 3], load)
         let log = try restart()
         m.seconds = Date().timeIntervalSince(t0)
         if let log { m.steps = steps(log: log, calls: calls.accepted) }
-        (m.dropped, m.accepted) = try finishLoad(calls, longest: durations.upperBound, before: before, counts: project.callCounts)
+        (m.dropped, m.accepted) = try finishLoad(calls, longest: load.maxCall, before: before, counts: project.callCounts)
         return m
     }
 

@@ -62,17 +62,12 @@ struct RolloutBench: ParsableCommand {
     /// Load for `warmup` seconds, the rollout, until every running worker runs `image`; load for 5 s more, then every
     /// call left to end; drops from the workers' files.
     private func measure(_ project: RolloutProject, image: String, rollout: @escaping @Sendable () throws -> Void) throws -> Measurement {
-        let durations = load.durations
         let before = try project.callCounts()
         let calls = project.calls()
-        calls.startSteadyLoad(on: [0, 1, 2], durations: durations, every: load.every)
         defer { calls.stop() }
-        Thread.sleep(forTimeInterval: load.warmup)
         var m = Measurement()
-        let t0 = Date()
-        let live = calls.accepted.filter { $0.endsAt > t0 }
-        m.liveAtStart = live.count
-        m.longestLiveAtStart = live.map { $0.endsAt.timeIntervalSince(t0) }.max() ?? 0
+        let t0: Date
+        (t0, m.liveAtStart, m.longestLiveAtStart) = startLoad(calls, on: [0, 1, 2], load)
         let failure = Mutex<(any Error)?>(nil)
         let done = Mutex(false)
         let thread = Thread {
@@ -87,7 +82,7 @@ struct RolloutBench: ParsableCommand {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         m.seconds = Date().timeIntervalSince(t0)
-        (m.dropped, m.accepted) = try finishLoad(calls, longest: durations.upperBound, before: before, counts: project.callCounts)
+        (m.dropped, m.accepted) = try finishLoad(calls, longest: load.maxCall, before: before, counts: project.callCounts)
         return m
     }
 }
