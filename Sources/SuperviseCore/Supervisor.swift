@@ -223,7 +223,9 @@ public struct Supervisor: Sendable {
 
     /// Returns the effects of the current step and clears them.
     mutating func takeEffects() -> [Effect] {
-        defer { pending.removeAll(keepingCapacity: true) }
+        // Not `removeAll(keepingCapacity:)`: the caller holds the buffer, so that would allocate a new one as
+        // large as the largest step so far (a boot of 1,000 units) for every event after it.
+        defer { pending = [] }
         return pending
     }
 
