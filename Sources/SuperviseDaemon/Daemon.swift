@@ -52,18 +52,26 @@ public final class Daemon: Sendable {
                                     feed: feed, logger: logger)
         // Reading files (the configuration may be a FIFO), stopping leftovers and binding the socket
         // block: off the cooperative pool.
-        let prepared = await offloaded("supervise.startup") { [self] in prepare() }
-        let started: Prepared
+        // The core goes from `prepare()` straight into the service, which hands it to the loop: kept here too, it
+        // would be a second copy of every unit for the daemon's life.
+        let prepared = await offloaded("supervise.startup") { [self] in
+            prepare().map { p in
+                Started(service: SupervisionService(core: p.core, adapters: p.adapters, logger: logger,
+                                                    inputs: inputs, feed: feed, boot: p.boot,
+                                                    shutdownSignal: { watcher.shutdownSignal }),
+                        server: p.server, metricsServer: p.metricsServer, launcher: p.adapters.launcher)
+            }
+        }
+        let started: Started
         switch prepared {
-        case .success(let p): started = p
+        case .success(let s): started = s
         case .failure(let exit): return exit.code
         }
-
-        let service = SupervisionService(core: started.core, adapters: started.adapters, logger: logger,
-                                         inputs: inputs, feed: feed, boot: started.boot,
-                                         shutdownSignal: { watcher.shutdownSignal })
+        let service = started.service
+        // A name of its own: without one, the group describes the service by reflecting all of it (the core with
+        // every unit), a string of megabytes at 1,000 units that it keeps for the daemon's life.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service)], logger: logger))
+            services: [.init(service: service, serviceName: "supervision")], logger: logger))
         // The signals held since the start go to the group from here on; one taken before `run()`
         // below is remembered by the group and delivered once the service runs.
         let signalTask = Task { await watcher.run(signals) { await group.triggerGracefulShutdown() } }
@@ -82,7 +90,7 @@ public final class Daemon: Sendable {
         await offloaded("supervise.control-close") {
             started.server.close()
             started.metricsServer?.close()
-            started.adapters.launcher.shutdown()
+            started.launcher.shutdown()
         }
         if let notifier = events.setNotifier(nil) {
             await offloaded("supervise.webhooks-stop") { notifier.stop() }
@@ -102,6 +110,14 @@ public final class Daemon: Sendable {
         var server: ControlServer
         /// The Prometheus listener (`metrics.listen`).
         var metricsServer: ControlServer?
+    }
+
+    /// The running daemon: its service, and what is closed after it.
+    private struct Started: Sendable {
+        var service: SupervisionService
+        var server: ControlServer
+        var metricsServer: ControlServer?
+        var launcher: any ProcessLauncher
     }
 
     /// Why start-up ended the daemon, as its exit code.

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import SuperviseCore
+import Synchronization
 
 /// The supervision loop as a swift-service-lifecycle `Service`.
 ///
@@ -10,12 +11,14 @@ import SuperviseCore
 /// become a `.terminate` input: the core stops the units in reverse dependency order, drains
 /// honoured, and `run()` returns once the last one is down, after writing the final state.
 package struct SupervisionService: Service {
-    let core: Supervisor
+    /// The core and the boot state, taken by the loop when it starts. Kept here past that, they would be a second
+    /// copy of every unit and its configuration for the daemon's life (about 2 MiB at 1,000 units), as the loop's
+    /// core changes.
+    private let start: Handover<(core: Supervisor, boot: BootState)>
     let adapters: SupervisionAdapters
     let logger: Logger
     let inputs: AsyncStream<DaemonInput>
     let feed: AsyncStream<DaemonInput>.Continuation
-    let boot: BootState
     /// The signal that asked for the shutdown, for the log; nil when it came from elsewhere.
     let shutdownSignal: @Sendable () -> Int32?
 
@@ -26,12 +29,11 @@ package struct SupervisionService: Service {
     package init(core: Supervisor, adapters: SupervisionAdapters, logger: Logger,
                  inputs: AsyncStream<DaemonInput>, feed: AsyncStream<DaemonInput>.Continuation,
                  boot: BootState = BootState(), shutdownSignal: @escaping @Sendable () -> Int32? = { nil }) {
-        self.core = core
+        self.start = Handover((core, boot))
         self.adapters = adapters
         self.logger = logger
         self.inputs = inputs
         self.feed = feed
-        self.boot = boot
         self.shutdownSignal = shutdownSignal
     }
 
@@ -42,6 +44,7 @@ package struct SupervisionService: Service {
     }
 
     private func supervise() async {
+        guard let (core, boot) = start.take() else { preconditionFailure("a supervision service runs once") }
         var loop = SupervisionLoop(core: core, adapters: adapters, logger: logger, feed: feed)
         let (feed, shutdownSignal) = (self.feed, self.shutdownSignal)
         await withTaskCancellationOrGracefulShutdownHandler {
@@ -55,5 +58,19 @@ package struct SupervisionService: Service {
             feed.yield(.terminate(signal: shutdownSignal()))
         }
         await loop.finish(draining: inputs)
+    }
+}
+
+/// A value handed over once: the first `take()` returns it and lets it go.
+private final class Handover<Value: Sendable>: Sendable {
+    private let value: Mutex<Value?>
+
+    init(_ value: Value) { self.value = Mutex(value) }
+
+    func take() -> Value? {
+        value.withLock { held in
+            defer { held = nil }
+            return held
+        }
     }
 }
