@@ -179,6 +179,7 @@ package struct SupervisionLoop {
     /// order, then the rest in theirs. A restart is on the clock (a unit is down until its new
     /// process runs), its log lines and state file are not.
     mutating func perform(_ effects: [Effect]) {
+        if !effects.isEmpty { HeapTrim.noteActivity() }
         for effect in effects where effect.touchesProcesses { perform(effect) }
         for effect in effects where !effect.touchesProcesses { perform(effect) }
     }

@@ -112,4 +112,8 @@ typedef struct csupervise_ucred { pid_t pid; uid_t uid; gid_t gid; } csupervise_
 
 int csupervise_socket_in_netns(pid_t pid, int domain, int type, int protocol);
 
+/** malloc_trim(0): returns the free pages of every malloc arena to the kernel, including those between blocks
+    in use, which free() keeps. Returns 1 when memory was released. */
+int csupervise_heap_trim(void);
+
 #endif
