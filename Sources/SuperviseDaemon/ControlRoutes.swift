@@ -24,34 +24,59 @@ enum ControlRoutes {
     /// state, and its answer must wait until that state is on disk: `accepted` holds its message,
     /// and ``accepted(_:unsaved:)`` makes the answer once the state file is written.
     struct Routed {
+        /// The answer, unless `accounting` makes it.
         var response: ControlResponse
         var effects: [Effect] = []
         var accepted: String?
+        /// A status answer that also says what each unit's processes use.
+        var accounting: Accounting?
+
+        init(response: ControlResponse, effects: [Effect] = [], accepted: String? = nil) {
+            (self.response, self.effects, self.accepted) = (response, effects, accepted)
+        }
+
+        init(accounting: Accounting) {
+            // Never sent: the loop answers with `accounting` instead.
+            (self.response, self.accounting) = (ControlResponse(status: 500, body: []), accounting)
+        }
+    }
+
+    /// A status answer finished off the loop: reading what `units` use (a look at `/proc` or every unit's cgroup,
+    /// milliseconds at 1,000 units) and encoding the answer would otherwise hold up every restart behind it.
+    struct Accounting: Sendable {
+        /// The process units of the answer, with their main processes.
+        var units: [(name: String, main: Int32?)]
+        /// The answer, given what `units` use.
+        var answer: @Sendable ([String: UnitResources]) -> ControlResponse
+
+        /// `statuses`, to be answered with each unit's resources by `answer`.
+        init(_ statuses: [UnitStatus], core: Supervisor, answer: @escaping @Sendable ([UnitStatus]) -> ControlResponse) {
+            units = statuses.compactMap { core.unit($0.name) }.filter { !$0.isContainer }.map { ($0.name, $0.pid) }
+            self.answer = { used in
+                answer(statuses.map { status in
+                    var status = status
+                    status.resources = used[status.name]
+                    return status
+                })
+            }
+        }
     }
 
     /// The answer to a request that arrives once the last unit has stopped.
     static let shuttingDown = error(503, "the daemon is shutting down")
 
-    /// `resources` reads what a unit's processes use (the launcher's accounting); `containment`
-    /// is the daemon's containment mode, both for the status answers.
+    /// `containment` is the daemon's containment mode, for the status answers.
     static func handle(_ request: ControlRequest, core: inout Supervisor, now: Instant,
-                       resources: ([UnitRuntime]) -> [String: UnitResources] = { _ in [:] },
                        containment: ContainmentStatus? = nil, queues: [QueueStatus]? = nil) -> Routed {
-        func accounted(_ statuses: [UnitStatus]) -> [UnitStatus] {
-            let used = resources(statuses.compactMap { core.unit($0.name) }.filter { !$0.isContainer })
-            return statuses.map { status in
-                var status = status
-                status.resources = used[status.name]
-                return status
-            }
-        }
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         switch (request.method, parts.count >= 1 && parts[0] == "v1" ? Array(parts.dropFirst()) : []) {
         case ("GET", ["units"]):
             let services = core.serviceStatus(now: now)
-            return Routed(response: json(200, UnitsResponse(units: accounted(core.status(now: now)), summary: core.summary.description,
-                                                            containment: containment, queues: queues,
-                                                            services: services.isEmpty ? nil : services)))
+            let summary = core.summary.description
+            return Routed(accounting: Accounting(core.status(now: now), core: core) { units in
+                json(200, UnitsResponse(units: units, summary: summary, containment: containment, queues: queues,
+                                        services: services.isEmpty ? nil : services))
+            })
         case ("GET", ["services"]):
             return Routed(response: json(200, core.serviceStatus(now: now)))
         case ("GET", let p) where p.count == 2 && p[0] == "services":
@@ -73,7 +98,7 @@ enum ControlRoutes {
             guard let status = core.status(of: p[1], now: now) else {
                 return Routed(response: unknown(p[1], core))
             }
-            return Routed(response: json(200, accounted([status])[0]))
+            return Routed(accounting: Accounting([status], core: core) { json(200, $0[0]) })
         case ("POST", let p) where p.count == 3 && p[0] == "units" && (p[2] == "drain" || p[2] == "undrain"):
             guard core.unit(p[1]) != nil else { return Routed(response: unknown(p[1], core)) }
             guard request.mayChangeState else { return Routed(response: error(403, request.refusal ?? "permission denied")) }

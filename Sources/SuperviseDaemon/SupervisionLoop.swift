@@ -119,10 +119,16 @@ package struct SupervisionLoop {
         case .control(let request, let reply):
             let launcher = self.launcher
             let routed = ControlRoutes.handle(request, core: &core, now: now,
-                                              resources: { launcher.resources(of: $0.map { ($0.name, $0.pid) }) },
                                               containment: launcher.containmentStatus, queues: queueMonitor?.statuses(now: now))
             perform(routed.effects)
-            if let message = routed.accepted {
+            if let accounting = routed.accounting {
+                Task.detached {
+                    // /proc and cgroup files, and the encoding: on a queue of their own, not the loop or the pool.
+                    reply.resume(returning: await offloaded("supervise.status-accounting") {
+                        accounting.answer(launcher.resources(of: accounting.units))
+                    })
+                }
+            } else if let message = routed.accepted {
                 // "Accepted" promises the change outlives the daemon: answer once the state file
                 // has it (written off the loop), or say that it could not be written.
                 store.save(core.persistedState(bootID: bootID, now: now)) { failure in
