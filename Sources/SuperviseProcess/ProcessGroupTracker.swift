@@ -28,8 +28,10 @@ final class ProcessGroupTracker: Sendable {
     /// The live processes of `unit`, whose main process is (or was) `main`; `mains` are the main
     /// processes of every unit (never taken for orphans). Walks the unit's own tree through
     /// `/proc/PID/task/*/children`, so it costs what the unit has, not what the host runs: a
-    /// shutdown signals a thousand units, and a /proc scan each took 30 s.
-    func members(of unit: String, main: Int32, mains: Set<Int32>) -> Set<Int32> {
+    /// shutdown signals a thousand units, and a /proc scan each took 30 s. `outsideTheGroup`: only
+    /// those a signal to the main process's group would miss are needed, so members of the group
+    /// outside the tree are not looked for.
+    func members(of unit: String, main: Int32, mains: Set<Int32>, outsideTheGroup: Bool = false) -> Set<Int32> {
         var roots: [Int32] = main > 1 ? [main] : []
         for pid in Self.orphans(mains: mains) where owner(of: pid) == unit { roots.append(pid) }
         roots += adopted.withLock { $0[unit] ?? [] }
@@ -42,7 +44,7 @@ final class ProcessGroupTracker: Sendable {
         }
         // A process of the main process's group outside its tree (reparented to init): rare, and
         // kill(-pgid) reaches it anyway; counted with one scan when the group says it exists.
-        if main > 1, kill(-main, 0) == 0, !result.contains(where: { getpgid($0) == main }) {
+        if !outsideTheGroup, main > 1, kill(-main, 0) == 0, !result.contains(where: { getpgid($0) == main }) {
             result.formUnion(ProcessTable.snapshot().members(ofGroup: main))
         }
         return result

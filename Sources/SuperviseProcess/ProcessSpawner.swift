@@ -114,9 +114,11 @@ public final class ProcessSpawner: Sendable {
             // A unit adopted from a predecessor that ran without cgroups is still a process group.
             return pid > 1 && kill(-pid, signal) == 0
         case .processGroup:
-            // The group at once (what forks meanwhile gets it too), then what left the group.
+            // The group at once (what forks meanwhile gets it too), then what left the group: what the group's
+            // signal reaches is not looked for, which would take a scan of all of /proc once the main process is
+            // a zombie (a shutdown sends SIGTERM and then SIGCONT to every unit: 11 s at 1,000 units).
             var sent = pid > 1 && kill(-pid, signal) == 0
-            for member in tracker.members(of: unit, main: pid, mains: mains()) where getpgid(member) != pid {
+            for member in tracker.members(of: unit, main: pid, mains: mains(), outsideTheGroup: true) where getpgid(member) != pid {
                 if kill(member, signal) == 0 { sent = true }
             }
             return sent
