@@ -62,7 +62,9 @@ enum YAMLComposer {
     /// Composes `text`; nil when Yams refuses it for a duplicate key, unless `refusingDuplicates`.
     private static func composeOnce(_ text: String, marks: MarkMap, refusingDuplicates: Bool) -> Outcome? {
         do {
-            return .composed(ComposedYAML(root: try Yams.compose(yaml: text), marks: marks))
+            // Tags as Yams' default resolver gives them, without its regular expressions (``ImplicitTags``).
+            let root = try Yams.compose(yaml: text, .basic).map { ImplicitTags.resolve($0, in: text) }
+            return .composed(ComposedYAML(root: root, marks: marks))
         } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
             guard refusingDuplicates else { return nil }
             let position = context.mark.line > 0 ? marks.position(of: context.mark) : nil
