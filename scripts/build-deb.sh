@@ -29,7 +29,7 @@ CHANGELOG_VERSION=$(sed -n '1s/^supervise (\([^)]*\)).*/\1/p' "$PKG/changelog")
 DEB_VERSION=${SUPERVISE_DEB_VERSION:-$VERSION}
 MAINTAINER=${DEB_MAINTAINER:-$(sed -n 's/^ -- \(.*>\)  .*/\1/p' "$PKG/changelog" | head -n1)}
 ARCH=$(dpkg --print-architecture)
-for tool in dpkg-deb dpkg-shlibdeps gzip strip; do
+for tool in dpkg-deb dpkg-shlibdeps gzip strip readelf; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool missing (scripts/setup.sh installs dpkg-dev and binutils)"
 done
 
@@ -124,6 +124,12 @@ mkdir -p "$WORK/shlibs/debian"
 printf 'Source: supervise\n\nPackage: supervise\nArchitecture: any\n' >"$WORK/shlibs/debian/control"
 SHLIBS=$(cd "$WORK/shlibs" && dpkg-shlibdeps -O "$REPO/$ROOT/usr/bin/supervise" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$SHLIBS" ] || die "dpkg-shlibdeps found no dependencies"
+# The binary's relocations are packed (DT_RELR, Package.swift's daemonLinkerFlags), which glibc reads from 2.36 on;
+# dpkg-shlibdeps counts only the symbols a binary uses, not that version need, so it is added here.
+if readelf -V "$ROOT/usr/bin/supervise" | grep -q GLIBC_ABI_DT_RELR; then
+  SHLIBS=$(printf '%s' "$SHLIBS" | sed -E 's/libc6 \(>= [0-9.]+\)/libc6 (>= 2.36)/')
+  case "$SHLIBS" in *"libc6 (>= 2.36)"*) ;; *) die "the binary needs glibc 2.36 (DT_RELR), but Depends has no libc6 to raise: $SHLIBS" ;; esac
+fi
 # libcurl is not NEEDED: CCurl loads libcurl.so.4 with dlopen on the first probe (Sources/CCurl).
 # procps: the unit's ExecReload=/bin/kill -HUP $MAINPID.
 DEPENDS="$SHLIBS, libcurl4, procps"
