@@ -30,10 +30,12 @@ final class ProcessGroupTracker: Sendable {
     /// `/proc/PID/task/*/children`, so it costs what the unit has, not what the host runs: a
     /// shutdown signals a thousand units, and a /proc scan each took 30 s. `outsideTheGroup`: only
     /// those a signal to the main process's group would miss are needed, so members of the group
-    /// outside the tree are not looked for.
-    func members(of unit: String, main: Int32, mains: Set<Int32>, outsideTheGroup: Bool = false) -> Set<Int32> {
+    /// outside the tree are not looked for. `orphans`: the daemon's children that are no unit's main
+    /// process, if already read.
+    func members(of unit: String, main: Int32, mains: Set<Int32>, orphans: [Int32]? = nil,
+                 outsideTheGroup: Bool = false) -> Set<Int32> {
         var roots: [Int32] = main > 1 ? [main] : []
-        for pid in Self.orphans(mains: mains) where owner(of: pid) == unit { roots.append(pid) }
+        for pid in orphans ?? Self.orphans(mains: mains) where owner(of: pid) == unit { roots.append(pid) }
         roots += adopted.withLock { $0[unit] ?? [] }
         var result: Set<Int32> = []
         var queue = roots
@@ -129,9 +131,8 @@ final class ProcessGroupTracker: Sendable {
 
     /// The children of `pid`, from each of its threads' `children` file.
     static func children(of pid: Int32) -> [Int32] {
-        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         var result: [Int32] = []
-        for tid in tasks {
+        for tid in ProcessTable.numberedEntries(of: "/proc/\(pid)/task") {
             var value: Int32 = 0, inNumber = false
             for byte in CgroupHierarchy.bytes("/proc/\(pid)/task/\(tid)/children") {
                 if byte >= 48 && byte <= 57 {

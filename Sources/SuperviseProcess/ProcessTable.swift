@@ -28,14 +28,31 @@ struct ProcessTable: Sendable {
     /// Reads `/proc/PID/stat` of every process.
     static func snapshot() -> ProcessTable {
         var entries: [Int32: Entry] = [:]
-        guard let dir = opendir("/proc") else { return ProcessTable() }
-        defer { closedir(dir) }
-        while let item = readdir(dir) {
-            let name = withUnsafeBytes(of: item.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let pid = Int32(name), let entry = stat(of: pid) else { continue }
-            entries[pid] = entry
+        for pid in numberedEntries(of: "/proc") {
+            if let entry = stat(of: pid) { entries[pid] = entry }
         }
         return ProcessTable(entries: entries)
+    }
+
+    /// The entries of a `/proc` directory named by a number (`/proc` itself: processes; `/proc/PID/task`: threads),
+    /// read with `readdir`: every exit in the process-group mode lists the daemon's threads.
+    static func numberedEntries(of directory: String) -> [Int32] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var result: [Int32] = []
+        while let item = readdir(dir) {
+            let number = withUnsafeBytes(of: item.pointee.d_name) { name -> Int32? in
+                var value: Int32 = 0
+                for byte in name {
+                    if byte == 0 { break }
+                    guard byte >= 48 && byte <= 57 else { return nil }
+                    value = value &* 10 &+ Int32(byte - 48)
+                }
+                return name.first == 0 ? nil : value
+            }
+            if let number { result.append(number) }
+        }
+        return result
     }
 
     /// The fields of `/proc/PID/stat` this table keeps, or nil when the process is gone. Parsed
