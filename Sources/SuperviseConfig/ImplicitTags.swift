@@ -5,7 +5,7 @@ import Yams
 ///
 /// Yams' default resolver tells them apart by matching every plain scalar against seven `NSRegularExpression`s. Those
 /// bring Foundation's regular expressions and ICU's engine and tables into the daemon for a handful of spellings,
-/// and Swift's `Regex` would bring its pattern parser: about 1.5 MiB of the idle daemon's RSS, in pages touched once,
+/// and Swift's `Regex` would bring its pattern parser: about 1 MiB of the idle daemon's RSS, in pages touched once,
 /// at the first configuration it reads. The rules here are Yams' own (`Resolver.default`), in its order (bool, int,
 /// float, merge, null, timestamp, value), each written out as the few lines of matching its pattern comes to; a test
 /// holds them to Yams' resolver on every spelling it knows and on thousands made at random. A scalar that carries a
