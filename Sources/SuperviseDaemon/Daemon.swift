@@ -163,25 +163,19 @@ public final class Daemon: Sendable {
         logger.notice("\(containment.status.description)", metadata: ["event": "containment"])
         let store = StateStore(directory: config.stateDirectory) { [logger] in logger.error("\($0)", metadata: ["event": "state-error"]) }
         var (persisted, stateUnusable) = loadState(store)
-        if persisted == nil && stateUnusable {
-            // Without the file, find the units' processes in their cgroups, or by their environment:
-            // adopted, never started twice.
-            let scanned = containment.hierarchy.map { UnitProcessScan.state(in: $0, bootID: StateStore.bootID(), where: config.configures(unit:)) }
-                ?? UnitProcessScan.state(instance: config.stateDirectory, bootID: StateStore.bootID(), where: config.configures(unit:))
-            if !scanned.units.isEmpty {
-                logger.warning("found \(scanned.units.count) running units of this daemon by their environment: \(scanned.units.keys.sorted().joined(separator: ", ")); adopting them",
-                               metadata: ["event": "state-error"])
-                persisted = scanned
-            }
-        }
-
         // What runs is the truth: a unit whose saved state has no process (started a moment before its
         // predecessor was SIGKILLed, before the state was written, or the state was lost) but which has one in its
         // cgroup, or (without cgroups) one carrying its name and this daemon's instance in its environment, is
         // adopted, not started twice. Replicas a service added beyond the file's count are looked for too.
+        let found = containment.hierarchy.map { UnitProcessScan.state(in: $0, bootID: StateStore.bootID(), where: config.configures(unit:)) }
+            ?? UnitProcessScan.state(instance: config.stateDirectory, bootID: StateStore.bootID(), where: config.configures(unit:))
+        if persisted == nil && stateUnusable && !found.units.isEmpty {
+            // Without the file, what was found is all there is.
+            logger.warning("found \(found.units.count) running units of this daemon by their environment: \(found.units.keys.sorted().joined(separator: ", ")); adopting them",
+                           metadata: ["event": "state-error"])
+            persisted = found
+        }
         do {
-            let found = containment.hierarchy.map { UnitProcessScan.state(in: $0, bootID: StateStore.bootID(), where: config.configures(unit:)) }
-                ?? UnitProcessScan.state(instance: config.stateDirectory, bootID: StateStore.bootID(), where: config.configures(unit:))
             var merged = persisted ?? PersistedState(bootID: StateStore.bootID(), units: [:])
             var adoptedUnsaved: [String] = []
             for (name, unit) in found.units where merged.units[name]?.pid == nil {
