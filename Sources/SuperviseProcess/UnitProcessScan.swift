@@ -11,18 +11,10 @@ public enum UnitProcessScan {
     /// a unit `wanted` names; adopting them keeps a lost state file from starting any unit twice.
     public static func state(instance: String, bootID: String, where wanted: (String) -> Bool) -> PersistedState {
         var found: [String: PersistedUnit] = [:]
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = Int32(entry), pid > 1, getpgid(pid) == pid,
-                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
-            var unit: String?
-            var mine = false
-            for variable in data.split(separator: 0) {
-                let text = String(decoding: variable, as: UTF8.self)
-                if text.hasPrefix("SUPERVISE_UNIT=") { unit = String(text.dropFirst(15)) }
-                if text == "\(instanceVariable)=\(instance)" { mine = true }
-            }
-            guard mine, let unit, found[unit] == nil, wanted(unit) else { continue }
+        for pid in ProcessTable.numberedEntries(of: "/proc") {
+            guard pid > 1, getpgid(pid) == pid,
+                  let unit = ProcessGroupTracker.unitFromEnvironment(pid, instance: instance),
+                  found[unit] == nil, wanted(unit) else { continue }
             let ticks = LeftoverProcesses.startTicks(of: pid)
             guard ticks != 0 else { continue }
             found[unit] = PersistedUnit(pid: pid, pidStartTicks: ticks)
@@ -48,8 +40,8 @@ public enum UnitProcessScan {
     /// unit: what is left of units whose main process ended while no daemon watched.
     public static func members(instance: String) -> [String: [Int32]] {
         var result: [String: [Int32]] = [:]
-        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-            guard let pid = Int32(entry), pid > 1, pid != getpid(),
+        for pid in ProcessTable.numberedEntries(of: "/proc") {
+            guard pid > 1, pid != getpid(),
                   let unit = ProcessGroupTracker.unitFromEnvironment(pid, instance: instance),
                   let stat = ProcessTable.stat(of: pid), !stat.zombie else { continue }
             result[unit, default: []].append(pid)
