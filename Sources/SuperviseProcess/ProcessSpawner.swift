@@ -43,10 +43,10 @@ public final class ProcessSpawner: Sendable {
     private let watcher: UnitWatcher
     /// The last look at `/proc` for status answers in the process-group mode, and when (monotonic
     /// ns): 250 ms old at most, so polling the status does not scan `/proc` for each request.
-    private let statusTable = Mutex<(at: UInt64, table: ProcessTable)?>(nil)
+    private let statusTable = Mutex<(at: UInt64, value: ProcessTable)?>(nil)
     /// The daemon's children that are no unit's main process, for status answers about a few units, and when: as
     /// old as `statusTable` at most.
-    private let statusOrphans = Mutex<(at: UInt64, pids: [Int32])?>(nil)
+    private let statusOrphans = Mutex<(at: UInt64, value: [Int32])?>(nil)
     /// Executables found on a PATH, by command name, PATH and working directory: a restart checks the one path
     /// (one `access`) instead of searching the PATH again.
     private let resolvedPaths = Mutex<[String: String]>([:])
@@ -162,30 +162,31 @@ public final class ProcessSpawner: Sendable {
                 // `status NAME`: each unit's own tree, not all of /proc (2,000 reads at 1,000 units, which took a
                 // core for 10 ms every 250 ms of polling, and the restarts of that moment waited for it).
                 let mains = mains()
-                let orphans = statusOrphans.withLock { cached -> [Int32] in
-                    if let cached, now - cached.at < 250_000_000 { return cached.pids }
-                    let fresh = ProcessGroupTracker.orphans(mains: mains)
-                    cached = (now, fresh)
-                    return fresh
-                }
+                let orphans = Self.recent(statusOrphans, now: now) { ProcessGroupTracker.orphans(mains: mains) }
                 for unit in live {
                     result[unit.name] = UnitResources(processes: tracker.members(of: unit.name, main: unit.main!, mains: mains,
                                                                                  orphans: orphans).count)
                 }
                 return result
             }
-            let table = statusTable.withLock { cached -> ProcessTable in
-                if let cached, now - cached.at < 250_000_000 { return cached.table }
-                let fresh = ProcessTable.snapshot()
-                cached = (now, fresh)
-                return fresh
-            }
+            let table = Self.recent(statusTable, now: now) { ProcessTable.snapshot() }
             let orphans = ProcessGroupTracker.orphans(in: table, mains: mains())
             for unit in live {
                 result[unit.name] = UnitResources(processes: tracker.members(of: unit.name, main: unit.main!, orphans: orphans, table: table).count)
             }
         }
         return result
+    }
+
+    /// What `cache` holds if it is under 250 ms old at `now` (monotonic ns), else what `make` gives, kept there.
+    private static func recent<Value: Sendable>(_ cache: borrowing Mutex<(at: UInt64, value: Value)?>, now: UInt64,
+                                                _ make: () -> Value) -> Value {
+        cache.withLock { cached -> Value in
+            if let cached, now - cached.at < 250_000_000 { return cached.value }
+            let fresh = make()
+            cached = (now, fresh)
+            return fresh
+        }
     }
 
     /// Remembers processes of `unit` a predecessor left (found by their environment), so they
