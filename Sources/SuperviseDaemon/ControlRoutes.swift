@@ -24,21 +24,21 @@ enum ControlRoutes {
     /// state, and its answer must wait until that state is on disk: `accepted` holds its message,
     /// and ``accepted(_:unsaved:)`` makes the answer once the state file is written.
     struct Routed {
-        /// The answer, unless `accounting` makes it.
-        var response: ControlResponse
+        /// The answer as it is, or a status answer still to say what each unit's processes use.
+        enum Answer {
+            case ready(ControlResponse)
+            case accounting(Accounting)
+        }
+
+        var answer: Answer
         var effects: [Effect] = []
         var accepted: String?
-        /// A status answer that also says what each unit's processes use.
-        var accounting: Accounting?
 
         init(response: ControlResponse, effects: [Effect] = [], accepted: String? = nil) {
-            (self.response, self.effects, self.accepted) = (response, effects, accepted)
+            (self.answer, self.effects, self.accepted) = (.ready(response), effects, accepted)
         }
 
-        init(accounting: Accounting) {
-            // Never sent: the loop answers with `accounting` instead.
-            (self.response, self.accounting) = (ControlResponse(status: 500, body: []), accounting)
-        }
+        init(accounting: Accounting) { answer = .accounting(accounting) }
     }
 
     /// A status answer finished off the loop: reading what `units` use (a look at `/proc` or every unit's cgroup,
@@ -170,6 +170,7 @@ enum ControlRoutes {
     }
 
     static func unknown(_ name: String, _ core: Supervisor) -> ControlResponse {
-        answer((.unknownUnit(name: name, known: core.unitNames), [])).response
+        let outcome = CommandOutcome.unknownUnit(name: name, known: core.unitNames)
+        return error(404, outcome.message, units: core.unitNames)
     }
 }

@@ -121,21 +121,24 @@ package struct SupervisionLoop {
             let routed = ControlRoutes.handle(request, core: &core, now: now,
                                               containment: launcher.containmentStatus, queues: queueMonitor?.statuses(now: now))
             perform(routed.effects)
-            if let accounting = routed.accounting {
+            switch routed.answer {
+            case .accounting(let accounting):
                 Task.detached {
                     // /proc and cgroup files, and the encoding: on a queue of their own, not the loop or the pool.
                     reply.resume(returning: await offloaded("supervise.status-accounting") {
                         accounting.answer(launcher.resources(of: accounting.units))
                     })
                 }
-            } else if let message = routed.accepted {
-                // "Accepted" promises the change outlives the daemon: answer once the state file
-                // has it (written off the loop), or say that it could not be written.
-                store.save(core.persistedState(bootID: bootID, now: now)) { failure in
-                    reply.resume(returning: ControlRoutes.accepted(message, unsaved: failure))
+            case .ready(let response):
+                if let message = routed.accepted {
+                    // "Accepted" promises the change outlives the daemon: answer once the state file
+                    // has it (written off the loop), or say that it could not be written.
+                    store.save(core.persistedState(bootID: bootID, now: now)) { failure in
+                        reply.resume(returning: ControlRoutes.accepted(message, unsaved: failure))
+                    }
+                } else {
+                    reply.resume(returning: response)
                 }
-            } else {
-                reply.resume(returning: routed.response)
             }
         case .terminate(let signal):
             let cause = signal.map { "\(Signals.name($0)) received" } ?? "graceful shutdown requested"
